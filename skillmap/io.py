@@ -1,0 +1,113 @@
+"""Small file helpers shared by every stage: atomic writes and safe text reading.
+
+Outputs are written to a temporary file in the destination folder and moved into place with
+``os.replace`` only once complete, so a crash or Ctrl-C never leaves a half-written file
+where the user expects a result, and an existing file is never clobbered by a failed run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+from skillmap.errors import InputError
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8",
+                 newline: str | None = None) -> Iterator[IO]:
+    """Open a temporary sibling of ``path`` for writing; move it into place on success.
+
+    On any exception the temporary file is removed and ``path`` is left untouched.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        binary = "b" in mode
+        with os.fdopen(fd, mode, encoding=None if binary else encoding,
+                       newline=None if binary else newline) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+    """Build a directory under a temporary name; swap it into place on success.
+
+    Yields the temporary directory to fill. If ``path`` already exists it is replaced
+    only after the new one is complete.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            old = path.with_name(f".{path.name}.old-{os.getpid()}")
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def decode_text(data: bytes, source: str, encoding: str | None = None) -> str:
+    """Decode ``data`` as text, or raise an :class:`InputError` that says why not.
+
+    With no explicit ``encoding``, a UTF-8 or UTF-16 byte-order mark is honoured and plain
+    UTF-8 is expected otherwise. Binary content (NUL bytes in UTF-8 data) is refused rather
+    than coded as gibberish.
+    """
+    if encoding is None:
+        for bom, codec in _BOMS:
+            if data.startswith(bom):
+                encoding = codec
+                break
+    try:
+        text = data.decode(encoding or "utf-8")
+    except UnicodeDecodeError as exc:
+        if b"\x00" in data[:8192]:
+            raise InputError(f"{source}: looks like a binary file, not text") from None
+        raise InputError(
+            f"{source}: not valid {encoding or 'UTF-8'} text (byte 0x{data[exc.start]:02x} at "
+            f"offset {exc.start}); re-save it as UTF-8 or pass --encoding (e.g. latin-1)"
+        ) from None
+    except LookupError:
+        raise InputError(f"unknown text encoding {encoding!r}") from None
+    if "\x00" in text:
+        raise InputError(f"{source}: looks like a binary file, not text")
+    return text
+
+
+def read_text_file(path: str | os.PathLike, encoding: str | None = None) -> str:
+    """Read a whole text file with :func:`decode_text`'s checks and clear errors."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    return decode_text(data, str(path), encoding)
