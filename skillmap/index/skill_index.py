@@ -1,0 +1,153 @@
+"""A faiss index over skill embeddings, saved with everything needed to use it safely.
+
+An index folder is self-contained: ``index.faiss`` (the vectors), ``metadata.json`` (which
+taxonomy, model and text template produced them) and ``taxonomy/`` (a native copy of the
+taxonomy, so results can carry labels and groups without the original files). Loading
+checks the files against the metadata, and :meth:`SkillIndex.check_encoder` refuses an
+encoder whose dimension or actual weights (probe fingerprint) differ from the builder's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from skillmap.encoder.skill_encoder import SkillEncoder
+from skillmap.errors import IndexMismatchError, SkillmapError
+from skillmap.index.skill_text import DEFAULT_TEMPLATE, check_template, skill_text
+from skillmap.io import atomic_directory
+from skillmap.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
+
+INDEX_FORMAT_VERSION = 1
+PROBE_MIN_COSINE = 0.999
+
+
+@dataclass
+class IndexMetadata:
+    """What an index was built from; compared on every use."""
+
+    taxonomy_name: str
+    taxonomy_version: str
+    taxonomy_fingerprint: str
+    model_id: str
+    embedding_dim: int
+    text_template: str
+    n_skills: int
+    faiss_type: str
+    probe: list[float] = field(repr=False)
+    format_version: int = INDEX_FORMAT_VERSION
+    created_at: str = ""
+
+    @classmethod
+    def from_json(cls, path: Path) -> "IndexMetadata":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**data)
+        except FileNotFoundError:
+            raise SkillmapError(f"{path.parent}: not a skillmap index (no metadata.json); "
+                                "build one with `skillmap index build`") from None
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
+            raise SkillmapError(f"{path}: corrupt index metadata ({exc})") from None
+
+
+class SkillIndex:
+    """Nearest-skill search: ``search(vectors, k)`` returns scores and skill positions."""
+
+    def __init__(self, taxonomy: Taxonomy, index: faiss.Index, metadata: IndexMetadata):
+        self.taxonomy = taxonomy
+        self.index = index
+        self.metadata = metadata
+        self.skills = taxonomy.skills  # row i of the faiss index is skills[i]
+
+    @classmethod
+    def build(cls, taxonomy: Taxonomy, encoder: SkillEncoder,
+              text_template: str = DEFAULT_TEMPLATE, show_progress: bool = False) -> "SkillIndex":
+        """Embed every skill of ``taxonomy`` with ``encoder`` into an exact inner-product index."""
+        try:
+            check_template(text_template)
+        except ValueError as exc:
+            raise SkillmapError(str(exc)) from None
+        texts = [skill_text(skill, text_template) for skill in taxonomy.skills]
+        vectors = encoder.encode(texts, show_progress=show_progress)
+        index = faiss.IndexFlatIP(encoder.dimension)
+        index.add(vectors)
+        metadata = IndexMetadata(
+            taxonomy_name=taxonomy.metadata.name, taxonomy_version=taxonomy.metadata.version,
+            taxonomy_fingerprint=taxonomy.fingerprint, model_id=encoder.model_id,
+            embedding_dim=encoder.dimension, text_template=text_template,
+            n_skills=len(taxonomy.skills), faiss_type=type(index).__name__,
+            probe=[round(float(x), 6) for x in encoder.probe],
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        return cls(taxonomy, index, metadata)
+
+    def save(self, folder: str | os.PathLike) -> Path:
+        """Write the index folder atomically (a failed save leaves no partial index)."""
+        folder = Path(folder)
+        with atomic_directory(folder) as tmp:
+            faiss.write_index(self.index, str(tmp / "index.faiss"))
+            (tmp / "metadata.json").write_text(json.dumps(asdict(self.metadata), indent=2),
+                                               encoding="utf-8")
+            write_taxonomy(self.taxonomy, tmp / "taxonomy")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> "SkillIndex":
+        """Load and cross-check an index folder written by :meth:`save`."""
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise SkillmapError(f"{folder}: no such index directory")
+        metadata = IndexMetadata.from_json(folder / "metadata.json")
+        if metadata.format_version != INDEX_FORMAT_VERSION:
+            raise SkillmapError(f"{folder}: index format {metadata.format_version} is not "
+                                f"supported; rebuild it with `skillmap index build`")
+        taxonomy = load_taxonomy(folder / "taxonomy")
+        if taxonomy.fingerprint != metadata.taxonomy_fingerprint:
+            raise IndexMismatchError(f"{folder}: the taxonomy copy does not match the one the "
+                                     "index was built from; rebuild the index")
+        index_file = folder / "index.faiss"
+        if not index_file.is_file():
+            raise SkillmapError(f"{folder}: index.faiss is missing; rebuild the index")
+        try:
+            index = faiss.read_index(str(index_file))
+        except RuntimeError:
+            raise SkillmapError(f"{index_file}: corrupt faiss index; rebuild the index") from None
+        if index.ntotal != len(taxonomy.skills) or index.d != metadata.embedding_dim:
+            raise IndexMismatchError(
+                f"{folder}: index holds {index.ntotal} vectors of dimension {index.d}, metadata "
+                f"says {len(taxonomy.skills)} skills of dimension {metadata.embedding_dim}")
+        return cls(taxonomy, index, metadata)
+
+    def check_encoder(self, encoder: SkillEncoder) -> None:
+        """Refuse an encoder other than the one this index was built with."""
+        meta = self.metadata
+        if encoder.dimension != meta.embedding_dim:
+            raise IndexMismatchError(
+                f"model {encoder.model_id!r} gives {encoder.dimension}-dim vectors but the index "
+                f"was built with {meta.model_id!r} ({meta.embedding_dim}-dim); use that model or "
+                "rebuild the index")
+        cosine = float(np.dot(encoder.probe, np.asarray(meta.probe, dtype=np.float32)))
+        if cosine < PROBE_MIN_COSINE:
+            raise IndexMismatchError(
+                f"model {encoder.model_id!r} is not the model the index was built with "
+                f"({meta.model_id!r}): their embeddings differ; use that model or rebuild the index")
+
+    def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` cosine scores and skill positions per query row (positions -1 = none)."""
+        k = max(1, min(k, self.index.ntotal))
+        if len(vectors) == 0:
+            return np.zeros((0, k), np.float32), np.zeros((0, k), np.int64)
+        return self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+
+    def __len__(self) -> int:
+        return self.index.ntotal
+
+    def __repr__(self) -> str:
+        m = self.metadata
+        return (f"SkillIndex(taxonomy={m.taxonomy_name!r} {m.taxonomy_version}, "
+                f"skills={m.n_skills}, model={m.model_id!r}, faiss={m.faiss_type})")
