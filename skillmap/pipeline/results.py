@@ -1,0 +1,74 @@
+"""Result records of extraction, shared by the CLI, batch coding and the app.
+
+``AdResult.rows()`` yields the long format of the design (one row per ad x skill), the one
+schema every surface writes: :data:`LONG_COLUMNS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+LONG_COLUMNS = ("doc_id", "rank", "skill_id", "skill_label", "score", "level1", "level2",
+                "evidence_sentence")
+
+
+@dataclass(slots=True)
+class SkillMatch:
+    """A skill found for a sentence or an ad, with the sentence that supports it."""
+
+    skill_id: str
+    skill_label: str
+    score: float
+    level1: str = ""
+    level2: str = ""
+    evidence_sentence: str = ""
+    evidence_index: int = -1
+    rank: int = 0
+
+
+@dataclass(slots=True)
+class SentenceResult:
+    """One segment of the ad and the skills retrieved for it."""
+
+    index: int
+    text: str
+    start: int
+    end: int
+    kind: str
+    matches: list[SkillMatch] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class AdResult:
+    """Everything extraction found for one ad."""
+
+    doc_id: str
+    skills: list[SkillMatch]
+    sentences: list[SentenceResult]
+
+    def rows(self) -> list[dict]:
+        """Long-format rows (:data:`LONG_COLUMNS`), best skill first."""
+        return [{"doc_id": self.doc_id, "rank": m.rank, "skill_id": m.skill_id,
+                 "skill_label": m.skill_label, "score": round(m.score, 4),
+                 "level1": m.level1, "level2": m.level2,
+                 "evidence_sentence": m.evidence_sentence} for m in self.skills]
+
+    def to_dict(self, sentences: bool = True) -> dict:
+        """JSON-ready dict; per-sentence detail included unless ``sentences=False``."""
+        data = {"doc_id": self.doc_id,
+                "skills": [_match_dict(m) for m in self.skills]}
+        if sentences:
+            data["sentences"] = [
+                {"index": s.index, "text": s.text, "start": s.start, "end": s.end,
+                 "kind": s.kind, "skills": [_match_dict(m, evidence=False) for m in s.matches]}
+                for s in self.sentences]
+        return data
+
+
+def _match_dict(match: SkillMatch, evidence: bool = True) -> dict:
+    data = asdict(match)
+    data["score"] = round(match.score, 4)
+    if not evidence:
+        for key in ("evidence_sentence", "evidence_index"):
+            data.pop(key)
+    return data

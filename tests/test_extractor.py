@@ -1,0 +1,95 @@
+"""The extraction pipeline on the demo taxonomy with the real default encoder."""
+
+from __future__ import annotations
+
+import pytest
+
+from skillmap.errors import SkillmapError
+from skillmap.pipeline import Extractor
+
+from conftest import DATA
+
+
+def labels(result):
+    return [m.skill_label for m in result.skills]
+
+
+def test_clear_requirements_find_their_skills(demo_extractor):
+    result = demo_extractor.extract("We need a bartender who can prepare cocktails.\n"
+                                    "You drive a forklift safely in our warehouse.\n"
+                                    "You must speak fluent German.")
+    found = labels(result)
+    for skill in ("prepare cocktails", "operate forklift", "speak German"):
+        assert skill in found[:6], (skill, found)
+
+
+def test_each_skill_carries_score_groups_and_evidence(demo_extractor):
+    result = demo_extractor.extract("Strong Python programming skills are essential.\n"
+                                    "Our office has a nice view.", doc_id="ad-7")
+    assert result.doc_id == "ad-7"
+    top = result.skills[0]
+    assert top.skill_label == "Python (computer programming)" and top.rank == 1
+    assert top.level1 == "digital skills" and top.level2 == "software development"
+    assert top.evidence_sentence == "Strong Python programming skills are essential."
+    assert result.sentences[top.evidence_index].text == top.evidence_sentence
+    scores = [m.score for m in result.skills]
+    assert scores == sorted(scores, reverse=True) and 0 < scores[-1] <= scores[0] <= 1
+
+
+def test_top_k_and_min_score_bound_the_output(demo_index, encoder):
+    text = (DATA / "sample_ad.txt").read_text()
+    three = Extractor(demo_index, encoder, top_k=3).extract(text)
+    assert len(three.skills) == 3 and all(len(s.matches) <= 3 for s in three.sentences)
+    strict = Extractor(demo_index, encoder, top_k=50, min_score=0.5).extract(text)
+    assert strict.skills and all(m.score >= 0.5 for m in strict.skills)
+    assert all(m.score >= 0.5 for s in strict.sentences for m in s.matches)
+    assert len(strict.skills) < len(Extractor(demo_index, encoder, top_k=50).extract(text).skills)
+
+
+def test_per_sentence_detail_covers_every_segment_and_marks_headings(demo_extractor):
+    result = demo_extractor.extract("What we're looking for:\n- Python\n- SQL")
+    detail = result.to_dict()["sentences"]
+    assert [(s["text"], s["kind"]) for s in detail] == [
+        ("What we're looking for:", "heading"), ("Python", "bullet"), ("SQL", "bullet")]
+    assert detail[0]["skills"] == [] and detail[1]["skills"][0]["skill_label"].startswith("Python")
+
+
+def test_extract_many_encodes_each_distinct_sentence_once(demo_index, encoder, monkeypatch):
+    seen = []
+    original = encoder.encode
+
+    def spy(texts, **kwargs):
+        seen.append(list(texts))
+        return original(texts, **kwargs)
+
+    monkeypatch.setattr(encoder, "encode", spy)
+    boiler = "We are an equal opportunity employer."
+    ads = [f"You know Python.\n{boiler}", f"You know SQL.\n{boiler}", f"You know Python.\n{boiler}"]
+    extractor = Extractor(demo_index, encoder)
+    seen.clear()
+    many = extractor.extract_many(ads, ["a", "b", "c"])
+    assert len(seen) == 1 and sorted(seen[0]) == sorted({"You know Python.", "You know SQL.", boiler})
+    # de-duplication does not change results: same as coding each ad alone
+    monkeypatch.setattr(encoder, "encode", original)
+    for ad, result in zip(ads, many):
+        alone = extractor.extract(ad, result.doc_id)
+        assert result.rows() == alone.rows()
+
+
+def test_empty_ads_give_empty_results(demo_extractor):
+    results = demo_extractor.extract_many(["", "   ", "----"], ["x", "y", "z"])
+    assert [(r.doc_id, r.skills, r.sentences) for r in results] == [
+        ("x", [], []), ("y", [], []), ("z", [], [])]
+
+
+@pytest.mark.parametrize("kwargs, message", [({"top_k": 0}, "top-k"), ({"min_score": 2.0}, "min-score")])
+def test_bad_parameters_are_refused(demo_index, encoder, kwargs, message):
+    with pytest.raises(SkillmapError, match=message):
+        Extractor(demo_index, encoder, **kwargs)
+
+
+def test_public_api_works_from_the_package_root():
+    import skillmap
+
+    result = skillmap.Extractor(top_k=5).extract("Experience administering medication to patients.")
+    assert result.skills[0].skill_label == "administer medication"
