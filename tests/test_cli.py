@@ -1,0 +1,100 @@
+"""The `skillmap` command line: outputs, help, and one-line errors on bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from skillmap.cli import main
+
+from conftest import DATA, REPO
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm(demo_extractor):
+    """Load the model and default index once; CLI calls in this module reuse them."""
+
+
+def run(capsys, *args):
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_extract_json_has_skills_and_per_sentence_detail(capsys):
+    code, out, _ = run(capsys, "extract", str(DATA / "sample_ad.txt"), "--format", "json", "-k", "5")
+    assert code == 0
+    data = json.loads(out)
+    assert data["doc_id"] == "sample_ad.txt" and len(data["skills"]) == 5
+    assert {"skill_id", "skill_label", "score", "level1", "level2", "evidence_sentence"} <= set(
+        data["skills"][0])
+    assert len(data["sentences"]) > 10 and all("skills" in s for s in data["sentences"])
+
+
+def test_extract_csv_is_the_batch_long_format(capsys):
+    code, out, _ = run(capsys, "extract", str(DATA / "sample_ad.txt"), "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == ["doc_id", "rank", "skill_id", "skill_label", "score", "level1",
+                             "level2", "evidence_sentence"]
+    assert [int(r["rank"]) for r in rows] == list(range(1, len(rows) + 1))
+
+
+def test_extract_table_and_stdin(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(
+        "Fluent German is required.".encode())))
+    code, out, _ = run(capsys, "extract", "-")
+    assert code == 0 and "speak German" in out
+
+
+def one_line_error(code, err, *needles):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("skillmap: error:"), err
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+def test_extract_bad_inputs(capsys, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    one_line_error(*run(capsys, "extract", str(empty))[::2], "empty")
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(bytes(range(256)) * 10)
+    one_line_error(*run(capsys, "extract", str(binary))[::2], "binary")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Gesucht: Bäcker mit Erfahrung".encode("latin-1"))
+    one_line_error(*run(capsys, "extract", str(latin))[::2], "not valid UTF-8", "--encoding")
+    one_line_error(*run(capsys, "extract", str(tmp_path / "missing.txt"))[::2], "no such file")
+    # the suggested fix works
+    code, out, _ = run(capsys, "extract", str(latin), "--encoding", "latin-1", "-f", "json")
+    assert code == 0 and "Bäcker" in out
+
+
+def test_utf16_with_bom_is_read(capsys, tmp_path):
+    ad = tmp_path / "utf16.txt"
+    ad.write_bytes("Experience administering medication.".encode("utf-16"))
+    code, out, _ = run(capsys, "extract", str(ad), "-f", "json")
+    assert code == 0 and json.loads(out)["skills"][0]["skill_label"] == "administer medication"
+
+
+def test_extract_with_missing_index_is_one_line_error(capsys, tmp_path):
+    one_line_error(*run(capsys, "extract", str(DATA / "sample_ad.txt"), "--index",
+                        str(tmp_path / "nope"))[::2], "no such index directory")
+
+
+def test_help_teaches_with_examples():
+    result = subprocess.run([sys.executable, "-m", "skillmap.cli", "extract", "--help"],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0
+    assert "--top-k" in result.stdout and "skillmap extract data/sample_ad.txt" in result.stdout
+
+
+def test_usage_errors_exit_nonzero(capsys):
+    code, _, err = run(capsys, "extract", str(DATA / "sample_ad.txt"), "--top-k", "0")
+    assert code == 2 and "--top-k" in err
