@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from skillmap.taxonomy.model import Skill
 
-DEFAULT_TEMPLATE = "{label}. {description}"
+DEFAULT_TEMPLATE = "{label}"
 TEMPLATE_FIELDS = ("label", "description", "alt_labels", "skill_type")
 
 
