@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -20,6 +21,7 @@ import numpy as np
 
 from skillmap.encoder.skill_encoder import SkillEncoder
 from skillmap.errors import IndexMismatchError, SkillmapError
+from skillmap.index.lexical import LabelMatcher
 from skillmap.index.skill_text import DEFAULT_TEMPLATE, check_template, skill_text
 from skillmap.io import atomic_directory
 from skillmap.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
@@ -136,6 +138,16 @@ class SkillIndex:
             raise IndexMismatchError(
                 f"model {encoder.model_id!r} is not the model the index was built with "
                 f"({meta.model_id!r}): their embeddings differ; use that model or rebuild the index")
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        """All skill vectors, row i = ``skills[i]`` (for scoring chosen skills exactly)."""
+        return self.index.reconstruct_n(0, self.index.ntotal)
+
+    @cached_property
+    def label_matcher(self) -> LabelMatcher:
+        """Finds skills named verbatim in a sentence (see :mod:`skillmap.index.lexical`)."""
+        return LabelMatcher(self.skills)
 
     def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` cosine scores and skill positions per query row (positions -1 = none)."""
