@@ -39,6 +39,18 @@ TopKOption = Annotated[int, typer.Option("--top-k", "-k", min=1,
                                          help="Skills kept per ad (and per sentence).")]
 MinScoreOption = Annotated[float, typer.Option(
     "--min-score", help="Drop matches below this cosine similarity (0 keeps all top-k).")]
+class Aggregation(str, Enum):
+    interleave = "interleave"
+    max = "max"
+
+
+AggregationOption = Annotated[Aggregation, typer.Option(
+    help="How an ad's skills are ranked: interleave = each sentence's best match first, then "
+    "second-best, ...; max = by score alone.")]
+BoostOption = Annotated[float, typer.Option(
+    "--lexical-boost", min=0.0, max=1.0,
+    help="Added to the score of skills whose label a sentence names verbatim (0 = pure "
+    "embedding similarity).")]
 EncodingOption = Annotated[Optional[str], typer.Option(
     "--encoding", help="Text encoding of the input [default: UTF-8, or UTF-16 with a BOM].")]
 
@@ -47,10 +59,12 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _extractor(index: Optional[Path], top_k: int, min_score: float):
+def _extractor(index: Optional[Path], top_k: int, min_score: float, aggregation: "Aggregation",
+               lexical_boost: float):
     from skillmap.pipeline import Extractor
 
-    return Extractor(index=index, top_k=top_k, min_score=min_score)
+    return Extractor(index=index, top_k=top_k, min_score=min_score,
+                     aggregation=aggregation.value, lexical_boost=lexical_boost)
 
 
 # --------------------------------------------------------------------------- taxonomy
@@ -146,6 +160,8 @@ def extract(
     index: IndexOption = None,
     top_k: TopKOption = 10,
     min_score: MinScoreOption = 0.0,
+    aggregation: AggregationOption = Aggregation.interleave,
+    lexical_boost: BoostOption = 0.2,
     fmt: Annotated[OutputFormat, typer.Option(
         "--format", "-f", case_sensitive=False,
         help="table: readable; json: with per-sentence detail; csv: the long format of "
@@ -177,7 +193,7 @@ def extract(
             raise SkillmapError(f"{name if name != '-' else 'standard input'}: the ad is empty")
         texts.append(text)
         ids.append("stdin" if name == "-" else Path(name).name)
-    results = _extractor(index, top_k, min_score).extract_many(texts, ids)
+    results = _extractor(index, top_k, min_score, aggregation, lexical_boost).extract_many(texts, ids)
     if fmt is OutputFormat.json:
         payload = [r.to_dict() for r in results]
         typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False,
@@ -224,6 +240,8 @@ def batch(
     index: IndexOption = None,
     top_k: TopKOption = 10,
     min_score: MinScoreOption = 0.0,
+    aggregation: AggregationOption = Aggregation.interleave,
+    lexical_boost: BoostOption = 0.2,
     chunk_size: Annotated[int, typer.Option(min=1, help="Ads coded per chunk (and per "
                                             "checkpoint).")] = 256,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its "
@@ -240,7 +258,7 @@ def batch(
     """
     from skillmap.batch import code_csv
 
-    extractor = _extractor(index, top_k, min_score)
+    extractor = _extractor(index, top_k, min_score, aggregation, lexical_boost)
     started = time.perf_counter()
     report = code_csv(extractor, input_csv, out, text_column=text_column, id_column=id_column,
                       chunk_size=chunk_size, encoding=encoding, resume=resume,

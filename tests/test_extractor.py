@@ -32,8 +32,25 @@ def test_each_skill_carries_score_groups_and_evidence(demo_extractor):
     assert top.level1 == "digital skills" and top.level2 == "software development"
     assert top.evidence_sentence == "Strong Python programming skills are essential."
     assert result.sentences[top.evidence_index].text == top.evidence_sentence
-    scores = [m.score for m in result.skills]
-    assert scores == sorted(scores, reverse=True) and 0 < scores[-1] <= scores[0] <= 1
+    assert all(0 < m.score <= 1 for m in result.skills)
+
+
+def test_interleave_puts_every_sentences_first_choice_before_second_choices(demo_index, encoder):
+    ad = ("Hands-on experience with cloud computing on AWS, Azure or Google Cloud.\n"
+          "Good written English.\nYou enjoy teamwork.")
+    interleaved = Extractor(demo_index, encoder, top_k=10).extract(ad)
+    firsts = {s.matches[0].skill_id for s in interleaved.sentences}
+    assert {m.skill_id for m in interleaved.skills[:len(firsts)]} == firsts
+    by_score = Extractor(demo_index, encoder, top_k=10, aggregation="max").extract(ad)
+    scores = [m.score for m in by_score.skills]
+    assert scores == sorted(scores, reverse=True)
+    # a skill's score and evidence do not depend on the ranking rule
+    interleaved_by_id = {m.skill_id: m for m in interleaved.skills}
+    common = [m for m in by_score.skills if m.skill_id in interleaved_by_id]
+    assert len(common) >= 3
+    for m in common:
+        other = interleaved_by_id[m.skill_id]
+        assert (m.score, m.evidence_sentence) == (other.score, other.evidence_sentence)
 
 
 def test_top_k_and_min_score_bound_the_output(demo_index, encoder):
@@ -82,7 +99,8 @@ def test_empty_ads_give_empty_results(demo_extractor):
         ("x", [], []), ("y", [], []), ("z", [], [])]
 
 
-@pytest.mark.parametrize("kwargs, message", [({"top_k": 0}, "top-k"), ({"min_score": 2.0}, "min-score")])
+@pytest.mark.parametrize("kwargs, message", [({"top_k": 0}, "top-k"), ({"min_score": 2.0}, "min-score"),
+                                             ({"aggregation": "mean"}, "aggregation")])
 def test_bad_parameters_are_refused(demo_index, encoder, kwargs, message):
     with pytest.raises(SkillmapError, match=message):
         Extractor(demo_index, encoder, **kwargs)

@@ -98,6 +98,7 @@ def _manifest(path: Path, text_column: str, id_column: str | None, chunk_size: i
     return {"input": str(path.resolve()), "input_size": stat.st_size,
             "input_mtime": stat.st_mtime, "text_column": text_column, "id_column": id_column,
             "chunk_size": chunk_size, "top_k": extractor.top_k, "min_score": extractor.min_score,
+            "aggregation": extractor.aggregation, "lexical_boost": extractor.lexical_boost,
             "index": hashlib.sha256(f"{meta.taxonomy_fingerprint}|{meta.model_id}|"
                                     f"{meta.text_template}".encode()).hexdigest()[:16]}
 
