@@ -119,3 +119,31 @@ def test_output_never_overwrites_input(demo_extractor, tmp_path):
     with pytest.raises(InputError, match="overwrite the input"):
         code_csv(demo_extractor, source, source, "description", show_progress=False)
     assert source.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_dotted_column_names_are_not_mistaken_for_duplicates(demo_extractor, tmp_path):
+    source = tmp_path / "ads.csv"
+    source.write_text("v1,v1.2,text\na,b,Fluent German required.\n", encoding="utf-8")
+    out = tmp_path / "coded.csv"
+    report = code_csv(demo_extractor, source, out, text_column="text", id_column="v1.2",
+                      show_progress=False)
+    assert report.ads == 1 and pd.read_csv(out).doc_id.tolist()[0] == "b"
+
+
+def test_bugs_inside_extraction_are_not_reported_as_bad_csv(demo_extractor, tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("internal bug")
+
+    monkeypatch.setattr(demo_extractor, "extract_many", broken)
+    with pytest.raises(ValueError, match="internal bug"):
+        code_csv(demo_extractor, SAMPLE, tmp_path / "coded.csv", "description", show_progress=False)
+
+
+def test_report_counts_codable_and_encoded_sentences(demo_extractor, tmp_path):
+    source = tmp_path / "ads.csv"
+    boiler = "We are an equal opportunity employer."
+    source.write_text("text\n" + "\n".join(
+        f'"Requirements:\nYou know Python {i}.\n{boiler}"' for i in range(4)) + "\n")
+    report = code_csv(demo_extractor, source, tmp_path / "coded.csv", "text", show_progress=False)
+    assert report.sentences == 8          # headings are not coded
+    assert report.encoded_sentences == 5  # the boilerplate is encoded once

@@ -34,8 +34,8 @@ class BatchReport:
     rows_written: int = 0
     chunks: int = 0
     chunks_resumed: int = 0
-    sentences: int = 0
-    distinct_sentences: int = 0
+    sentences: int = 0          # codable sentences (headings excluded) in the ads coded
+    encoded_sentences: int = 0  # what the encoder actually ran on: distinct per chunk
 
 
 def _check_input(path: Path, encoding: str | None) -> str:
@@ -72,14 +72,18 @@ def _fail(path: Path, exc: Exception, encoding: str) -> InputError:
 
 
 def read_header(path: Path, encoding: str) -> list[str]:
+    """The header row as written (pandas would silently rename duplicates to ``x.1``)."""
     try:
-        header = pd.read_csv(path, nrows=0, encoding=encoding).columns.tolist()
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        with open(path, encoding=encoding, newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except (UnicodeDecodeError, csv.Error) as exc:
         raise _fail(path, exc, encoding) from None
-    duplicated = sorted({c for c in header if str(c).rsplit(".", 1)[0] in header and "." in str(c)})
+    if not any(name.strip() for name in header):
+        raise InputError(f"{path}: no header row (the first line must name the columns)")
+    duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
         raise InputError(f"{path}: duplicated column name(s) in the header: {', '.join(duplicated)}")
-    return [str(c) for c in header]
+    return header
 
 
 def count_rows(path: Path, encoding: str) -> int | None:
@@ -143,8 +147,10 @@ def code_csv(extractor: Extractor, input_path: str | Path, output_path: str | Pa
     total = count_rows(input_path, encoding) if show_progress else None
     bar = tqdm(total=total, unit="ad", desc="coding ads", disable=not show_progress,
                dynamic_ncols=True)
+    chunks = _checked(lambda: _reader(input_path, encoding, chunk_size, columns), input_path,
+                      encoding)
     try:
-        for number, chunk in enumerate(_reader(input_path, encoding, chunk_size, columns)):
+        for number, chunk in enumerate(chunks):
             report.chunks += 1
             part = work / f"chunk-{number:06d}.csv"
             first_row = number * chunk_size + 1
@@ -160,27 +166,49 @@ def code_csv(extractor: Extractor, input_path: str | Path, output_path: str | Pa
             with atomic_write(part, newline="") as fh:
                 writer = csv.DictWriter(fh, fieldnames=LONG_COLUMNS)
                 for result in results:
-                    rows = result.rows()
-                    writer.writerows(rows)
-                    report.rows_written += len(rows)
-                    report.ads_without_skills += not rows
-                    report.sentences += len(result.sentences)
-            report.distinct_sentences += len({s.text for r in results for s in r.sentences})
+                    writer.writerows(result.rows())
+            codable = [s.text for r in results for s in r.sentences if s.kind != "heading"]
+            report.sentences += len(codable)
+            report.encoded_sentences += len(set(codable))
             report.ads += len(chunk)
             bar.update(len(chunk))
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
-        raise _fail(input_path, exc, encoding) from None
     finally:
         bar.close()
 
+    _assemble(work, output_path, report)
+    shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def _checked(open_reader, path: Path, encoding: str):
+    """Re-raise parse errors of the CSV reader (only those) as one-line input errors."""
+    try:
+        chunks = iter(open_reader())
+    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+        raise _fail(path, exc, encoding) from None
+    while True:
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            return
+        except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+            raise _fail(path, exc, encoding) from None
+        yield chunk
+
+
+def _assemble(work: Path, output_path: Path, report: BatchReport) -> None:
+    """Concatenate the chunk files into the final output, atomically; count rows and ads."""
     with atomic_write(output_path, newline="") as out:
         writer = csv.writer(out)
         writer.writerow(LONG_COLUMNS)
+        coded_ads: set[str] = set()
         for part in sorted(work.glob("chunk-*.csv")):
             with open(part, encoding="utf-8", newline="") as fh:
-                shutil.copyfileobj(fh, out)
-    shutil.rmtree(work, ignore_errors=True)
-    return report
+                for row in csv.reader(fh):
+                    writer.writerow(row)
+                    coded_ads.add(row[0])
+                    report.rows_written += 1
+        report.ads_without_skills = max(report.ads - len(coded_ads), 0)
 
 
 def report_dict(report: BatchReport) -> dict:

@@ -59,8 +59,10 @@ class SkillEncoder:
         self.batch_size = batch_size
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
             logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar on every CLI call
             self.model = SentenceTransformer(self._load_path, device=device)
         except (OSError, ValueError) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

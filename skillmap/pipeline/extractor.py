@@ -107,16 +107,20 @@ class Extractor:
         distinct = list(dict.fromkeys(s.text for segs in segmented for s in segs if s.codable))
         position = {sentence: i for i, sentence in enumerate(distinct)}
         vectors = self.encoder.encode(distinct, show_progress=show_progress)
-        ranked = self._rank_sentences(distinct, vectors)
+        ranked = self.rank_sentences(distinct, vectors)
         return [self._aggregate(doc_id, segs, position, ranked)
                 for doc_id, segs in zip(doc_ids, segmented)]
 
-    def _rank_sentences(self, sentences: list[str],
-                        vectors: np.ndarray) -> list[list[tuple[int, float]]]:
-        """Per sentence, the top-k ``(skill position, score)`` after the lexical boost.
+    def rank_sentences(self, sentences: Sequence[str], vectors: np.ndarray | None = None
+                       ) -> list[list[tuple[int, float]]]:
+        """Per sentence (already segmented), the top-k ``(skill position, score)``.
 
-        Exact: the boosted top k lies within the dense top k plus the named skills.
+        Positions index ``self.index.skills``. Used by extraction and by evaluation on
+        sentence-level benchmarks. Exact: the boosted top k lies within the dense top k plus
+        the skills the sentence names.
         """
+        if vectors is None:
+            vectors = self.encoder.encode(list(sentences))
         scores, hits = self.index.search(vectors, self.top_k)
         ranked = []
         for sentence, vector, row_scores, row_hits in zip(sentences, vectors, scores, hits):
