@@ -132,11 +132,13 @@ def index_build(
     Example: skillmap index build --taxonomy taxonomies/esco --out indexes/esco
     """
     from skillmap.defaults import demo_taxonomy_dir
-    from skillmap.encoder import SkillEncoder
-    from skillmap.index import DEFAULT_TEMPLATE, SkillIndex
     from skillmap.taxonomy import load_taxonomy
 
-    tax = load_taxonomy(taxonomy or demo_taxonomy_dir())
+    tax = load_taxonomy(taxonomy or demo_taxonomy_dir())  # validate before loading a model
+
+    from skillmap.encoder import SkillEncoder
+    from skillmap.index import DEFAULT_TEMPLATE, SkillIndex
+
     encoder = SkillEncoder(model)
     started = time.perf_counter()
     index = SkillIndex.build(tax, encoder, text_template=template or DEFAULT_TEMPLATE,
@@ -256,8 +258,9 @@ def batch(
 
     Example: skillmap batch data/sample_ads.csv --text-column description --id-column ad_id --out coded.csv
     """
-    from skillmap.batch import code_csv
+    from skillmap.batch import check_batch_input, code_csv
 
+    check_batch_input(input_csv, text_column, id_column, encoding)  # fail fast, before the model
     extractor = _extractor(index, top_k, min_score, aggregation, lexical_boost)
     started = time.perf_counter()
     report = code_csv(extractor, input_csv, out, text_column=text_column, id_column=id_column,

@@ -107,6 +107,23 @@ def _manifest(path: Path, text_column: str, id_column: str | None, chunk_size: i
                                     f"{meta.text_template}".encode()).hexdigest()[:16]}
 
 
+def check_batch_input(input_path: str | Path, text_column: str, id_column: str | None = None,
+                      encoding: str | None = None) -> tuple[str, list[str]]:
+    """Validate the input file and its columns; return ``(encoding, columns to read)``.
+
+    Cheap (reads the first bytes and the header), so callers run it before loading a model.
+    """
+    input_path = Path(input_path)
+    encoding = _check_input(input_path, encoding)
+    header = read_header(input_path, encoding)
+    for option, column in (("--text-column", text_column), ("--id-column", id_column)):
+        if column is not None and column not in header:
+            raise InputError(f"{input_path}: no column {column!r} ({option}); columns are: "
+                             f"{', '.join(header)}")
+    return encoding, [text_column] + ([id_column] if id_column and id_column != text_column
+                                      else [])
+
+
 def code_csv(extractor: Extractor, input_path: str | Path, output_path: str | Path,
              text_column: str, id_column: str | None = None, chunk_size: int = 256,
              encoding: str | None = None, resume: bool = False,
@@ -117,13 +134,7 @@ def code_csv(extractor: Extractor, input_path: str | Path, output_path: str | Pa
         raise InputError(f"chunk size must be at least 1, got {chunk_size}")
     if input_path.resolve() == output_path.resolve():
         raise InputError(f"{output_path}: refusing to overwrite the input file")
-    encoding = _check_input(input_path, encoding)
-    header = read_header(input_path, encoding)
-    for option, column in (("--text-column", text_column), ("--id-column", id_column)):
-        if column is not None and column not in header:
-            raise InputError(f"{input_path}: no column {column!r} ({option}); columns are: "
-                             f"{', '.join(header)}")
-    columns = [text_column] + ([id_column] if id_column and id_column != text_column else [])
+    encoding, columns = check_batch_input(input_path, text_column, id_column, encoding)
 
     work = output_path.with_name(output_path.name + ".partial")
     manifest = _manifest(input_path, text_column, id_column, chunk_size, extractor)

@@ -64,6 +64,9 @@ def _read_rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[st
                 raise TaxonomyError(f"{path} row {line}: more cells than header columns")
             if any(v is None for v in row.values()):
                 raise TaxonomyError(f"{path} row {line}: fewer cells than header columns")
+            for column in ("id", "label"):  # required and non-empty in both files
+                if not (row[column] or "").strip():
+                    raise TaxonomyError(f"{path} row {line}, column {column}: empty {column}")
             rows.append((line, {k: (v or "").strip() for k, v in row.items()}))
     except csv.Error as exc:
         raise TaxonomyError(f"{path} row {reader.line_num}: malformed CSV ({exc})") from None
@@ -102,10 +105,6 @@ def load_taxonomy(folder: str | os.PathLike) -> Taxonomy:
     groups_file = folder / "groups.csv"
     for line, row in _read_rows(groups_file, REQUIRED_GROUP_COLUMNS):
         where = f"{groups_file.name} row {line}"
-        if not row["id"]:
-            raise TaxonomyError(f"{groups_file} row {line}, column id: empty id")
-        if not row["label"]:
-            raise TaxonomyError(f"{groups_file} row {line}, column label: empty label")
         try:
             level = int(row["level"])
         except ValueError:
@@ -121,10 +120,6 @@ def load_taxonomy(folder: str | os.PathLike) -> Taxonomy:
     skills_file = folder / "skills.csv"
     for line, row in _read_rows(skills_file, REQUIRED_SKILL_COLUMNS):
         where = f"{skills_file.name} row {line}"
-        if not row["id"]:
-            raise TaxonomyError(f"{skills_file} row {line}, column id: empty id")
-        if not row["label"]:
-            raise TaxonomyError(f"{skills_file} row {line}, column label: empty label")
         origins.setdefault(row["id"], where)
         skills.append(Skill(id=row["id"], label=row["label"],
                             alt_labels=_split(row.get("alt_labels")),
