@@ -35,6 +35,9 @@ app.add_typer(index_app, name="index")
 IndexOption = Annotated[Optional[Path], typer.Option(
     "--index", "-i", help="Index folder from `skillmap index build` [default: demo taxonomy "
     "with the offline encoder].")]
+ModelOption = Annotated[Optional[str], typer.Option(
+    "--model", "-m", help="Encoder to use [default: the one recorded in the index]; must be "
+    "the model the index was built with (e.g. after moving a local model directory).")]
 TopKOption = Annotated[int, typer.Option("--top-k", "-k", min=1,
                                          help="Skills kept per ad (and per sentence).")]
 MinScoreOption = Annotated[float, typer.Option(
@@ -59,11 +62,13 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _extractor(index: Optional[Path], top_k: int, min_score: float, aggregation: "Aggregation",
-               lexical_boost: float):
+def _extractor(index: Optional[Path], model: Optional[str], top_k: int, min_score: float,
+               aggregation: "Aggregation", lexical_boost: float):
+    from skillmap.encoder import SkillEncoder
     from skillmap.pipeline import Extractor
 
-    return Extractor(index=index, top_k=top_k, min_score=min_score,
+    encoder = SkillEncoder.cached(model) if model else None
+    return Extractor(index=index, encoder=encoder, top_k=top_k, min_score=min_score,
                      aggregation=aggregation.value, lexical_boost=lexical_boost)
 
 
@@ -160,6 +165,7 @@ def extract(
     files: Annotated[list[str], typer.Argument(
         help="Job ad text files, one ad per file; '-' reads one ad from standard input.")],
     index: IndexOption = None,
+    model: ModelOption = None,
     top_k: TopKOption = 10,
     min_score: MinScoreOption = 0.0,
     aggregation: AggregationOption = Aggregation.interleave,
@@ -195,7 +201,7 @@ def extract(
             raise SkillmapError(f"{name if name != '-' else 'standard input'}: the ad is empty")
         texts.append(text)
         ids.append("stdin" if name == "-" else Path(name).name)
-    results = _extractor(index, top_k, min_score, aggregation, lexical_boost).extract_many(texts, ids)
+    results = _extractor(index, model, top_k, min_score, aggregation, lexical_boost).extract_many(texts, ids)
     if fmt is OutputFormat.json:
         payload = [r.to_dict() for r in results]
         typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False,
@@ -240,6 +246,7 @@ def batch(
     id_column: Annotated[Optional[str], typer.Option(
         "--id-column", help="Column with the ad id [default: the row number].")] = None,
     index: IndexOption = None,
+    model: ModelOption = None,
     top_k: TopKOption = 10,
     min_score: MinScoreOption = 0.0,
     aggregation: AggregationOption = Aggregation.interleave,
@@ -261,7 +268,7 @@ def batch(
     from skillmap.batch import check_batch_input, code_csv
 
     check_batch_input(input_csv, text_column, id_column, encoding)  # fail fast, before the model
-    extractor = _extractor(index, top_k, min_score, aggregation, lexical_boost)
+    extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost)
     started = time.perf_counter()
     report = code_csv(extractor, input_csv, out, text_column=text_column, id_column=id_column,
                       chunk_size=chunk_size, encoding=encoding, resume=resume,

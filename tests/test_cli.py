@@ -98,3 +98,15 @@ def test_help_teaches_with_examples():
 def test_usage_errors_exit_nonzero(capsys):
     code, _, err = run(capsys, "extract", str(DATA / "sample_ad.txt"), "--top-k", "0")
     assert code == 2 and "--top-k" in err
+
+
+def test_model_option_is_checked_against_the_index(capsys, tiny_model_factory, demo_index,
+                                                   tmp_path):
+    tiny = tiny_model_factory(hidden=32)
+    demo_index.save(tmp_path / "idx")
+    one_line_error(*run(capsys, "extract", str(DATA / "sample_ad.txt"), "--index",
+                        str(tmp_path / "idx"), "--model", str(tiny))[::2], "index was built with")
+    # without --index, --model chooses the encoder of the embedded default index
+    code, out, _ = run(capsys, "extract", str(DATA / "sample_ad.txt"), "--model", str(tiny),
+                       "-f", "json")
+    assert code == 0 and json.loads(out)["skills"]
