@@ -279,6 +279,64 @@ def batch(
          f"{report.ads_without_skills} ads without skills")
 
 
+# --------------------------------------------------------------------------- eval
+class System(str, Enum):
+    pipeline = "pipeline"
+    tfidf = "tfidf"
+    bm25 = "bm25"
+
+
+class Level(str, Enum):
+    sentence = "sentence"
+    document = "document"
+
+
+@app.command("eval")
+def evaluate_command(
+    benchmark: Annotated[Path, typer.Option(
+        "--benchmark", "-b", help="Gold data: a skill-extraction benchmark CSV (sentence, span, "
+        "sub_span, label) or the generic JSONL/CSV format (text + skills).")],
+    index: IndexOption = None,
+    model: ModelOption = None,
+    system: Annotated[System, typer.Option(
+        help="What to evaluate: the skillmap pipeline, or a lexical baseline over the "
+        "index's taxonomy.")] = System.pipeline,
+    level: Annotated[Optional[Level], typer.Option(
+        help="sentence: rank each text as one sentence (the benchmark protocol); document: "
+        "run the full pipeline per text [default: sentence].")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=10,
+                                       help="Length of each ranking (at least 10).")] = 10,
+    lexical_boost: BoostOption = 0.2,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score skill extraction against gold data: RP@5, RP@10, MRR, P@5, R@5, F1@5.
+
+    Gold labels are resolved against the index's taxonomy (exact preferred label, then
+    normalised label, then a unique alternative label); unresolved ones count as misses.
+
+    Example: skillmap eval --benchmark ../shared/benchmarks/skill-extraction/tech_validation_annotations.csv --index indexes/esco --json
+    """
+    from skillmap.evaluation import HEADLINE, PipelineRanker, evaluate, read_benchmark
+
+    extractor = _extractor(index, model, top_k, -1.0, Aggregation.interleave, lexical_boost)
+    gold = read_benchmark(benchmark, extractor.taxonomy, level.value if level else None)
+    if system is System.pipeline:
+        ranker = PipelineRanker(extractor, level=gold.level)
+    else:
+        from skillmap.evaluation.baselines import BM25Ranker, TfidfRanker
+
+        ranker = (TfidfRanker if system is System.tfidf else BM25Ranker)(extractor.taxonomy)
+    report = evaluate(ranker, gold, k=top_k)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict()))
+        return
+    typer.echo(f"system: {report.system}")
+    typer.echo(f"benchmark: {report.benchmark} ({report.level} level, n={report.n}, "
+               f"unresolved gold labels={report.unresolved})")
+    for name in HEADLINE:
+        typer.echo(f"{name:>6}: {report.metrics[name]:.3f}")
+
+
 # --------------------------------------------------------------------------- entry
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI, turning user errors into one line."""

@@ -1,0 +1,74 @@
+"""Lexical baselines over the skill definitions: TF-IDF (scikit-learn) and BM25 (rank-bm25).
+
+Both index each skill as ``label + alternative labels + description`` and rank skills by
+similarity to the query sentence. They are what any learned encoder must beat.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+import numpy as np
+
+from skillmap.evaluation.rankers import Ranking
+from skillmap.taxonomy import Skill, Taxonomy
+
+_WORD = re.compile(r"\w+")
+
+
+def skill_document(skill: Skill) -> str:
+    return ". ".join(part for part in (skill.label, ", ".join(skill.alt_labels),
+                                       skill.description) if part)
+
+
+def _top_k(scores: np.ndarray, ids: list[str], k: int) -> Ranking:
+    k = min(k, len(ids))
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.lexsort((top, -scores[top]))]  # by score, ties by position: deterministic
+    return [(ids[i], float(scores[i])) for i in top]
+
+
+class TfidfRanker:
+    """Cosine similarity on TF-IDF of word 1-2-grams and character 3-5-grams (averaged)."""
+
+    name = "TF-IDF (word 1-2 + char 3-5 grams)"
+
+    def __init__(self, taxonomy: Taxonomy):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.ids = [s.id for s in taxonomy.skills]
+        documents = [skill_document(s) for s in taxonomy.skills]
+        self.vectorizers = [
+            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
+                            lowercase=True),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
+                            lowercase=True),
+        ]
+        self.matrices = [v.fit_transform(documents) for v in self.vectorizers]
+
+    def rank(self, texts: Sequence[str], k: int) -> list[Ranking]:
+        rankings = []
+        for start in range(0, len(texts), 256):
+            batch = list(texts[start:start + 256])
+            scores = sum((v.transform(batch) @ m.T).toarray()
+                         for v, m in zip(self.vectorizers, self.matrices)) / len(self.matrices)
+            rankings.extend(_top_k(row, self.ids, k) for row in scores)
+        return rankings
+
+
+class BM25Ranker:
+    """Okapi BM25 over lower-cased word tokens."""
+
+    name = "BM25 (Okapi)"
+
+    def __init__(self, taxonomy: Taxonomy):
+        from rank_bm25 import BM25Okapi
+
+        self.ids = [s.id for s in taxonomy.skills]
+        self.bm25 = BM25Okapi([_WORD.findall(skill_document(s).lower())
+                               for s in taxonomy.skills])
+
+    def rank(self, texts: Sequence[str], k: int) -> list[Ranking]:
+        return [_top_k(np.asarray(self.bm25.get_scores(_WORD.findall(t.lower()))), self.ids, k)
+                for t in texts]

@@ -1,0 +1,48 @@
+"""Everything the harness can evaluate is a *ranker*: texts in, ranked skill ids out.
+
+Our pipeline, the baselines and (in ``benchmarks/``) the open-source peer all implement
+``rank(texts, k) -> [[(skill_id, score), ...], ...]``, so they are scored by the same code
+on the same items.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, Sequence
+
+from skillmap.pipeline import Extractor
+
+Ranking = list[tuple[str, float]]
+
+
+class Ranker(Protocol):
+    name: str
+
+    def rank(self, texts: Sequence[str], k: int) -> list[Ranking]:
+        """Per text, up to ``k`` (skill id, score) pairs, best first."""
+
+
+class PipelineRanker:
+    """The skillmap pipeline as a ranker.
+
+    ``level="sentence"`` ranks each text as one sentence (the benchmark protocol: no
+    segmentation, no aggregation); ``level="document"`` runs the full pipeline on each text
+    (segmentation, per-sentence retrieval, per-ad aggregation).
+    """
+
+    def __init__(self, extractor: Extractor, level: str = "sentence", name: str | None = None):
+        if level not in ("sentence", "document"):
+            raise ValueError(f"level must be 'sentence' or 'document', got {level!r}")
+        self.extractor, self.level = extractor, level
+        meta = extractor.index.metadata
+        self.name = name or (f"skillmap ({meta.model_id.rsplit('/', 1)[-1]}, "
+                             f"boost {extractor.lexical_boost})")
+
+    def rank(self, texts: Sequence[str], k: int) -> list[Ranking]:
+        if k > self.extractor.top_k:
+            raise ValueError(f"the extractor keeps {self.extractor.top_k} skills; asked for {k}")
+        skills = self.extractor.index.skills
+        if self.level == "sentence":
+            return [[(skills[p].id, s) for p, s in row[:k]]
+                    for row in self.extractor.rank_sentences(list(texts))]
+        return [[(m.skill_id, m.score) for m in result.skills[:k]]
+                for result in self.extractor.extract_many(list(texts))]
