@@ -32,6 +32,17 @@ index_app = typer.Typer(help="Build skill indexes (a taxonomy embedded by an enc
 app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(index_app, name="index")
 
+
+def _register_generate() -> None:
+    from skillmap.generation.cli import generate_app
+
+    app.add_typer(generate_app, name="generate",
+                  help="Write synthetic training sentences with an LLM or the offline template "
+                  "backend; `generate stats` measures a corpus.")
+
+
+_register_generate()
+
 IndexOption = Annotated[Optional[Path], typer.Option(
     "--index", "-i", help="Index folder from `skillmap index build` [default: demo taxonomy "
     "with the offline encoder].")]

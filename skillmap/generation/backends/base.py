@@ -1,0 +1,106 @@
+"""The interface every generation backend implements.
+
+A backend turns ``(request, prompt template)`` jobs into :class:`Completion` objects and
+yields them *as they finish* (``(job position, completion)``), so the runner can cache each
+answer the moment it arrives: a run killed midway has paid for nothing it will pay for again.
+Backends that call a model also define :meth:`Backend.cache_key`, the hash of everything that
+determines the answer (backend, model, sampling parameters, rendered prompt, seed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+from skillmap.generation.prompts import PromptTemplate, language_name
+from skillmap.generation.sampling import GenerationRequest
+from skillmap.taxonomy import Taxonomy
+
+Job = tuple[GenerationRequest, PromptTemplate]
+
+
+@dataclass
+class Completion:
+    """What a backend returned for one request: sentences, or the reason there are none."""
+
+    sentences: list[str] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    attempts: int = 1
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sentences": self.sentences, "prompt_tokens": self.prompt_tokens,
+                "completion_tokens": self.completion_tokens, "attempts": self.attempts}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Completion":
+        return cls(sentences=list(data["sentences"]), prompt_tokens=data.get("prompt_tokens", 0),
+                   completion_tokens=data.get("completion_tokens", 0),
+                   attempts=data.get("attempts", 1))
+
+
+def prompt_context(request: GenerationRequest, template: PromptTemplate,
+                   language: str) -> dict[str, Any]:
+    """The variables a prompt template is rendered with for one request."""
+    skills = [{"label": s.label, "alt_labels": list(s.alt_labels[:5]),
+               "description": s.description} for s in request.skills]
+    return {
+        "skills": skills,
+        "skill": skills[0] if skills else None,
+        "n": request.n,
+        "language": language_name(language),
+        "group_label": request.group.label if request.group else "",
+        "category": request.category,
+        "category_text": template.categories.get(request.category, request.category),
+        "occupation_hint": "",
+    }
+
+
+class Backend(ABC):
+    """Writes sentences for generation requests."""
+
+    #: backend name recorded on every corpus line (``openai``, ``local``, ``template``)
+    name: str = ""
+    #: whether answers are worth caching (a model call); the template backend is not
+    cacheable: bool = True
+
+    def __init__(self, language: str = "en"):
+        self.language = language
+
+    @property
+    @abstractmethod
+    def model(self) -> str:
+        """The model recorded on every corpus line."""
+
+    def prepare(self, taxonomy: Taxonomy) -> None:
+        """Learn what the backend needs from the taxonomy before a run (default: nothing)."""
+
+    def cache_params(self) -> dict[str, Any]:
+        """Sampling parameters that change the answer (part of the cache key)."""
+        return {}
+
+    def rendered_prompt(self, request: GenerationRequest, template: PromptTemplate) -> Any:
+        """What is sent to the model for ``request`` (messages or a completion prompt)."""
+        return template.messages(prompt_context(request, template, self.language))
+
+    def cache_key(self, request: GenerationRequest, template: PromptTemplate) -> str:
+        payload = {"backend": self.name, "model": self.model, "params": self.cache_params(),
+                   "template": template.tag, "prompt": self.rendered_prompt(request, template),
+                   "n": request.n, "seed": request.seed}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False)
+                              .encode()).hexdigest()
+
+    @abstractmethod
+    def generate(self, jobs: Sequence[Job]) -> Iterator[tuple[int, Completion]]:
+        """Yield ``(position in jobs, completion)`` for every job, in any order."""
+
+    def close(self) -> None:
+        """Release clients, threads or model memory."""

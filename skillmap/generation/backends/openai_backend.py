@@ -1,0 +1,124 @@
+"""Any OpenAI-compatible chat endpoint (OpenAI, vLLM, Ollama, llama.cpp's llama-server).
+
+Transport failures are the ``openai`` client's job: it retries 408/409/429/5xx answers,
+connection errors and timeouts with exponential backoff (honouring ``Retry-After``) up to
+``max_retries`` times. This module adds what the client cannot know: an answer that arrives
+but is not the JSON we asked for (truncated, invalid, a refusal) is asked again with a new
+seed up to ``parse_retries`` times, then recorded as a failed request. Requests run on a
+bounded thread pool (``concurrency``). Credentials that cannot work (401/403, unknown model)
+stop the run at once instead of failing every request.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any, Iterator, Sequence
+
+from skillmap.errors import SkillmapError
+from skillmap.generation.backends.base import Backend, Completion, Job
+from skillmap.generation.parsing import ParseError, parse_sentences
+from skillmap.generation.sampling import GenerationRequest
+from skillmap.generation.prompts import PromptTemplate
+
+
+class OpenAIBackend(Backend):
+    """Chat completions with JSON output through the official ``openai`` client."""
+
+    name = "openai"
+
+    def __init__(self, model: str | None = None, base_url: str | None = None,
+                 api_key: str | None = None, language: str = "en", concurrency: int = 4,
+                 timeout: float = 60.0, max_retries: int = 5, parse_retries: int = 2,
+                 temperature: float = 0.9, max_tokens: int = 600, json_mode: bool = True):
+        super().__init__(language)
+        import openai
+
+        self._openai = openai
+        self._model = model or os.environ.get("OPENAI_MODEL", "")
+        if not self._model:
+            raise SkillmapError("the openai backend needs a model: pass --model or set "
+                                "OPENAI_MODEL")
+        base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        api_key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not api_key:
+            if base_url is None:
+                raise SkillmapError("the openai backend needs OPENAI_API_KEY (or --base-url "
+                                    "for a local server that needs no key)")
+            api_key = "no-key"  # local servers (Ollama, vLLM, llama-server) ignore it
+        self._secret = api_key
+        self.base_url = base_url
+        self.concurrency = max(1, concurrency)
+        self.parse_retries = max(0, parse_retries)
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self.json_mode = json_mode
+        self._client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout,
+                                     max_retries=max_retries)
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    def cache_params(self) -> dict[str, Any]:
+        return {"temperature": self.temperature, "max_tokens": self.max_tokens,
+                "json_mode": self.json_mode}
+
+    def generate(self, jobs: Sequence[Job]) -> Iterator[tuple[int, Completion]]:
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            futures = {pool.submit(self._complete, request, template): i
+                       for i, (request, template) in enumerate(jobs)}
+            try:
+                for future in as_completed(futures):
+                    yield futures[future], future.result()
+            finally:
+                for future in futures:
+                    future.cancel()
+
+    def _complete(self, request: GenerationRequest, template: PromptTemplate) -> Completion:
+        messages = self.rendered_prompt(request, template)
+        result = Completion(attempts=0)
+        for attempt in range(self.parse_retries + 1):
+            result.attempts = attempt + 1
+            try:
+                response = self._client.chat.completions.create(
+                    model=self.model, messages=messages, temperature=self.temperature,
+                    max_tokens=self.max_tokens, seed=request.seed + attempt,
+                    **({"response_format": {"type": "json_object"}} if self.json_mode else {}))
+            except (self._openai.AuthenticationError, self._openai.PermissionDeniedError,
+                    self._openai.NotFoundError) as exc:
+                raise SkillmapError(f"the endpoint refused the request ({self._describe(exc)}); "
+                                    "check --base-url, --model and OPENAI_API_KEY") from None
+            except self._openai.APIError as exc:
+                # the client already retried what is worth retrying (429, 5xx, timeouts)
+                result.error = self._describe(exc)
+                return result
+            if response.usage is not None:
+                result.prompt_tokens += response.usage.prompt_tokens or 0
+                result.completion_tokens += response.usage.completion_tokens or 0
+            if not response.choices:
+                result.error = "answer without choices"
+                continue
+            choice = response.choices[0]
+            refusal = getattr(choice.message, "refusal", None)
+            if refusal:
+                result.error = f"refused: {refusal[:120]}"
+                continue
+            try:
+                result.sentences = parse_sentences(choice.message.content)
+                result.error = None
+                return result
+            except ParseError as exc:
+                cut = " (cut off at max_tokens)" if choice.finish_reason == "length" else ""
+                result.error = f"{exc}{cut}"
+        return result
+
+    def _describe(self, exc: Exception) -> str:
+        """An error message with the API key masked, whatever the server echoed back."""
+        text = f"{type(exc).__name__}: {exc}"
+        if self._secret and self._secret != "no-key":
+            text = text.replace(self._secret, "***")
+        return text[:300]
+
+    def close(self) -> None:
+        self._client.close()

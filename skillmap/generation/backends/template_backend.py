@@ -1,0 +1,162 @@
+"""Offline, deterministic distant supervision: skill names placed into phrasings we wrote.
+
+No language model is involved, and the corpus says so (``backend: template``,
+``model: template-phrasings@vN``). For each sentence a skill is named by its label (with
+ESCO's disambiguating parenthesis removed), one of its alternative labels, or, for
+verb-phrase skills, the first clause of its description; that name goes into a verb or noun
+phrasing chosen by the request's seed. The result is grammatical but formulaic — useful as
+a default that needs nothing, and as the floor an LLM corpus has to beat.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+import re
+import string
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import yaml
+
+from skillmap.errors import SkillmapError
+from skillmap.generation.backends.base import Backend, Completion, Job
+from skillmap.generation.prompts import default_prompts_dir
+from skillmap.generation.sampling import GenerationRequest
+from skillmap.taxonomy import Skill, Taxonomy
+
+_PAREN = re.compile(r"\s*\([^)]*\)")
+_CLAUSE_END = re.compile(r"[.;:]|,\s(?:in order to|so that|such as|including|and ensure)\b")
+MAX_DESCRIPTION_WORDS = 9
+
+
+class TemplateBackend(Backend):
+    """Fills ``prompts/template.yaml`` phrasings with skill names; deterministic per seed."""
+
+    name = "template"
+    cacheable = False
+
+    def __init__(self, language: str = "en", phrasings: str | Path | None = None):
+        super().__init__(language)
+        if language != "en":
+            raise SkillmapError("the template backend only has English phrasings; use an LLM "
+                                "backend (--llm openai or local) for other languages")
+        self.path = Path(phrasings) if phrasings else default_prompts_dir() / "template.yaml"
+        try:
+            self.phrasings: dict[str, Any] = yaml.safe_load(self.path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise SkillmapError(f"cannot read template phrasings {self.path}: {exc}") from None
+        self.verbs: set[str] = set()
+        for key in ("id", "version", "verb", "noun", "combined_verbs", "combined_nouns",
+                    "combined_mixed", "negatives", "fillers"):
+            if key not in self.phrasings:
+                raise SkillmapError(f"{self.path}: missing section {key!r}")
+
+    @property
+    def model(self) -> str:
+        return f"{self.phrasings['id']}@v{self.phrasings['version']}"
+
+    def prepare(self, taxonomy: Taxonomy) -> None:
+        """Learn the taxonomy's verbs: the first words of its skill/competence labels.
+
+        ESCO words skills/competences as imperative verb phrases ("manage budgets") but many
+        alternative labels are noun phrases ("budget control"); a phrase reads as a verb
+        phrase when its first word starts some skill/competence label and no knowledge label.
+        """
+        verbs, nouns = Counter(), Counter()
+        for skill in taxonomy.skills:
+            first = _first_word(skill.label)
+            if first:
+                (nouns if _is_knowledge(skill) else verbs)[first] += 1
+        self.verbs = {w for w, n in verbs.items() if n > nouns.get(w, 0)}
+
+    def generate(self, jobs: Sequence[Job]) -> Iterator[tuple[int, Completion]]:
+        for i, (request, _template) in enumerate(jobs):
+            yield i, Completion(sentences=self.sentences(request))
+
+    def sentences(self, request: GenerationRequest) -> list[str]:
+        rng = random.Random(request.seed)
+        if request.mode == "negatives":
+            return [self._negative(request.category, rng) for _ in range(request.n)]
+        if len(request.skills) == 1:
+            return [self._single(request.skills[0], rng) for _ in range(request.n)]
+        return [self._combined(request.skills, rng) for _ in range(request.n)]
+
+    def _single(self, skill: Skill, rng: random.Random) -> str:
+        phrase, is_verb = self._name(skill, rng, allow_description=True)
+        if is_verb:
+            return _finish(rng.choice(self.phrasings["verb"]).format(v=phrase))
+        return _finish(rng.choice(self.phrasings["noun"]).format(k=phrase))
+
+    def _combined(self, skills: Sequence[Skill], rng: random.Random) -> str:
+        verbs, nouns = [], []
+        for skill in skills:
+            phrase, is_verb = self._name(skill, rng, allow_description=False)
+            (verbs if is_verb else nouns).append(phrase)
+        if verbs and nouns:
+            pattern = rng.choice(self.phrasings["combined_mixed"])
+        elif verbs:
+            pattern = rng.choice(self.phrasings["combined_verbs"])
+        else:
+            pattern = rng.choice(self.phrasings["combined_nouns"])
+        return _finish(pattern.format(vs=_join(verbs), ks=_join(nouns)))
+
+    def _negative(self, category: str, rng: random.Random) -> str:
+        patterns = self.phrasings["negatives"].get(category)
+        if not patterns:
+            raise SkillmapError(f"{self.path}: no negatives of kind {category!r}")
+        pattern = rng.choice(patterns)
+        slots = {name for _, name, _, _ in string.Formatter().parse(pattern) if name}
+        return pattern.format(**{slot: rng.choice(self.fillers[slot]) for slot in slots})
+
+    @cached_property
+    def fillers(self) -> dict[str, list[str]]:
+        return {k: [str(v) for v in values] for k, values in self.phrasings["fillers"].items()}
+
+    def _name(self, skill: Skill, rng: random.Random, allow_description: bool) -> tuple[str, bool]:
+        """A surface form of the skill and whether it reads as a verb phrase."""
+        choices = [_PAREN.sub("", skill.label).strip()]
+        choices += [_PAREN.sub("", alt).strip() for alt in skill.alt_labels if alt.strip()]
+        roll = rng.random()
+        if allow_description and not _is_knowledge(skill) and skill.description and roll < 0.2:
+            clause = _description_clause(skill.description)
+            if clause and self._is_verb_phrase(clause):
+                return clause, True
+        phrase = rng.choice(choices[1:]) if len(choices) > 1 and roll < 0.6 else choices[0]
+        return phrase, self._is_verb_phrase(phrase)
+
+    def _is_verb_phrase(self, phrase: str) -> bool:
+        return _first_word(phrase) in self.verbs and phrase[:1].islower()
+
+
+def _is_knowledge(skill: Skill) -> bool:
+    return skill.skill_type == "knowledge" or "(" in skill.label
+
+
+def _first_word(phrase: str) -> str:
+    parts = phrase.split()
+    return parts[0] if parts else ""
+
+
+def _description_clause(description: str) -> str:
+    """The description's first clause, lower-cased, if it is short enough to be a phrase."""
+    clause = _CLAUSE_END.split(description.strip(), maxsplit=1)[0].strip()
+    words = clause.split()
+    if not words or len(words) > MAX_DESCRIPTION_WORDS:
+        return ""
+    return clause[0].lower() + clause[1:]
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _finish(sentence: str) -> str:
+    sentence = re.sub(r"\s+", " ", sentence).strip()
+    if sentence.startswith("- "):
+        return sentence  # a bullet fragment: no capital, no full stop, as ads write them
+    sentence = sentence[0].upper() + sentence[1:]
+    return sentence.replace("..", ".")

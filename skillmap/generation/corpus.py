@@ -1,0 +1,133 @@
+"""The synthetic corpus file: JSONL, one sentence per line, appended safely and de-duplicated.
+
+Each line is a :class:`CorpusRecord` (the fields of the design's corpus format). The writer
+opens an existing corpus for *appending*: it first cuts off a torn last line (a run killed
+mid-write), then remembers every sentence already there so a resumed or repeated run adds
+only what is new. Lines are written whole and flushed in batches, with an fsync before the
+file is closed, so the file on disk is always a sequence of complete lines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import IO, Iterator
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from skillmap.errors import InputError
+from skillmap.generation.quality import normalise
+
+
+class CorpusRecord(BaseModel):
+    """One synthetic training sentence and where it came from."""
+
+    model_config = ConfigDict(extra="ignore")
+    text: str
+    skill_ids: list[str]
+    mode: str
+    template_id: str
+    template_version: int
+    backend: str
+    model: str
+    seed: int
+    group: str | None = None       # Level-2 group id of a constrained combination
+    category: str | None = None    # kind of text, for negatives
+    language: str = "en"
+    request_id: str = ""
+
+
+def read_corpus(path: str | os.PathLike) -> Iterator[CorpusRecord]:
+    """Records of a corpus file; a malformed line is an :class:`InputError` naming the line."""
+    path = Path(path)
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield CorpusRecord.model_validate_json(line)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"]) or "line"
+                raise InputError(f"{path} line {number}: {where}: {first['msg']}") from None
+
+
+class CorpusWriter:
+    """Append-only, de-duplicating JSONL writer; use as a context manager."""
+
+    def __init__(self, path: str | os.PathLike, flush_every: int = 200):
+        self.path = Path(path)
+        self.flush_every = flush_every
+        self.seen: set[str] = set()
+        self.existing = 0
+        self.written = 0
+        self.duplicates = 0
+        self.repaired_bytes = 0
+        self._handle: IO[str] | None = None
+        self._unflushed = 0
+
+    def __enter__(self) -> "CorpusWriter":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():
+            self.repaired_bytes = _cut_torn_tail(self.path)
+            for record in read_corpus(self.path):
+                self.seen.add(normalise(record.text))
+                self.existing += 1
+        self._handle = self.path.open("a", encoding="utf-8")
+        return self
+
+    def add(self, record: CorpusRecord) -> bool:
+        """Append ``record`` unless its sentence is already in the corpus; True if written."""
+        key = normalise(record.text)
+        if key in self.seen:
+            self.duplicates += 1
+            return False
+        self.seen.add(key)
+        assert self._handle is not None, "use CorpusWriter as a context manager"
+        self._handle.write(record.model_dump_json() + "\n")
+        self.written += 1
+        self._unflushed += 1
+        if self._unflushed >= self.flush_every:
+            self.flush()
+        return True
+
+    def flush(self) -> None:
+        if self._handle is not None:
+            self._handle.flush()
+            self._unflushed = 0
+
+    def __exit__(self, *exc_info) -> None:
+        if self._handle is not None:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+            self._handle = None
+
+
+def _cut_torn_tail(path: Path) -> int:
+    """Truncate ``path`` after its last newline; returns how many bytes were cut."""
+    size = path.stat().st_size
+    if size == 0:
+        return 0
+    with path.open("rb+") as handle:
+        block = 1 << 16
+        position = size
+        while position > 0:
+            start = max(0, position - block)
+            handle.seek(start)
+            chunk = handle.read(position - start)
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                keep = start + newline + 1
+                break
+            position = start
+        else:
+            keep = 0
+        if keep < size:
+            handle.truncate(keep)
+        return size - keep

@@ -1,0 +1,144 @@
+"""Versioned prompt templates for synthetic data, one YAML file per generation mode.
+
+A template renders one :class:`~skillmap.generation.sampling.GenerationRequest` in two forms:
+*chat messages* (system, few-shot turns, user) for instruction-tuned models behind the
+``openai`` backend or a local model with a chat template, and a *few-shot completion* prompt
+for base models that only continue text. The template's ``id`` and ``version`` go on every
+corpus line and into the LLM cache key, so a reworded prompt never reuses stale answers.
+Rendering uses Jinja2 (sandboxed: template files are data, not code).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jinja2 import StrictUndefined
+from jinja2.exceptions import TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from skillmap.defaults import PROJECT_ROOT
+from skillmap.errors import SkillmapError
+
+MODES = ("single", "constrained", "unconstrained", "negatives")
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True,
+                            trim_blocks=False, lstrip_blocks=False)
+
+
+class CompletionForm(BaseModel):
+    """How a base (non-chat) model is prompted: a header, rendered examples, an open query."""
+
+    model_config = ConfigDict(extra="forbid")
+    header: str
+    example: str
+    query: str
+
+
+class PromptTemplate(BaseModel):
+    """One prompt file (see ``prompts/README.md`` for the fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    version: int = Field(ge=1)
+    mode: str
+    system: str
+    user: str
+    examples: list[dict[str, Any]] = Field(min_length=1)
+    completion: CompletionForm
+    categories: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def tag(self) -> str:
+        return f"{self.id}@v{self.version}"
+
+    def messages(self, context: dict[str, Any]) -> list[dict[str, str]]:
+        """Chat messages: system, one user/assistant turn per few-shot example, the request."""
+        messages = [{"role": "system", "content": self.system.strip()}]
+        for example in self.examples:
+            shot = self._example_context(example, context)
+            messages.append({"role": "user", "content": _render(self.user, shot, self.tag).strip()})
+            messages.append({"role": "assistant",
+                             "content": json.dumps({"sentences": example["sentences"]},
+                                                   ensure_ascii=False)})
+        messages.append({"role": "user", "content": _render(self.user, context, self.tag).strip()})
+        return messages
+
+    def completion_prompt(self, context: dict[str, Any]) -> str:
+        """A few-shot continuation prompt; the model's next line is one sentence."""
+        parts = [self.completion.header]
+        for example in self.examples:
+            shot = self._example_context(example, context)
+            for sentence in example["sentences"]:
+                parts.append(_render(self.completion.example, {**shot, "sentence": sentence},
+                                     self.tag))
+        parts.append(_render(self.completion.query, context, self.tag))
+        return "".join(parts)
+
+    def _example_context(self, example: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        skills = [{"alt_labels": [], "description": "", **s} for s in example.get("skills", [])]
+        category = example.get("category", "")
+        return {**context, "skills": skills, "skill": skills[0] if skills else None,
+                "n": len(example["sentences"]),
+                "group_label": example.get("group_label", ""), "category": category,
+                "category_text": self.categories.get(category, category)}
+
+
+def _render(source: str, context: dict[str, Any], tag: str) -> str:
+    try:
+        return _ENV.from_string(source).render(**context)
+    except TemplateError as exc:
+        raise SkillmapError(f"prompt {tag}: {exc}") from None
+
+
+def default_prompts_dir() -> Path:
+    return PROJECT_ROOT / "prompts"
+
+
+@lru_cache(maxsize=32)
+def _load(path: Path, mtime: float) -> PromptTemplate:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return PromptTemplate.model_validate(data)
+    except (OSError, yaml.YAMLError) as exc:
+        raise SkillmapError(f"cannot read prompt template {path}: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise SkillmapError(f"{path}: field {where}: {first['msg']}") from None
+
+
+def load_prompt(mode: str, prompts_dir: str | Path | None = None,
+                language: str = "en") -> PromptTemplate:
+    """The template for ``mode``: ``<mode>.<language>.yaml`` if present, else ``<mode>.yaml``.
+
+    The language-specific file lets a team write few-shot examples in the target language;
+    without one, the English template is used and the language is passed to the model.
+    """
+    if mode not in MODES:
+        raise SkillmapError(f"unknown generation mode {mode!r} (choose from {', '.join(MODES)})")
+    folder = Path(prompts_dir) if prompts_dir else default_prompts_dir()
+    for name in (f"{mode}.{language}.yaml", f"{mode}.yaml"):
+        path = folder / name
+        if path.is_file():
+            template = _load(path.resolve(), path.stat().st_mtime)
+            if template.mode != mode:
+                raise SkillmapError(f"{path}: declares mode {template.mode!r}, expected {mode!r}")
+            return template
+    raise SkillmapError(f"no prompt template for mode {mode!r} in {folder} "
+                        f"(expected {mode}.yaml)")
+
+
+_LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish",
+                   "it": "Italian", "nl": "Dutch", "pt": "Portuguese", "pl": "Polish",
+                   "sv": "Swedish", "da": "Danish", "fi": "Finnish", "cs": "Czech",
+                   "el": "Greek", "hu": "Hungarian", "ro": "Romanian"}
+
+
+def language_name(code: str) -> str:
+    """Spell out a language code for the prompt (models follow 'German' better than 'de')."""
+    return _LANGUAGE_NAMES.get(code.lower(), code)

@@ -1,0 +1,180 @@
+"""One generation run: plan the requests, answer them (cache first), check, write, report.
+
+Requests are processed in plan order, in chunks. Within a chunk the backend may answer in any
+order (concurrent API calls, batched local generation); each answer is cached as soon as it
+arrives, and corpus lines are written in plan order. A killed run therefore resumes — by
+running the same command again — to exactly the corpus an uninterrupted run writes: answers
+already paid for come from the cache, lines already written are recognised and skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from tqdm.auto import tqdm
+
+from skillmap.generation.backends.base import Backend, Completion
+from skillmap.generation.cache import ResponseCache
+from skillmap.generation.corpus import CorpusRecord, CorpusWriter
+from skillmap.generation.prompts import PromptTemplate, load_prompt
+from skillmap.generation.quality import QualityRules
+from skillmap.generation.sampling import GenerationRequest, plan_requests
+from skillmap.io import atomic_write
+from skillmap.taxonomy import SkillGroup, Taxonomy
+
+
+@dataclass
+class GenerationReport:
+    """What a run did; saved beside the corpus as ``<corpus>.report.json``."""
+
+    corpus: str
+    backend: str
+    model: str
+    modes: list[str]
+    requests: int = 0
+    answered_from_cache: int = 0
+    model_calls: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)
+    sentences_received: int = 0
+    written: int = 0
+    written_per_mode: dict[str, int] = field(default_factory=dict)
+    duplicates: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    lines_before: int = 0
+    torn_bytes_repaired: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    skipped_skills: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def save(self, path: str | Path) -> None:
+        with atomic_write(path) as handle:
+            json.dump(asdict(self), handle, indent=2)
+
+    def summary(self) -> str:
+        lines = [f"{self.written} new sentences written to {self.corpus} "
+                 f"({', '.join(f'{m}: {n}' for m, n in self.written_per_mode.items()) or 'none'}); "
+                 f"{self.lines_before} were already there",
+                 f"{self.requests} requests: {self.answered_from_cache} answered from the cache, "
+                 f"{self.model_calls} sent to {self.backend} ({self.model}), "
+                 f"{len(self.failed)} failed",
+                 f"tokens: {self.prompt_tokens} prompt, {self.completion_tokens} completion; "
+                 f"{self.seconds:.1f} s"]
+        if self.dropped or self.duplicates:
+            reasons = ", ".join(f"{r}: {n}" for r, n in sorted(self.dropped.items()))
+            lines.append(f"dropped by the quality checks: {sum(self.dropped.values())} "
+                         f"({reasons or 'none'}); duplicates skipped: {self.duplicates}")
+        if self.failed:
+            lines.append(f"{len(self.failed)} requests failed (listed in the report); run the "
+                         "same command again to retry only those")
+        return "\n".join(lines)
+
+
+def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
+                    modes: Sequence[str] = ("single", "constrained", "negatives"),
+                    per_skill: int = 3, seed: int = 0, negatives: int = 500,
+                    groups: Sequence[SkillGroup] | None = None, limit: int | None = None,
+                    cache: ResponseCache | None = None, prompts_dir: str | Path | None = None,
+                    rules: QualityRules = QualityRules(), chunk_size: int = 64,
+                    progress: bool = False) -> GenerationReport:
+    """Write (or complete) the corpus ``out``; returns the run's report (also saved)."""
+    started = time.perf_counter()
+    out = Path(out)
+    backend.prepare(taxonomy)
+    templates = {mode: load_prompt(mode, prompts_dir, backend.language) for mode in modes}
+    categories = list(templates["negatives"].categories) if "negatives" in templates else []
+    plan = plan_requests(taxonomy, modes, per_skill=per_skill, seed=seed, negatives=negatives,
+                         negative_categories=categories, groups=groups, limit=limit)
+    report = GenerationReport(corpus=str(out), backend=backend.name, model=backend.model,
+                              modes=list(modes), requests=len(plan.requests),
+                              skipped_skills=dict(plan.skipped))
+    written_per_mode: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()
+    bar = tqdm(total=len(plan.requests), desc="generating", unit="prompt", disable=not progress)
+    try:
+        with CorpusWriter(out) as writer:
+            report.lines_before = writer.existing
+            report.torn_bytes_repaired = writer.repaired_bytes
+            for start in range(0, len(plan.requests), chunk_size):
+                chunk = plan.requests[start:start + chunk_size]
+                for request, completion in _answer(chunk, templates, backend, cache, report):
+                    bar.update(1)
+                    _record(request, completion, templates[request.mode], backend, rules,
+                            writer, report, written_per_mode, dropped)
+                writer.flush()
+            report.duplicates = writer.duplicates
+            report.written = writer.written
+    finally:
+        bar.close()
+        report.written_per_mode = dict(written_per_mode)
+        report.dropped = dict(dropped)
+        report.seconds = round(time.perf_counter() - started, 2)
+    report.save(out.with_name(out.name + ".report.json"))
+    return report
+
+
+def _answer(chunk: list[GenerationRequest], templates: dict[str, PromptTemplate],
+            backend: Backend, cache: ResponseCache | None, report: GenerationReport):
+    """Yield ``(request, completion)`` in plan order; uncached requests go to the backend."""
+    answers: dict[int, Completion] = {}
+    keys: dict[int, str] = {}
+    to_call: list[int] = []
+    for i, request in enumerate(chunk):
+        if backend.cacheable and cache is not None:
+            keys[i] = backend.cache_key(request, templates[request.mode])
+            cached = cache.get(keys[i])
+            if cached is not None:
+                answers[i] = cached
+                report.answered_from_cache += 1
+                continue
+        to_call.append(i)
+    next_out = 0
+    jobs = [(chunk[i], templates[chunk[i].mode]) for i in to_call]
+    pending = iter(backend.generate(jobs)) if jobs else iter(())
+    while next_out < len(chunk):
+        if next_out in answers:
+            yield chunk[next_out], answers.pop(next_out)
+            next_out += 1
+            continue
+        position, completion = next(pending)
+        i = to_call[position]
+        if backend.cacheable:
+            report.model_calls += 1
+            report.prompt_tokens += completion.prompt_tokens
+            report.completion_tokens += completion.completion_tokens
+            if cache is not None:
+                cache.put(keys[i], completion)
+        answers[i] = completion
+
+
+def _record(request: GenerationRequest, completion: Completion, template: PromptTemplate,
+            backend: Backend, rules: QualityRules, writer: CorpusWriter,
+            report: GenerationReport, written_per_mode: Counter, dropped: Counter) -> None:
+    if not completion.ok:
+        report.failed.append({"request_id": request.request_id, "error": completion.error or ""})
+        return
+    sentences = completion.sentences[:request.n]
+    report.sentences_received += len(sentences)
+    if backend.name == "template":
+        template_id, version = backend.model.split("@v")
+    else:
+        template_id, version = template.id, template.version
+    for sentence in sentences:
+        text = sentence.strip() if isinstance(sentence, str) else ""
+        reason = rules.check(text, request.skills)
+        if reason is not None:
+            dropped[reason] += 1
+            continue
+        record = CorpusRecord(
+            text=text, skill_ids=request.skill_ids, mode=request.mode, template_id=template_id,
+            template_version=int(version), backend=backend.name, model=backend.model,
+            seed=request.seed, group=request.group.id if request.group else None,
+            category=request.category or None, language=backend.language,
+            request_id=request.request_id)
+        if writer.add(record):
+            written_per_mode[request.mode] += 1
