@@ -158,13 +158,16 @@ def _record(request: GenerationRequest, completion: Completion, template: Prompt
     if not completion.ok:
         report.failed.append({"request_id": request.request_id, "error": completion.error or ""})
         return
-    sentences = completion.sentences[:request.n]
+    sentences = completion.sentences
     report.sentences_received += len(sentences)
+    kept = 0
     if backend.name == "template":
         template_id, version = backend.model.split("@v")
     else:
         template_id, version = template.id, template.version
     for sentence in sentences:
+        if kept == request.n:
+            break  # a backend may offer spares; the request asked for n
         text = sentence.strip() if isinstance(sentence, str) else ""
         reason = rules.check(text, request.skills)
         if reason is not None:
@@ -178,3 +181,4 @@ def _record(request: GenerationRequest, completion: Completion, template: Prompt
             request_id=request.request_id)
         if writer.add(record):
             written_per_mode[request.mode] += 1
+            kept += 1

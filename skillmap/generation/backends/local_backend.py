@@ -73,10 +73,11 @@ class LocalBackend(Backend):
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(folder), **kwargs)
-            self.lm = AutoModelForCausalLM.from_pretrained(str(folder), dtype=dtype, **kwargs)
         except (OSError, ValueError) as exc:
-            raise SkillmapError(f"cannot load local model {model}: {exc}") from None
-        self.lm.to(self.device).eval()
+            raise SkillmapError(f"cannot load the tokenizer of {model}: {exc}") from None
+        self._load_model = lambda: AutoModelForCausalLM.from_pretrained(
+            str(folder), dtype=dtype, **kwargs).to(self.device).eval()
+        self._lm = None  # loaded on the first uncached request: a resumed run may need none
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
@@ -87,6 +88,21 @@ class LocalBackend(Backend):
         self.temperature = temperature
         self.top_p = top_p
         self.max_new_tokens = max_new_tokens or (400 if self.chat else 48)
+        # a completion is one line: stop at the first line break where the tokenizer has one
+        # (some, like BERT's, drop newlines; then generation runs to max_new_tokens)
+        keeps_newlines = "\n" in self.tokenizer.decode(
+            self.tokenizer.encode("a\nb", add_special_tokens=False))
+        self._stop = ({"stop_strings": ["\n"], "tokenizer": self.tokenizer}
+                      if keeps_newlines and not self.chat else {})
+
+    @property
+    def lm(self):
+        if self._lm is None:
+            try:
+                self._lm = self._load_model()
+            except (OSError, ValueError) as exc:
+                raise SkillmapError(f"cannot load local model {self._model_name}: {exc}") from None
+        return self._lm
 
     @property
     def model(self) -> str:
@@ -139,11 +155,10 @@ class LocalBackend(Backend):
         torch = self._torch
         torch.manual_seed(seed)
         enc = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.device)
-        stop = {} if self.chat else {"stop_strings": ["\n"], "tokenizer": self.tokenizer}
         with torch.inference_mode():
             out = self.lm.generate(**enc, do_sample=True, temperature=self.temperature,
                                    top_p=self.top_p, max_new_tokens=self.max_new_tokens,
-                                   pad_token_id=self.tokenizer.pad_token_id, **stop)
+                                   pad_token_id=self.tokenizer.pad_token_id, **self._stop)
         new = out[:, enc["input_ids"].shape[1]:]
         texts = self.tokenizer.batch_decode(new, skip_special_tokens=True)
         n_prompt = enc["attention_mask"].sum(dim=1).tolist()
@@ -151,6 +166,6 @@ class LocalBackend(Backend):
         return texts, n_prompt, n_new
 
     def close(self) -> None:
-        del self.lm
+        self._lm = None
         if self.device.startswith("cuda"):
             self._torch.cuda.empty_cache()

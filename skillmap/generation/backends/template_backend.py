@@ -28,7 +28,8 @@ from skillmap.taxonomy import Skill, Taxonomy
 
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _CLAUSE_END = re.compile(r"[.;:]|,\s(?:in order to|so that|such as|including|and ensure)\b")
-MAX_DESCRIPTION_WORDS = 9
+SPARES = 4
+MAX_DESCRIPTION_WORDS = 7  # below QualityRules.copy_span: a phrase, never a copy
 
 
 class TemplateBackend(Backend):
@@ -76,18 +77,31 @@ class TemplateBackend(Backend):
             yield i, Completion(sentences=self.sentences(request))
 
     def sentences(self, request: GenerationRequest) -> list[str]:
-        rng = random.Random(request.seed)
-        if request.mode == "negatives":
-            return [self._negative(request.category, rng) for _ in range(request.n)]
-        if len(request.skills) == 1:
-            return [self._single(request.skills[0], rng) for _ in range(request.n)]
-        return [self._combined(request.skills, rng) for _ in range(request.n)]
+        """``request.n`` sentences plus ``SPARES`` more, in order of preference.
 
-    def _single(self, skill: Skill, rng: random.Random) -> str:
+        The runner keeps the first ``n`` that pass the quality checks and are new to the
+        corpus, so a skill whose phrasing collides with another skill's (ESCO has skills that
+        share labels) still gets its ``n`` sentences.
+        """
+        rng = random.Random(request.seed)
+        count = request.n + SPARES
+        if request.mode == "negatives":
+            return [self._negative(request.category, rng) for _ in range(count)]
+        if len(request.skills) == 1:
+            # distinct phrasings within a request, so its n sentences never coincide
+            verb_order = rng.sample(range(len(self.phrasings["verb"])),
+                                    len(self.phrasings["verb"]))
+            noun_order = rng.sample(range(len(self.phrasings["noun"])),
+                                    len(self.phrasings["noun"]))
+            return [self._single(request.skills[0], rng, verb_order[i % len(verb_order)],
+                                 noun_order[i % len(noun_order)]) for i in range(count)]
+        return [self._combined(request.skills, rng) for _ in range(count)]
+
+    def _single(self, skill: Skill, rng: random.Random, verb_pick: int, noun_pick: int) -> str:
         phrase, is_verb = self._name(skill, rng, allow_description=True)
         if is_verb:
-            return _finish(rng.choice(self.phrasings["verb"]).format(v=phrase))
-        return _finish(rng.choice(self.phrasings["noun"]).format(k=phrase))
+            return _finish(self.phrasings["verb"][verb_pick].format(v=phrase))
+        return _finish(self.phrasings["noun"][noun_pick].format(k=phrase))
 
     def _combined(self, skills: Sequence[Skill], rng: random.Random) -> str:
         verbs, nouns = [], []
@@ -107,7 +121,10 @@ class TemplateBackend(Backend):
         if not patterns:
             raise SkillmapError(f"{self.path}: no negatives of kind {category!r}")
         pattern = rng.choice(patterns)
-        slots = {name for _, name, _, _ in string.Formatter().parse(pattern) if name}
+        # slots in pattern order (not a set: its order changes with PYTHONHASHSEED and so
+        # would the random draws, breaking reproducibility across runs)
+        slots = list(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(pattern)
+                                   if name))
         return pattern.format(**{slot: rng.choice(self.fillers[slot]) for slot in slots})
 
     @cached_property
@@ -140,11 +157,12 @@ def _first_word(phrase: str) -> str:
 
 
 def _description_clause(description: str) -> str:
-    """The description's first clause, lower-cased, if it is short enough to be a phrase."""
-    clause = _CLAUSE_END.split(description.strip(), maxsplit=1)[0].strip()
+    """The description's first clause, lower-cased, if it is a short part of it."""
+    whole = description.strip().rstrip(".")
+    clause = _CLAUSE_END.split(whole, maxsplit=1)[0].strip()
     words = clause.split()
-    if not words or len(words) > MAX_DESCRIPTION_WORDS:
-        return ""
+    if not words or len(words) > MAX_DESCRIPTION_WORDS or clause == whole:
+        return ""  # a description that is one short clause would be copied whole
     return clause[0].lower() + clause[1:]
 
 

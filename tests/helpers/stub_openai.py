@@ -1,0 +1,132 @@
+"""A scripted OpenAI-compatible chat endpoint on 127.0.0.1, for tests of the real client.
+
+``StubOpenAI`` serves ``POST /v1/chat/completions``. Each call consumes the next entry of
+``script`` (``"ok"`` when the script is empty):
+
+- ``"ok"``: 200 with ``{"sentences": [...]}`` — deterministic sentences derived from the
+  request, so the same prompt and seed always get the same answer;
+- ``"429"`` / ``"500"`` / ``"401"``: that status (429 with ``retry-after-ms: 1``);
+- ``"malformed"``: 200 whose content is not JSON; ``"truncated"``: cut-off JSON with
+  ``finish_reason: length``; ``"refusal"``: a refusal message;
+- ``"sleep:S"``: wait S seconds, then answer ok (provokes client timeouts);
+- ``"block"``: hold the connection until :meth:`release` (to kill a client mid-call).
+
+``calls`` counts requests received; ``answered`` lists the (prompt hash) of every request
+that got a complete ok answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class StubOpenAI:
+    def __init__(self, script=(), secret_echo: str = ""):
+        self.script = list(script)
+        self.calls = 0
+        self.answered: list[str] = []
+        self.bodies: list[dict] = []
+        self.secret_echo = secret_echo
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self.blocked = threading.Event()
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("content-length", 0))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                with stub._lock:
+                    stub.calls += 1
+                    stub.bodies.append(body)
+                    action = stub.script.pop(0) if stub.script else "ok"
+                stub._serve(self, body, action)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def __enter__(self) -> "StubOpenAI":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def release(self) -> None:
+        self._release.set()
+
+    @staticmethod
+    def prompt_hash(body: dict) -> str:
+        key = json.dumps([body.get("messages"), body.get("seed")], sort_keys=True)
+        return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+    def _serve(self, handler, body: dict, action: str) -> None:
+        if action == "block":
+            self.blocked.set()
+            self._release.wait(timeout=60)
+            return  # the client was killed meanwhile; answer nothing
+        if action.startswith("sleep:"):
+            time.sleep(float(action.split(":", 1)[1]))
+            action = "ok"
+        if action in ("429", "500", "401"):
+            message = "rate limited" if action == "429" else "server error"
+            if action == "401":
+                message = f"invalid api key {self.secret_echo}"
+            payload = {"error": {"message": message, "type": "stub", "code": action}}
+            headers = {"retry-after-ms": "1"} if action == "429" else {}
+            return _send(handler, int(action), payload, headers)
+        h = self.prompt_hash(body)
+        user = body["messages"][-1]["content"]
+        wanted = re.search(r"Write (\d+)", user)
+        n = int(wanted.group(1)) if wanted else 1
+        sentences = [f"Stub sentence {k + 1} of request {h}: you will do the work we describe."
+                     for k in range(n)]
+        content, finish, refusal = json.dumps({"sentences": sentences}), "stop", None
+        if action == "malformed":
+            content = "Sure! Here are your sentences: sentence one, sentence two"
+        elif action == "truncated":
+            content, finish = content[: len(content) // 2], "length"
+        elif action == "refusal":
+            content, refusal = None, "I can't help with that."
+        response = {
+            "id": f"chatcmpl-{h}", "object": "chat.completion", "created": 0,
+            "model": body.get("model", "stub"),
+            "choices": [{"index": 0, "finish_reason": finish,
+                         "message": {"role": "assistant", "content": content,
+                                     "refusal": refusal}}],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 20 * n,
+                      "total_tokens": 100 + 20 * n},
+        }
+        _send(handler, 200, response)
+        if action == "ok":
+            with self._lock:
+                self.answered.append(h)
+
+
+def _send(handler, status: int, payload: dict, headers: dict | None = None) -> None:
+    data = json.dumps(payload).encode()
+    try:
+        handler.send_response(status)
+        handler.send_header("content-type", "application/json")
+        handler.send_header("content-length", str(len(data)))
+        for key, value in (headers or {}).items():
+            handler.send_header(key, value)
+        handler.end_headers()
+        handler.wfile.write(data)
+    except (BrokenPipeError, ConnectionResetError):
+        pass

@@ -1,0 +1,304 @@
+"""Synthetic data stage: prompts, sampling, template backend, quality checks, corpus, stats."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from skillmap.errors import InputError, SkillmapError
+from skillmap.generation import (CorpusRecord, CorpusWriter, QualityRules, ResponseCache,
+                                 generate_corpus, load_prompt, make_backend, plan_requests,
+                                 read_corpus)
+from skillmap.generation.backends.base import Completion, prompt_context
+from skillmap.generation.parsing import ParseError, parse_sentences
+from skillmap.generation.sampling import sample_level2_groups
+from skillmap.generation.stats import corpus_stats, distinct_n, self_similarity
+
+ALL_MODES = ["single", "constrained", "unconstrained", "negatives"]
+
+
+# --------------------------------------------------------------------------- prompts
+@pytest.mark.parametrize("mode", ALL_MODES)
+def test_every_mode_has_a_versioned_prompt_with_few_shot_examples(mode, demo_taxonomy):
+    template = load_prompt(mode)
+    assert template.mode == mode and template.version >= 1 and template.examples
+    request = plan_requests(demo_taxonomy, [mode], per_skill=1,
+                            negative_categories=list(load_prompt("negatives").categories),
+                            negatives=5).requests[0]
+    messages = template.messages(prompt_context(request, template, "de"))
+    assert [m["role"] for m in messages[:3]] == ["system", "user", "assistant"]
+    asked = messages[-1]["content"]
+    assert "German" in asked and "JSON" in asked
+    for skill in request.skills:
+        assert skill.label in asked
+    completion = template.completion_prompt(prompt_context(request, template, "en"))
+    assert completion.rstrip().endswith("Sentence:")
+    assert template.examples[0]["sentences"][0] in completion
+
+
+def test_a_language_specific_prompt_file_wins(tmp_path):
+    for mode in ALL_MODES:
+        shutil.copy(REPO / "prompts" / f"{mode}.yaml", tmp_path)
+    german = (tmp_path / "single.yaml").read_text().replace("version: 1", "version: 7")
+    (tmp_path / "single.de.yaml").write_text(german)
+    assert load_prompt("single", tmp_path, "de").version == 7
+    assert load_prompt("single", tmp_path, "en").version == 1
+
+
+def test_a_broken_prompt_file_is_a_clear_error(tmp_path):
+    (tmp_path / "single.yaml").write_text("id: single\nversion: 0\nmode: single\n")
+    with pytest.raises(SkillmapError, match="single.yaml: field version"):
+        load_prompt("single", tmp_path)
+    with pytest.raises(SkillmapError, match="no prompt template"):
+        load_prompt("constrained", tmp_path)
+
+
+# --------------------------------------------------------------------------- sampling
+def test_single_mode_asks_per_skill_sentences_for_every_skill(demo_taxonomy):
+    plan = plan_requests(demo_taxonomy, ["single"], per_skill=3)
+    assert len(plan.requests) == len(demo_taxonomy)
+    assert {r.skills[0].id for r in plan.requests} == {s.id for s in demo_taxonomy.skills}
+    assert all(r.n == 3 for r in plan.requests)
+
+
+def test_constrained_combinations_stay_inside_one_level2_group(demo_taxonomy):
+    plan = plan_requests(demo_taxonomy, ["constrained"], per_skill=2, seed=5)
+    appearances = Counter()
+    for request in plan.requests:
+        assert 2 <= len(request.skills) <= 5 and len(set(request.skill_ids)) == len(request.skills)
+        groups = {demo_taxonomy.level2(s.id).id for s in request.skills}
+        assert groups == {request.group.id}
+        appearances.update(request.skill_ids)
+    coverable = [s for s in demo_taxonomy.skills if demo_taxonomy.level2(s.id)]
+    assert all(appearances[s.id] >= 2 for s in coverable)  # the tail is covered too
+
+
+def test_unconstrained_combinations_cross_groups_with_the_same_coverage(demo_taxonomy):
+    constrained = plan_requests(demo_taxonomy, ["constrained"], per_skill=2, seed=5)
+    unconstrained = plan_requests(demo_taxonomy, ["unconstrained"], per_skill=2, seed=5)
+    crossing = sum(1 for r in unconstrained.requests
+                   if len({demo_taxonomy.level2(s.id).id for s in r.skills}) > 1)
+    assert crossing > 0.8 * len(unconstrained.requests)
+    assert abs(len(constrained.requests) - len(unconstrained.requests)) < 0.15 * len(
+        constrained.requests)
+    assert all(r.group is None for r in unconstrained.requests)
+
+
+def test_plans_are_seeded_and_limits_and_group_samples_apply(demo_taxonomy):
+    a = plan_requests(demo_taxonomy, ["constrained"], seed=1)
+    b = plan_requests(demo_taxonomy, ["constrained"], seed=1)
+    c = plan_requests(demo_taxonomy, ["constrained"], seed=2)
+    assert [r.skill_ids for r in a.requests] == [r.skill_ids for r in b.requests]
+    assert [r.skill_ids for r in a.requests] != [r.skill_ids for r in c.requests]
+    assert len(plan_requests(demo_taxonomy, ["single"], limit=7).requests) == 7
+    groups = sample_level2_groups(demo_taxonomy, 3, seed=0)
+    plan = plan_requests(demo_taxonomy, ["single", "constrained"], groups=groups)
+    wanted = {g.id for g in groups}
+    assert {demo_taxonomy.level2(s.id).id for r in plan.requests for s in r.skills} == wanted
+    with pytest.raises(SkillmapError, match="Level-2 groups"):
+        sample_level2_groups(demo_taxonomy, 500, seed=0)
+
+
+def test_negatives_cycle_through_the_kinds_of_skill_free_text(demo_taxonomy):
+    categories = list(load_prompt("negatives").categories)
+    requests = plan_requests(demo_taxonomy, ["negatives"], negatives=23,
+                             negative_categories=categories).requests
+    assert sum(r.n for r in requests) == 23
+    assert {r.category for r in requests} == set(categories)
+    assert all(r.skills == () for r in requests)
+
+
+# --------------------------------------------------------------------------- template
+def test_template_corpus_is_deterministic_covers_every_skill_and_says_what_it_is(
+        tmp_path, demo_taxonomy):
+    backend = make_backend("template")
+    report = generate_corpus(demo_taxonomy, backend, tmp_path / "a.jsonl", modes=ALL_MODES,
+                             per_skill=3, negatives=40, seed=3)
+    generate_corpus(demo_taxonomy, backend, tmp_path / "b.jsonl", modes=ALL_MODES,
+                    per_skill=3, negatives=40, seed=3)
+    generate_corpus(demo_taxonomy, backend, tmp_path / "c.jsonl", modes=ALL_MODES,
+                    per_skill=3, negatives=40, seed=4)
+    a = (tmp_path / "a.jsonl").read_text()
+    assert a == (tmp_path / "b.jsonl").read_text()
+    assert a != (tmp_path / "c.jsonl").read_text()
+    records = list(read_corpus(tmp_path / "a.jsonl"))
+    assert {r.backend for r in records} == {"template"}
+    assert records[0].model.startswith("template-phrasings@v")
+    single = Counter(r.skill_ids[0] for r in records if r.mode == "single")
+    assert set(single) == {s.id for s in demo_taxonomy.skills}
+    assert min(single.values()) >= 2  # 3 asked; a duplicate phrasing is dropped, not repeated
+    negatives = [r for r in records if r.mode == "negatives"]
+    assert negatives and all(r.skill_ids == [] and r.category for r in negatives)
+    constrained = [r for r in records if r.mode == "constrained"]
+    assert all(r.group for r in constrained)
+    assert report.written == len(records)
+    assert len({r.text.lower() for r in records}) == len(records)
+
+
+def test_template_backend_refuses_languages_it_has_no_phrasings_for():
+    with pytest.raises(SkillmapError, match="only has English"):
+        make_backend("template", language="de")
+
+
+# --------------------------------------------------------------------------- quality
+@pytest.mark.parametrize("sentence, reason", [
+    ("", "empty"),
+    ("Python.", "too short"),
+    ("word " * 70, "too long"),
+    ("I'm sorry, but I cannot write job advertisements.", "refusal or meta text"),
+    ("Write, test and maintain software in the Python programming language daily.",
+     "copies the definition"),
+])
+def test_quality_rules_reject_bad_sentences(sentence, reason, demo_taxonomy):
+    python = demo_taxonomy.skill("python-programming")
+    assert QualityRules().check(sentence, [python]) == reason
+
+
+def test_quality_rules_keep_a_real_ad_sentence(demo_taxonomy):
+    python = demo_taxonomy.skill("python-programming")
+    assert QualityRules().check("You will build our data pipelines in Python and review "
+                                "pull requests from the team.", [python]) is None
+
+
+# --------------------------------------------------------------------------- parsing
+@pytest.mark.parametrize("answer", [
+    '{"sentences": ["a b c d", "e f g h"]}',
+    '```json\n{"sentences": ["a b c d", "e f g h"]}\n```',
+    'Here you go: {"sentences": ["a b c d", "e f g h"]} Hope it helps!',
+    '["a b c d", "e f g h"]',
+])
+def test_json_answers_are_recovered_from_common_wrappings(answer):
+    assert parse_sentences(answer) == ["a b c d", "e f g h"]
+
+
+@pytest.mark.parametrize("answer", ['{"sentences": ["a b c', "no json at all", "",
+                                    '{"sentences": "not a list"}'])
+def test_invalid_answers_raise_parse_errors(answer):
+    with pytest.raises(ParseError):
+        parse_sentences(answer)
+
+
+# --------------------------------------------------------------------------- corpus + cache
+def _record(text, mode="single"):
+    return CorpusRecord(text=text, skill_ids=["x"], mode=mode, template_id="single",
+                        template_version=1, backend="template", model="m", seed=0)
+
+
+def test_corpus_writer_appends_deduplicates_and_repairs_a_torn_tail(tmp_path):
+    path = tmp_path / "c.jsonl"
+    with CorpusWriter(path) as writer:
+        assert writer.add(_record("You will cook for 200 guests."))
+        assert not writer.add(_record("you will  COOK for 200 guests"))  # same sentence
+    with path.open("a") as handle:
+        handle.write('{"text": "torn')
+    with CorpusWriter(path) as writer:
+        assert writer.repaired_bytes == len('{"text": "torn')
+        assert writer.existing == 1
+        assert not writer.add(_record("You will cook for 200 guests."))
+        assert writer.add(_record("You will wash the dishes."))
+    assert [r.text for r in read_corpus(path)] == ["You will cook for 200 guests.",
+                                                   "You will wash the dishes."]
+
+
+def test_a_malformed_corpus_line_names_the_line(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text(_record("ok sentence here").model_dump_json() + "\n" + '{"text": 3}\n')
+    with pytest.raises(InputError, match="line 2"):
+        list(read_corpus(path))
+
+
+def test_response_cache_keeps_answers_across_instances_but_never_failures(tmp_path):
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    cache.put("k1", Completion(sentences=["a"], prompt_tokens=3))
+    cache.put("k2", Completion(error="timeout"))
+    cache.close()
+    again = ResponseCache(tmp_path / "cache.sqlite")
+    assert again.get("k1").sentences == ["a"] and again.get("k1").prompt_tokens == 3
+    assert again.get("k2") is None and len(again) == 1
+
+
+# --------------------------------------------------------------------------- stats
+def test_distinct_n_and_self_similarity_by_hand():
+    assert distinct_n([["a", "b", "a", "b"]], 1) == 0.5
+    assert distinct_n([["a", "b", "a", "b"]], 2) == pytest.approx(2 / 3)
+    assert distinct_n([], 2) == 0.0
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    assert self_similarity(vectors) == pytest.approx((0 + 1 + 0) * 2 / 6)
+    assert self_similarity(vectors[:1]) is None
+
+
+def test_discriminability_is_high_for_faithful_sentences_and_low_for_wrong_labels(
+        tmp_path, demo_index, encoder):
+    skills = demo_index.skills[:40]
+    with CorpusWriter(tmp_path / "good.jsonl") as good, \
+            CorpusWriter(tmp_path / "bad.jsonl") as bad:
+        for i, skill in enumerate(skills):
+            text = f"You need {skill.label} for this job."
+            wrong = skills[(i + 20) % len(skills)]
+            good.add(_record(text).model_copy(update={"skill_ids": [skill.id]}))
+            bad.add(_record(text).model_copy(update={"skill_ids": [wrong.id]}))
+    faithful = corpus_stats(tmp_path / "good.jsonl", demo_index, encoder)
+    wrong = corpus_stats(tmp_path / "bad.jsonl", demo_index, encoder)
+    assert faithful.modes[0].hit_at_5 > 0.9 and wrong.modes[0].hit_at_5 < 0.2
+    assert faithful.modes[0].label_mention_rate > 0.9 and wrong.modes[0].label_mention_rate < 0.2
+    assert faithful.skills_covered == 40 and faithful.taxonomy_skills == len(demo_index.skills)
+    assert faithful.sentences_per_skill["skills_with_0"] == len(demo_index.skills) - 40
+
+
+# --------------------------------------------------------------------------- CLI
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "skillmap.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def test_cli_generate_and_stats_on_the_demo_taxonomy(tmp_path):
+    out = tmp_path / "corpus.jsonl"
+    done = _cli("generate", "--out", str(out), "--per-skill", "1", "--negatives", "20")
+    assert done.returncode == 0, done.stderr
+    assert "new sentences written" in done.stderr
+    modes = Counter(json.loads(line)["mode"] for line in out.read_text().splitlines())
+    assert set(modes) == {"single", "constrained", "negatives"}
+    report = json.loads((tmp_path / "corpus.jsonl.report.json").read_text())
+    assert report["written"] == sum(modes.values())
+    stats = _cli("generate", "stats", str(out), "--json", "--sample", "50")
+    assert stats.returncode == 0, stats.stderr
+    data = json.loads(stats.stdout)
+    assert data["skills_covered"] == 189 and data["lines"] == sum(modes.values())
+    assert [m["mode"] for m in data["modes"]] == ["single", "constrained", "negatives"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["generate"], "--out is required"),
+    (["generate", "--out", "x.jsonl", "--llm", "openai"], "needs a model"),
+    (["generate", "stats", "missing.jsonl"], "corpus not found"),
+    (["generate", "--out", "x.jsonl", "--groups", "999"], "Level-2 groups"),
+])
+def test_cli_generate_errors_are_one_line(tmp_path, args, message):
+    env_free = _cli(*args, cwd=tmp_path)
+    assert env_free.returncode == 2
+    lines = env_free.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and lines[0].startswith("skillmap: error:")
+    assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_template_corpus_is_identical_across_processes_and_hash_seeds(tmp_path):
+    import os
+
+    outputs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"corpus-{hash_seed}.jsonl"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run([sys.executable, "-m", "skillmap.cli", "generate", "--out",
+                               str(out), "--mode", "single", "--mode", "unconstrained",
+                               "--mode", "negatives", "--negatives", "60"],
+                              capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr
+        outputs.append(out.read_text())
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") > 500
