@@ -302,3 +302,25 @@ def test_template_corpus_is_identical_across_processes_and_hash_seeds(tmp_path):
         assert done.returncode == 0, done.stderr
         outputs.append(out.read_text())
     assert outputs[0] == outputs[1] and outputs[0].count("\n") > 500
+
+
+def test_naming_a_skill_whose_label_repeats_its_definition_is_not_a_copy():
+    from skillmap.taxonomy import Skill
+
+    textile = Skill(id="t", label="textile products, semi-finished products and raw materials",
+                    description="The offered textile products, semi-finished products and raw "
+                                "materials, their functionalities and properties.")
+    rules = QualityRules()
+    assert rules.check("Knowledge of textile products, semi-finished products and raw "
+                       "materials is required.", [textile]) is None
+    assert rules.check("You know the offered textile products, semi-finished products and raw "
+                       "materials, their functionalities.", [textile]) == "copies the definition"
+
+
+def test_a_repeated_few_shot_example_is_dropped():
+    template = load_prompt("constrained")
+    example = template.example_sentences[0]
+    assert QualityRules().check(example, (), template.example_sentences) == \
+        "copies a prompt example"
+    assert QualityRules().check("You will restock the shelves and help customers find what "
+                                "they need.", (), template.example_sentences) is None

@@ -53,6 +53,11 @@ class PromptTemplate(BaseModel):
     categories: dict[str, str] = Field(default_factory=dict)
 
     @property
+    def example_sentences(self) -> list[str]:
+        """Every few-shot sentence, for the quality check that drops verbatim repeats."""
+        return [s for example in self.examples for s in example["sentences"]]
+
+    @property
     def tag(self) -> str:
         return f"{self.id}@v{self.version}"
 

@@ -30,8 +30,13 @@ class QualityRules:
     max_words: int = 60
     copy_span: int = 8  # this many consecutive words of a definition count as a copy
 
-    def check(self, sentence: str, skills: Sequence[Skill] = ()) -> str | None:
-        """The reason ``sentence`` is rejected, or None when it passes."""
+    def check(self, sentence: str, skills: Sequence[Skill] = (),
+              examples: Sequence[str] = ()) -> str | None:
+        """The reason ``sentence`` is rejected, or None when it passes.
+
+        ``examples`` are the prompt's few-shot sentences: small models often repeat one
+        verbatim, which would teach the encoder a sentence unrelated to the requested skills.
+        """
         tokens = words(sentence)
         if not tokens:
             return "empty"
@@ -42,18 +47,33 @@ class QualityRules:
         if _REFUSAL.match(sentence.strip()):
             return "refusal or meta text"
         for skill in skills:
-            if skill.description and self._copies(tokens, words(skill.description)):
+            if skill.description and self._copies(tokens, skill):
                 return "copies the definition"
+        for example in examples:
+            if _shares_span(tokens, words(example), self.copy_span):
+                return "copies a prompt example"
         return None
 
-    def _copies(self, sentence: list[str], definition: list[str]) -> bool:
-        """The definition (or ``copy_span`` consecutive words of it) appears in the sentence."""
+    def _copies(self, sentence: list[str], skill: Skill) -> bool:
+        """``copy_span`` consecutive words of the definition (or all of a short one) appear in
+        the sentence — not counting words that merely name the skill by a label."""
+        definition = words(skill.description)
         span = min(self.copy_span, len(definition))
         if span < 4:
             return False
         grams = {tuple(definition[i:i + span]) for i in range(len(definition) - span + 1)}
-        return any(tuple(sentence[i:i + span]) in grams
-                   for i in range(len(sentence) - span + 1))
+        names = [" ".join(words(name)) for name in (skill.label, *skill.alt_labels)]
+        for i in range(len(sentence) - span + 1):
+            gram = tuple(sentence[i:i + span])
+            if gram in grams and not any(" ".join(gram) in name for name in names):
+                return True
+        return False
+
+
+def _shares_span(sentence: list[str], other: list[str], span: int) -> bool:
+    span = min(span, len(other))
+    grams = {tuple(other[i:i + span]) for i in range(len(other) - span + 1)}
+    return any(tuple(sentence[i:i + span]) in grams for i in range(len(sentence) - span + 1))
 
 
 def normalise(text: str) -> str:

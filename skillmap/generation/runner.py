@@ -169,7 +169,7 @@ def _record(request: GenerationRequest, completion: Completion, template: Prompt
         if kept == request.n:
             break  # a backend may offer spares; the request asked for n
         text = sentence.strip() if isinstance(sentence, str) else ""
-        reason = rules.check(text, request.skills)
+        reason = rules.check(text, request.skills, template.example_sentences)
         if reason is not None:
             dropped[reason] += 1
             continue
