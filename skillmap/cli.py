@@ -43,6 +43,15 @@ def _register_generate() -> None:
 
 _register_generate()
 
+
+def _register_train() -> None:
+    from skillmap.encoder.cli import train_app
+
+    app.add_typer(train_app, name="train")
+
+
+_register_train()
+
 IndexOption = Annotated[Optional[Path], typer.Option(
     "--index", "-i", help="Index folder from `skillmap index build` [default: demo taxonomy "
     "with the offline encoder].")]

@@ -50,6 +50,33 @@ def resolve_model(model: str | os.PathLike | None) -> tuple[str, str]:
     return spec, spec
 
 
+SAFE_MODULE_PREFIXES = ("sentence_transformers.", "skillmap.encoder.modules.")
+
+
+def needs_skillmap_modules(path: str) -> bool:
+    """Whether a model directory uses skillmap's pooling modules (and only known modules).
+
+    sentence-transformers refuses module classes outside its own package unless asked to
+    trust "remote code". A skillmap encoder names only ``skillmap.encoder.modules.*``, which
+    is installed code, not code from the model folder; anything else is refused rather than
+    imported.
+    """
+    modules_file = Path(path) / "modules.json"
+    if not modules_file.is_file():
+        return False
+    import json
+
+    try:
+        types = [entry["type"] for entry in json.loads(modules_file.read_text(encoding="utf-8"))]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SkillmapError(f"{modules_file}: unreadable ({exc})") from None
+    unknown = [t for t in types if not t.startswith(SAFE_MODULE_PREFIXES)]
+    if unknown:
+        raise SkillmapError(f"{path}: refusing to import module classes {unknown} (only "
+                            "sentence-transformers and skillmap modules are loaded)")
+    return any(t.startswith("skillmap.") for t in types)
+
+
 class SkillEncoder:
     """Encode sentences and skill texts into one normalised embedding space."""
 
@@ -63,7 +90,9 @@ class SkillEncoder:
 
             logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
             hf_logging.disable_progress_bar()  # no "Loading weights" bar on every CLI call
-            self.model = SentenceTransformer(self._load_path, device=device)
+            self.model = SentenceTransformer(self._load_path, device=device,
+                                             trust_remote_code=needs_skillmap_modules(
+                                                 self._load_path))
         except (OSError, ValueError) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SkillmapError(f"could not load encoder {self.model_id!r}: {first_line} "

@@ -1,0 +1,61 @@
+"""Assemble the skillmap bi-encoder from sentence-transformers modules.
+
+``backbone (BERT family) -> [BiLSTM] -> pooling -> Normalize``, one switch for the pooling
+ablation: ``mean`` (the off-the-shelf recipe), ``attention`` (learned token weights) and
+``bilstm-attention`` (the method's architecture). Sentences and skill texts share the same
+encoder, so they land in one space and a faiss inner-product index over skill embeddings
+ranks skills by cosine similarity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from skillmap.encoder.skill_encoder import resolve_model
+from skillmap.errors import SkillmapError
+
+POOLINGS = ("mean", "attention", "bilstm-attention")
+
+
+@dataclass
+class EncoderConfig:
+    """The architecture of a skillmap encoder (recorded in its model card)."""
+
+    backbone: str | None = None          # model dir or hub id [default: all-MiniLM-L6-v2]
+    pooling: str = "bilstm-attention"
+    lstm_hidden: int = 192               # per direction
+    attention_hidden: int = 128
+    max_seq_length: int = 64             # job-ad sentences and skill texts are short
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def build_encoder(config: EncoderConfig, device: str | None = None):
+    """A fresh (untrained-head) SentenceTransformer for ``config``."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules.normalize import Normalize
+    from sentence_transformers.base.modules.transformer import Transformer
+    from sentence_transformers.sentence_transformer.modules.pooling import Pooling
+
+    from skillmap.encoder.modules import AttentionPooling, BiLSTM
+
+    if config.pooling not in POOLINGS:
+        raise SkillmapError(f"unknown pooling {config.pooling!r} (choose from "
+                            f"{', '.join(POOLINGS)})")
+    _, path = resolve_model(config.backbone)
+    try:
+        backbone = Transformer(path, max_seq_length=config.max_seq_length)
+    except (OSError, ValueError) as exc:
+        raise SkillmapError(f"cannot load backbone {config.backbone or path}: "
+                            f"{str(exc).splitlines()[0]}") from None
+    dim = backbone.get_embedding_dimension()
+    modules = [backbone]
+    if config.pooling == "bilstm-attention":
+        modules.append(BiLSTM(dim, hidden_dim=config.lstm_hidden))
+    if config.pooling == "mean":
+        modules.append(Pooling(dim, pooling_mode="mean"))
+    else:
+        modules.append(AttentionPooling(dim, hidden_dim=config.attention_hidden))
+    modules.append(Normalize())
+    return SentenceTransformer(modules=modules, device=device)
