@@ -74,6 +74,8 @@ def main() -> None:
                                       str(args.batch_size)]))
     for backend, extra in sample_runs:
         corpus = work / f"esco_{backend}_{args.groups}groups.jsonl"
+        for path in (corpus, corpus.with_name(corpus.name + ".report.json")):
+            path.unlink(missing_ok=True)  # rebuilt from the LLM cache, which is kept
         seconds = skillmap("generate", "-t", str(taxonomy), "--llm", backend, *extra,
                            "--mode", "constrained", "--mode", "unconstrained",
                            "--groups", str(args.groups), "--per-skill", "1",

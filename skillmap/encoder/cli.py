@@ -52,6 +52,9 @@ def train_encoder(
     hard_negatives: Annotated[bool, typer.Option(
         "--hard-negatives/--no-hard-negatives",
         help="One negative per sentence from its positive's Level-2 group.")] = True,
+    modes: Annotated[Optional[list[str]], typer.Option(
+        "--mode", help="Corpus modes to train on (repeat) [default: single, constrained].")
+    ] = None,
     max_examples: Annotated[Optional[int], typer.Option("--max-examples", min=1)] = None,
     eval_every: Annotated[int, typer.Option("--eval-every", min=1)] = 200,
     seed: Annotated[int, typer.Option()] = 0,
@@ -77,7 +80,8 @@ def train_encoder(
                             hard_negatives=hard_negatives, skill_template=skill_template,
                             backbone_mode=backbone_mode.value, eval_every=eval_every,
                             seed=seed, max_examples=max_examples)
-    examples = load_examples(corpus, tax, max_examples, seed)
+    examples = load_examples(corpus, tax, max_examples, seed,
+                             modes=tuple(modes or ("single", "constrained")))
     trainer = ContrastiveTrainer(tax, EncoderConfig(backbone=backbone, pooling=pooling.value),
                                  config)
     checkpoints = out.with_name(out.name + ".checkpoint")

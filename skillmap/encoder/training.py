@@ -74,13 +74,14 @@ class TrainingResult:
     seconds: float = 0.0
 
 
-def load_examples(corpus: str | Path, taxonomy: Taxonomy,
-                  max_examples: int | None = None, seed: int = 0) -> list[Example]:
-    """Skill sentences of a corpus (negatives are for the filter, not the encoder)."""
+def load_examples(corpus: str | Path, taxonomy: Taxonomy, max_examples: int | None = None,
+                  seed: int = 0, modes: tuple[str, ...] = ("single", "constrained")
+                  ) -> list[Example]:
+    """Skill sentences of ``modes`` (negatives are for the filter, not the encoder)."""
     position = {skill.id: i for i, skill in enumerate(taxonomy.skills)}
     examples, unknown = [], 0
     for record in read_corpus(corpus):
-        if record.mode == "negatives" or not record.skill_ids:
+        if record.mode not in modes or record.mode == "negatives" or not record.skill_ids:
             continue
         skills = tuple(position[s] for s in record.skill_ids if s in position)
         unknown += len(record.skill_ids) - len(skills)

@@ -1,0 +1,72 @@
+"""Encoders on the ESCO skill-extraction validation sets: off-the-shelf vs trained, one run.
+
+    python benchmarks/bench_encoder.py --esco-taxonomy TAX_DIR \
+        --benchmarks ../shared/benchmarks/skill-extraction --work /tmp/bench-encoder \
+        MODEL_DIR [MODEL_DIR ...]
+
+For each encoder (the off-the-shelf default first) an index over every ESCO skill is built
+with `skillmap index build` (label-only skill texts unless --template), then `skillmap eval`
+runs on the tech and house validation splits, with the lexical boost off (the encoder alone)
+and at the shipped default (0.2). Output: a Markdown table on stdout and <work>/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+SPLITS = ("tech", "house")
+
+
+def cli(*args: str, capture: bool = False) -> str:
+    done = subprocess.run([sys.executable, "-m", "skillmap.cli", *args], check=True,
+                          capture_output=capture, text=True)
+    return done.stdout if capture else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="*", help="trained model directories")
+    parser.add_argument("--esco-taxonomy", type=Path, required=True)
+    parser.add_argument("--benchmarks", type=Path,
+                        default=Path("../shared/benchmarks/skill-extraction"))
+    parser.add_argument("--work", type=Path, default=Path("/tmp/bench-encoder"))
+    parser.add_argument("--template", default="{label}")
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    encoders = ([] if args.no_baseline else ["default"]) + args.models
+    results = []
+    for model in encoders:
+        name = "off-the-shelf MiniLM" if model == "default" else Path(model).name
+        index = args.work / f"index-{Path(model).name}"
+        started = time.perf_counter()
+        cli("index", "build", "-t", str(args.esco_taxonomy), "--out", str(index),
+            "--template", args.template, *([] if model == "default" else ["--model", model]))
+        row = {"encoder": name, "model": model, "build_s": round(time.perf_counter() - started)}
+        for split in SPLITS:
+            gold = args.benchmarks / f"{split}_validation_annotations.csv"
+            for boost in ("0", "0.2"):
+                report = json.loads(cli("eval", "--benchmark", str(gold), "--index", str(index),
+                                        "--lexical-boost", boost, "--json", capture=True))
+                row[f"{split}_boost{boost}"] = {k: report["metrics"][k] for k in ("RP@5", "MRR")}
+        results.append(row)
+        print(json.dumps(row), flush=True)
+    (args.work / "results.json").write_text(json.dumps(results, indent=2))
+    print("\n| encoder | TECH RP@5 | TECH MRR | HOUSE RP@5 | HOUSE MRR | TECH RP@5 +boost | "
+          "HOUSE RP@5 +boost |\n|---|---|---|---|---|---|---|")
+    for row in results:
+        t, h = row["tech_boost0"], row["house_boost0"]
+        print(f"| {row['encoder']} | {t['RP@5']:.3f} | {t['MRR']:.3f} | {h['RP@5']:.3f} | "
+              f"{h['MRR']:.3f} | {row['tech_boost0.2']['RP@5']:.3f} | "
+              f"{row['house_boost0.2']['RP@5']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
