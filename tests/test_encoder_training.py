@@ -129,3 +129,25 @@ def test_mean_pooling_with_a_frozen_backbone_has_nothing_to_train(backbone, demo
                                  TrainingConfig(), device="cpu")
     with pytest.raises(SkillmapError, match="nothing to train"):
         trainer._optimizer()
+
+
+@pytest.mark.parametrize("mode", ["frozen", "lora"])
+def test_a_bundle_rebuilds_the_trained_model_from_the_backbone(backbone, corpus, demo_taxonomy,
+                                                                tmp_path, mode):
+    if mode == "lora":
+        pytest.importorskip("peft")
+    config = TrainingConfig(max_steps=4, batch_size=8, eval_every=4, backbone_mode=mode,
+                            learning_rate=1e-2)
+    trainer = ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone), config,
+                                 device="cpu")
+    result = trainer.fit(load_examples(corpus, demo_taxonomy), progress=False)
+    expected = trainer.model.encode(TEXTS, normalize_embeddings=True)
+    trainer.save(tmp_path / "full", result, {}, bundle=tmp_path / "bundle")
+    sizes = sum(p.stat().st_size for p in (tmp_path / "bundle").rglob("*") if p.is_file())
+    full = sum(p.stat().st_size for p in (tmp_path / "full").rglob("*") if p.is_file())
+    assert sizes < full / 2  # the backbone is not in the bundle
+    assert (tmp_path / "bundle" / "adapter").is_dir() == (mode == "lora")
+    np.testing.assert_allclose(SkillEncoder(tmp_path / "bundle", device="cpu").encode(TEXTS),
+                               expected, atol=1e-4)
+    np.testing.assert_allclose(SkillEncoder(tmp_path / "full", device="cpu").encode(TEXTS),
+                               expected, atol=1e-4)

@@ -58,6 +58,10 @@ def train_encoder(
     max_examples: Annotated[Optional[int], typer.Option("--max-examples", min=1)] = None,
     eval_every: Annotated[int, typer.Option("--eval-every", min=1)] = 200,
     seed: Annotated[int, typer.Option()] = 0,
+    bundle: Annotated[Optional[Path], typer.Option(
+        "--bundle", help="Also write the small trained parts (head, LoRA adapter) here, "
+        "loadable on any machine that has the backbone (how the default is shipped).")
+    ] = None,
 ) -> None:
     """Train the encoder: sentences next to the skills they require (multi-positive InfoNCE,
     in-batch and same-group hard negatives). Resumes from OUT.checkpoint/ if interrupted.
@@ -89,6 +93,6 @@ def train_encoder(
                          on_eval=lambda entry: typer.echo(json.dumps(entry), err=True))
     trainer.save(out, result, {"corpus": str(corpus), "taxonomy": tax.metadata.name,
                                "taxonomy_fingerprint": tax.fingerprint,
-                               "examples": len(examples)})
+                               "examples": len(examples)}, bundle=bundle)
     typer.echo(f"trained {result.steps} steps in {result.seconds:.0f}s (best held-out loss "
                f"{result.best_heldout_loss:.4f}) -> {out}", err=True)

