@@ -151,3 +151,23 @@ def test_a_bundle_rebuilds_the_trained_model_from_the_backbone(backbone, corpus,
                                expected, atol=1e-4)
     np.testing.assert_allclose(SkillEncoder(tmp_path / "full", device="cpu").encode(TEXTS),
                                expected, atol=1e-4)
+
+
+def test_cli_trains_saves_a_card_and_builds_an_index_with_the_model(backbone, corpus, tmp_path):
+    import json
+
+    from skillmap.cli import main
+
+    out = tmp_path / "model"
+    code = main(["train", "encoder", "-c", str(corpus), "--out", str(out), "--backbone",
+                 backbone, "--pooling", "attention", "--max-steps", "3", "--batch-size", "8",
+                 "--eval-every", "3", "--bundle", str(tmp_path / "bundle")])
+    assert code == 0
+    card = json.loads((out / "skillmap_card.json").read_text())
+    assert card["encoder"]["pooling"] == "attention" and card["steps"] == 3
+    assert card["training"]["backbone_mode"] == "frozen" and card["examples"] > 100
+    assert (tmp_path / "bundle" / "bundle.json").is_file()
+    assert main(["index", "build", "--model", str(tmp_path / "bundle"), "--out",
+                 str(tmp_path / "index")]) == 0
+    metadata = json.loads((tmp_path / "index" / "metadata.json").read_text())
+    assert metadata["model_id"].endswith("bundle") and metadata["n_skills"] == 189
