@@ -124,3 +124,29 @@ def test_cli_import_esco_writes_loadable_folder(tmp_path, capsys):
     assert main(["taxonomy", "import-esco", str(ESCO_DIR), "--out", str(tmp_path / "esco")]) == 0
     assert "skills: 13749" in capsys.readouterr().out
     assert len(load_taxonomy(tmp_path / "esco")) == 13749
+
+
+@needs_esco
+def test_template_corpus_covers_every_esco_skill_with_constrained_groups(esco, tmp_path):
+    """The issue's promise on the real taxonomy: every skill gets sentences, the long tail
+    included, and constrained combinations never leave their Level-2 group."""
+    import json
+    from collections import Counter
+
+    from skillmap.generation import generate_corpus, make_backend
+
+    taxonomy, _ = esco
+    out = tmp_path / "esco.jsonl"
+    generate_corpus(taxonomy, make_backend("template"), out, modes=["single", "constrained"],
+                    per_skill=1)
+    single, level2_ok, constrained = Counter(), True, 0
+    for line in out.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record["mode"] == "single":
+            single[record["skill_ids"][0]] += 1
+        else:
+            constrained += 1
+            groups = {taxonomy.level2(s).id for s in record["skill_ids"]}
+            level2_ok &= groups == {record["group"]}
+    assert len(single) == len(taxonomy.skills)  # every one of the 13,749 skills
+    assert constrained > 4000 and level2_ok

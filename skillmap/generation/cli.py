@@ -182,8 +182,10 @@ def stats(
         from skillmap.defaults import demo_taxonomy_dir
         from skillmap.taxonomy import load_taxonomy
 
+        from skillmap.encoder import DEFAULT_MODEL_ID
+
         tax = load_taxonomy(taxonomy or demo_taxonomy_dir())
-        encoder = SkillEncoder.cached()
+        encoder = SkillEncoder.cached(DEFAULT_MODEL_ID)  # off the shelf, whatever the default
         skill_index = SkillIndex.build(tax, encoder, show_progress=True)
     result = corpus_stats(corpus, skill_index, encoder, sample=sample, seed=seed,
                           show_progress=True)
