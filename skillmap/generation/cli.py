@@ -182,10 +182,10 @@ def stats(
         from skillmap.defaults import demo_taxonomy_dir
         from skillmap.taxonomy import load_taxonomy
 
-        from skillmap.encoder import DEFAULT_MODEL_ID
+        from skillmap.encoder import OFF_THE_SHELF_MODEL_ID
 
         tax = load_taxonomy(taxonomy or demo_taxonomy_dir())
-        encoder = SkillEncoder.cached(DEFAULT_MODEL_ID)  # off the shelf, whatever the default
+        encoder = SkillEncoder.cached(OFF_THE_SHELF_MODEL_ID)  # whatever the default is
         skill_index = SkillIndex.build(tax, encoder, show_progress=True)
     result = corpus_stats(corpus, skill_index, encoder, sample=sample, seed=seed,
                           show_progress=True)
