@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from skillmap.encoder import SkillEncoder
+from skillmap.encoder import DEFAULT_MODEL_ID, SkillEncoder
 from skillmap.errors import IndexMismatchError, SkillmapError
 from skillmap.index import SkillIndex, skill_text
 
@@ -30,7 +30,7 @@ def test_each_skill_text_finds_its_own_skill_first(demo_index, encoder):
 def test_saved_folder_is_self_contained_and_round_trips(saved_index, demo_index, encoder):
     assert {p.name for p in saved_index.iterdir()} == {"index.faiss", "metadata.json", "taxonomy"}
     meta = json.loads((saved_index / "metadata.json").read_text())
-    assert meta["model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert meta["model_id"] == encoder.model_id == DEFAULT_MODEL_ID
     assert meta["embedding_dim"] == 384 and meta["n_skills"] == len(demo_index)
     assert meta["taxonomy_name"] == "skillmap-demo" and meta["text_template"]
     loaded = SkillIndex.load(saved_index)

@@ -11,6 +11,7 @@ repository is such a bundle, which is how it works on a fresh offline install.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 from skillmap.encoder.skill_encoder import OFF_THE_SHELF_MODEL_ID
@@ -70,8 +71,10 @@ def load_bundle(folder: str | Path, device: str | None = None):
             from peft import PeftModel
         except ImportError:
             raise SkillmapError(f"{folder} carries a LoRA adapter: pip install peft") from None
-        backbone.model = PeftModel.from_pretrained(
-            backbone.model, str(folder / manifest["adapter"])).merge_and_unload()
+        with warnings.catch_warnings():  # peft's deprecation notices are not the user's concern
+            warnings.simplefilter("ignore", FutureWarning)
+            backbone.model = PeftModel.from_pretrained(
+                backbone.model, str(folder / manifest["adapter"])).merge_and_unload()
     modules = [backbone]
     known = {"AttentionPooling": skillmap_modules.AttentionPooling,
              "BiLSTM": skillmap_modules.BiLSTM, "Normalize": Normalize}
