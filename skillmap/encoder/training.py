@@ -235,7 +235,7 @@ class ContrastiveTrainer:
             state = saved["state"]
         best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         use_amp = self.device.startswith("cuda")
-        started = time.perf_counter()
+        started = time.perf_counter() - state.get("elapsed", 0.0)  # resumed runs add up
         self.model.train()
         bar = tqdm(total=total, initial=state["step"], desc="training", unit="step",
                    disable=not progress)
@@ -273,6 +273,7 @@ class ContrastiveTrainer:
                                         for k, v in self.model.state_dict().items()}
                     else:
                         state["bad_evals"] += 1
+                    state["elapsed"] = time.perf_counter() - started
                     if checkpoint_dir is not None:
                         self._checkpoint(checkpoint_dir, optimizer, schedule, state)
                     if state["bad_evals"] >= config.patience:
