@@ -73,6 +73,9 @@ class LocalBackend(Backend):
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(str(folder), **kwargs)
+        except ImportError:
+            raise SkillmapError(f"loading {model} (GGUF) needs gguf and accelerate: "
+                                'pip install -e ".[local-llm]"') from None
         except (OSError, ValueError) as exc:
             raise SkillmapError(f"cannot load the tokenizer of {model}: {exc}") from None
         self._load_model = lambda: AutoModelForCausalLM.from_pretrained(
@@ -100,6 +103,9 @@ class LocalBackend(Backend):
         if self._lm is None:
             try:
                 self._lm = self._load_model()
+            except ImportError:
+                raise SkillmapError(f"loading {self._model_name} (GGUF) needs gguf and "
+                                    'accelerate: pip install -e ".[local-llm]"') from None
             except (OSError, ValueError) as exc:
                 raise SkillmapError(f"cannot load local model {self._model_name}: {exc}") from None
         return self._lm
