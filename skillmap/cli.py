@@ -17,7 +17,9 @@ from typing import Annotated, Optional
 import typer
 from typer.exceptions import TyperException
 
+from skillmap.encoder.cli import train_app
 from skillmap.errors import SkillmapError
+from skillmap.generation.cli import generate_app
 
 app = typer.Typer(
     help="Code job advertisements against skill taxonomies such as ESCO.\n\n"
@@ -31,26 +33,10 @@ index_app = typer.Typer(help="Build skill indexes (a taxonomy embedded by an enc
                         no_args_is_help=True)
 app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(index_app, name="index")
-
-
-def _register_generate() -> None:
-    from skillmap.generation.cli import generate_app
-
-    app.add_typer(generate_app, name="generate",
-                  help="Write synthetic training sentences with an LLM or the offline template "
-                  "backend; `generate stats` measures a corpus.")
-
-
-_register_generate()
-
-
-def _register_train() -> None:
-    from skillmap.encoder.cli import train_app
-
-    app.add_typer(train_app, name="train")
-
-
-_register_train()
+app.add_typer(generate_app, name="generate",
+              help="Write synthetic training sentences with an LLM or the offline template "
+              "backend; `generate stats` measures a corpus.")
+app.add_typer(train_app, name="train")
 
 IndexOption = Annotated[Optional[Path], typer.Option(
     "--index", "-i", help="Index folder from `skillmap index build` [default: demo taxonomy "

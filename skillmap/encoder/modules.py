@@ -24,7 +24,26 @@ from sentence_transformers.base.modules.module import Module
 from torch import nn
 
 
-class BiLSTM(Module):
+class _SavedModule(Module):
+    """Shared save/load for modules made of a JSON config plus safetensors weights."""
+
+    def save(self, output_path: str, *args, safe_serialization: bool = True, **kwargs) -> None:
+        self.save_config(output_path)
+        device = next(self.parameters()).device
+        self.cpu()  # safetensors cannot save LSTM weights from a GPU
+        self.save_torch_weights(output_path, safe_serialization=safe_serialization)
+        self.to(device)
+
+    @classmethod
+    def load(cls, model_name_or_path: str, subfolder: str = "", token=None, cache_folder=None,
+             revision=None, local_files_only: bool = False, **kwargs) -> Self:
+        hub = {"subfolder": subfolder, "token": token, "cache_folder": cache_folder,
+               "revision": revision, "local_files_only": local_files_only}
+        module = cls(**cls.load_config(model_name_or_path=model_name_or_path, **hub))
+        return cls.load_torch_weights(model_name_or_path=model_name_or_path, model=module, **hub)
+
+
+class BiLSTM(_SavedModule):
     """A bidirectional LSTM over the backbone's token states, added back residually.
 
     sentence-transformers' own ``LSTM`` module reads ``features["sentence_lengths"]``, which
@@ -64,23 +83,8 @@ class BiLSTM(Module):
     def get_embedding_dimension(self) -> int:
         return self.embedding_dimension
 
-    def save(self, output_path: str, *args, safe_serialization: bool = True, **kwargs) -> None:
-        self.save_config(output_path)
-        device = next(self.parameters()).device
-        self.cpu()  # safetensors cannot save LSTM weights from a GPU
-        self.save_torch_weights(output_path, safe_serialization=safe_serialization)
-        self.to(device)
 
-    @classmethod
-    def load(cls, model_name_or_path: str, subfolder: str = "", token=None, cache_folder=None,
-             revision=None, local_files_only: bool = False, **kwargs) -> Self:
-        hub = {"subfolder": subfolder, "token": token, "cache_folder": cache_folder,
-               "revision": revision, "local_files_only": local_files_only}
-        module = cls(**cls.load_config(model_name_or_path=model_name_or_path, **hub))
-        return cls.load_torch_weights(model_name_or_path=model_name_or_path, model=module, **hub)
-
-
-class AttentionPooling(Module):
+class AttentionPooling(_SavedModule):
     """A learned weighted average of token states: score each token, masked softmax, sum.
 
     The scorer is ``v . tanh(W h)``; with ``v`` zero-initialised all tokens score equally and
@@ -111,15 +115,3 @@ class AttentionPooling(Module):
 
     def get_embedding_dimension(self) -> int:
         return self.embedding_dimension
-
-    def save(self, output_path: str, *args, safe_serialization: bool = True, **kwargs) -> None:
-        self.save_config(output_path)
-        self.save_torch_weights(output_path, safe_serialization=safe_serialization)
-
-    @classmethod
-    def load(cls, model_name_or_path: str, subfolder: str = "", token=None, cache_folder=None,
-             revision=None, local_files_only: bool = False, **kwargs) -> Self:
-        hub = {"subfolder": subfolder, "token": token, "cache_folder": cache_folder,
-               "revision": revision, "local_files_only": local_files_only}
-        module = cls(**cls.load_config(model_name_or_path=model_name_or_path, **hub))
-        return cls.load_torch_weights(model_name_or_path=model_name_or_path, model=module, **hub)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
@@ -26,6 +27,7 @@ _OFF_THE_SHELF_ALIASES = {OFF_THE_SHELF_MODEL_ID, "all-MiniLM-L6-v2"}
 TRAINED_DEFAULT_DIR = Path(__file__).resolve().parent / "default"
 
 
+@lru_cache(maxsize=1)
 def _trained_default() -> tuple[str, str] | None:
     manifest = TRAINED_DEFAULT_DIR / "bundle.json"
     if not manifest.is_file():

@@ -9,7 +9,7 @@ file is closed, so the file on disk is always a sequence of complete lines.
 
 from __future__ import annotations
 
-import json
+import hashlib
 import os
 from pathlib import Path
 from typing import IO, Iterator
@@ -63,7 +63,7 @@ class CorpusWriter:
     def __init__(self, path: str | os.PathLike, flush_every: int = 200):
         self.path = Path(path)
         self.flush_every = flush_every
-        self.seen: set[str] = set()
+        self.seen: set[bytes] = set()  # 16-byte digests: memory stays small on big corpora
         self.existing = 0
         self.written = 0
         self.duplicates = 0
@@ -76,14 +76,14 @@ class CorpusWriter:
         if self.path.exists():
             self.repaired_bytes = _cut_torn_tail(self.path)
             for record in read_corpus(self.path):
-                self.seen.add(normalise(record.text))
+                self.seen.add(_dedupe_key(record.text))
                 self.existing += 1
         self._handle = self.path.open("a", encoding="utf-8")
         return self
 
     def add(self, record: CorpusRecord) -> bool:
         """Append ``record`` unless its sentence is already in the corpus; True if written."""
-        key = normalise(record.text)
+        key = _dedupe_key(record.text)
         if key in self.seen:
             self.duplicates += 1
             return False
@@ -107,6 +107,11 @@ class CorpusWriter:
             os.fsync(self._handle.fileno())
             self._handle.close()
             self._handle = None
+
+
+def _dedupe_key(text: str) -> bytes:
+    """A sentence's identity for de-duplication (case, spacing, punctuation do not count)."""
+    return hashlib.blake2b(normalise(text).encode(), digest_size=16).digest()
 
 
 def _cut_torn_tail(path: Path) -> int:

@@ -161,10 +161,7 @@ def _record(request: GenerationRequest, completion: Completion, template: Prompt
     sentences = completion.sentences
     report.sentences_received += len(sentences)
     kept = 0
-    if backend.name == "template":
-        template_id, version = backend.model.split("@v")
-    else:
-        template_id, version = template.id, template.version
+    template_id, version = backend.provenance(template)
     for sentence in sentences:
         if kept == request.n:
             break  # a backend may offer spares; the request asked for n
@@ -175,7 +172,7 @@ def _record(request: GenerationRequest, completion: Completion, template: Prompt
             continue
         record = CorpusRecord(
             text=text, skill_ids=request.skill_ids, mode=request.mode, template_id=template_id,
-            template_version=int(version), backend=backend.name, model=backend.model,
+            template_version=version, backend=backend.name, model=backend.model,
             seed=request.seed, group=request.group.id if request.group else None,
             category=request.category or None, language=backend.language,
             request_id=request.request_id)

@@ -80,6 +80,10 @@ class Backend(ABC):
     def model(self) -> str:
         """The model recorded on every corpus line."""
 
+    def provenance(self, template: PromptTemplate) -> tuple[str, int]:
+        """The ``(template_id, template_version)`` recorded on the lines this backend writes."""
+        return template.id, template.version
+
     def prepare(self, taxonomy: Taxonomy) -> None:
         """Learn what the backend needs from the taxonomy before a run (default: nothing)."""
 

@@ -11,9 +11,9 @@ a default that needs nothing, and as the floor an LLM corpus has to beat.
 from __future__ import annotations
 
 import random
-from collections import Counter
 import re
 import string
+from collections import Counter
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -22,7 +22,7 @@ import yaml
 
 from skillmap.errors import SkillmapError
 from skillmap.generation.backends.base import Backend, Completion, Job
-from skillmap.generation.prompts import default_prompts_dir
+from skillmap.generation.prompts import PromptTemplate, default_prompts_dir
 from skillmap.generation.sampling import GenerationRequest
 from skillmap.taxonomy import Skill, Taxonomy
 
@@ -57,6 +57,10 @@ class TemplateBackend(Backend):
     @property
     def model(self) -> str:
         return f"{self.phrasings['id']}@v{self.phrasings['version']}"
+
+    def provenance(self, template: PromptTemplate) -> tuple[str, int]:
+        """The phrasings file wrote the sentence, not the mode's LLM prompt."""
+        return self.phrasings["id"], int(self.phrasings["version"])
 
     def prepare(self, taxonomy: Taxonomy) -> None:
         """Learn the taxonomy's verbs: the first words of its skill/competence labels.
