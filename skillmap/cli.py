@@ -19,6 +19,7 @@ from typer.exceptions import TyperException
 
 from skillmap.encoder.cli import train_app
 from skillmap.errors import SkillmapError
+from skillmap.filter.cli import eval_filter_command, train_filter_command
 from skillmap.generation.cli import generate_app
 
 app = typer.Typer(
@@ -36,7 +37,9 @@ app.add_typer(index_app, name="index")
 app.add_typer(generate_app, name="generate",
               help="Write synthetic training sentences with an LLM or the offline template "
               "backend; `generate stats` measures a corpus.")
+train_app.command("filter")(train_filter_command)
 app.add_typer(train_app, name="train")
+app.command("eval-filter")(eval_filter_command)
 
 IndexOption = Annotated[Optional[Path], typer.Option(
     "--index", "-i", help="Index folder from `skillmap index build` [default: demo taxonomy "
@@ -60,6 +63,14 @@ BoostOption = Annotated[float, typer.Option(
     "--lexical-boost", min=0.0, max=1.0,
     help="Added to the score of skills whose label a sentence names verbatim (0 = pure "
     "embedding similarity).")]
+FilterOption = Annotated[str, typer.Option(
+    "--filter", help="Skill-sentence filter run before retrieval: 'default' (the shipped one), "
+    "a folder from `skillmap train filter`, or 'keyword-length' (the heuristic).")]
+NoFilterOption = Annotated[bool, typer.Option(
+    "--no-filter", help="Search every sentence, including those the filter would drop.")]
+FilterThresholdOption = Annotated[Optional[float], typer.Option(
+    "--filter-threshold", min=0.0, max=1.0, help="Override the filter's calibrated threshold "
+    "(lower keeps more sentences).")]
 EncodingOption = Annotated[Optional[str], typer.Option(
     "--encoding", help="Text encoding of the input [default: UTF-8, or UTF-16 with a BOM].")]
 
@@ -69,13 +80,16 @@ def _say(message: str) -> None:
 
 
 def _extractor(index: Optional[Path], model: Optional[str], top_k: int, min_score: float,
-               aggregation: "Aggregation", lexical_boost: float):
+               aggregation: "Aggregation", lexical_boost: float, filter_spec: str = "default",
+               no_filter: bool = False, filter_threshold: Optional[float] = None):
     from skillmap.encoder import SkillEncoder
     from skillmap.pipeline import Extractor
 
     encoder = SkillEncoder.cached(model) if model else None
     return Extractor(index=index, encoder=encoder, top_k=top_k, min_score=min_score,
-                     aggregation=aggregation.value, lexical_boost=lexical_boost)
+                     aggregation=aggregation.value, lexical_boost=lexical_boost,
+                     sentence_filter=None if no_filter else filter_spec,
+                     filter_threshold=filter_threshold)
 
 
 # --------------------------------------------------------------------------- taxonomy
@@ -180,12 +194,17 @@ def extract(
         "--format", "-f", case_sensitive=False,
         help="table: readable; json: with per-sentence detail; csv: the long format of "
         "`skillmap batch`.")] = OutputFormat.table,
+    filter_spec: FilterOption = "default",
+    no_filter: NoFilterOption = False,
+    filter_threshold: FilterThresholdOption = None,
     encoding: EncodingOption = None,
 ) -> None:
     """Find the skills a job ad asks for.
 
-    Each ad is split into sentences and bullet items; each is matched against the skill
-    index and the ad's skills are ranked by their best-matching sentence (the evidence).
+    Each ad is split into sentences and bullet items; the filter drops those that state no
+    skill (company text, benefits, how to apply); each remaining one is matched against the
+    skill index and the ad's skills are ranked by their best-matching sentence (the
+    evidence). `--format json` shows every sentence, with `filtered` and its filter score.
 
     Examples:
 
@@ -207,7 +226,9 @@ def extract(
             raise SkillmapError(f"{name if name != '-' else 'standard input'}: the ad is empty")
         texts.append(text)
         ids.append("stdin" if name == "-" else Path(name).name)
-    results = _extractor(index, model, top_k, min_score, aggregation, lexical_boost).extract_many(texts, ids)
+    extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost,
+                           filter_spec, no_filter, filter_threshold)
+    results = extractor.extract_many(texts, ids)
     if fmt is OutputFormat.json:
         payload = [r.to_dict() for r in results]
         typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, ensure_ascii=False,
@@ -261,6 +282,9 @@ def batch(
                                             "checkpoint).")] = 256,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its "
                                          "checkpoints (OUT.partial/).")] = False,
+    filter_spec: FilterOption = "default",
+    no_filter: NoFilterOption = False,
+    filter_threshold: FilterThresholdOption = None,
     encoding: EncodingOption = None,
 ) -> None:
     """Code a whole CSV of job ads to a long-format CSV.
@@ -274,7 +298,8 @@ def batch(
     from skillmap.batch import check_batch_input, code_csv
 
     check_batch_input(input_csv, text_column, id_column, encoding)  # fail fast, before the model
-    extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost)
+    extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost,
+                           filter_spec, no_filter, filter_threshold)
     started = time.perf_counter()
     report = code_csv(extractor, input_csv, out, text_column=text_column, id_column=id_column,
                       chunk_size=chunk_size, encoding=encoding, resume=resume,
@@ -282,7 +307,8 @@ def batch(
     seconds = time.perf_counter() - started
     _say(f"coded {report.ads} ads ({report.chunks_resumed} of {report.chunks} chunks resumed) "
          f"in {seconds:.1f}s -> {out}: {report.rows_written} rows; "
-         f"{report.ads_without_skills} ads without skills")
+         f"{report.ads_without_skills} ads without skills; {report.filtered_sentences} of "
+         f"{report.sentences} sentences filtered out as stating no skill")
 
 
 # --------------------------------------------------------------------------- eval
@@ -313,6 +339,9 @@ def evaluate_command(
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=10,
                                        help="Length of each ranking (at least 10).")] = 10,
     lexical_boost: BoostOption = 0.2,
+    filter_spec: FilterOption = "default",
+    no_filter: NoFilterOption = False,
+    filter_threshold: FilterThresholdOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Score skill extraction against gold data: RP@5, RP@10, MRR, P@5, R@5, F1@5.
@@ -324,7 +353,8 @@ def evaluate_command(
     """
     from skillmap.evaluation import HEADLINE, PipelineRanker, evaluate, read_benchmark
 
-    extractor = _extractor(index, model, top_k, -1.0, Aggregation.interleave, lexical_boost)
+    extractor = _extractor(index, model, top_k, -1.0, Aggregation.interleave, lexical_boost,
+                           filter_spec, no_filter, filter_threshold)
     gold = read_benchmark(benchmark, extractor.taxonomy, level.value if level else None)
     if system is System.pipeline:
         ranker = PipelineRanker(extractor, level=gold.level)

@@ -108,9 +108,9 @@ def test_plans_are_seeded_and_limits_and_group_samples_apply(demo_taxonomy):
 
 def test_negatives_cycle_through_the_kinds_of_skill_free_text(demo_taxonomy):
     categories = list(load_prompt("negatives").categories)
-    requests = plan_requests(demo_taxonomy, ["negatives"], negatives=23,
+    requests = plan_requests(demo_taxonomy, ["negatives"], negatives=43,
                              negative_categories=categories).requests
-    assert sum(r.n for r in requests) == 23
+    assert sum(r.n for r in requests) == 43
     assert {r.category for r in requests} == set(categories)
     assert all(r.skills == () for r in requests)
 

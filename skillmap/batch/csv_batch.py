@@ -36,6 +36,7 @@ class BatchReport:
     chunks_resumed: int = 0
     sentences: int = 0          # codable sentences (headings excluded) in the ads coded
     encoded_sentences: int = 0  # what the encoder actually ran on: distinct per chunk
+    filtered_sentences: int = 0  # codable sentences the filter judged to state no skill
 
 
 def _check_input(path: Path, encoding: str | None) -> str:
@@ -103,6 +104,8 @@ def _manifest(path: Path, text_column: str, id_column: str | None, chunk_size: i
             "input_mtime": stat.st_mtime, "text_column": text_column, "id_column": id_column,
             "chunk_size": chunk_size, "top_k": extractor.top_k, "min_score": extractor.min_score,
             "aggregation": extractor.aggregation, "lexical_boost": extractor.lexical_boost,
+            "filter": extractor.sentence_filter.fingerprint if extractor.sentence_filter else None,
+            "filter_threshold": extractor.filter_threshold,
             "index": hashlib.sha256(f"{meta.taxonomy_fingerprint}|{meta.model_id}|"
                                     f"{meta.text_template}".encode()).hexdigest()[:16]}
 
@@ -180,7 +183,10 @@ def code_csv(extractor: Extractor, input_path: str | Path, output_path: str | Pa
                     writer.writerows(result.rows())
             codable = [s.text for r in results for s in r.sentences if s.kind != "heading"]
             report.sentences += len(codable)
-            report.encoded_sentences += len(set(codable))
+            kept = {s.text for r in results for s in r.sentences
+                    if s.kind != "heading" and not s.filtered}
+            report.encoded_sentences += len(kept)
+            report.filtered_sentences += sum(s.filtered for r in results for s in r.sentences)
             report.ads += len(chunk)
             bar.update(len(chunk))
     finally:

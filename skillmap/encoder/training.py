@@ -14,7 +14,6 @@ slice of the corpus gives early stopping; checkpoints make a run resumable.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import random
@@ -28,7 +27,7 @@ from tqdm.auto import tqdm
 
 from skillmap.encoder.architecture import EncoderConfig, build_encoder
 from skillmap.errors import SkillmapError
-from skillmap.generation.corpus import read_corpus
+from skillmap.generation.corpus import in_heldout, read_corpus
 from skillmap.index.skill_text import skill_text
 from skillmap.io import atomic_write
 from skillmap.taxonomy import Taxonomy
@@ -97,11 +96,8 @@ def load_examples(corpus: str | Path, taxonomy: Taxonomy, max_examples: int | No
 
 def split_heldout(examples: list[Example], fraction: float) -> tuple[list[Example], list[Example]]:
     """A stable split by sentence hash (the same sentence is always on the same side)."""
-    def held(example: Example) -> bool:
-        digest = hashlib.sha256(example.text.encode()).digest()
-        return int.from_bytes(digest[:4], "big") / 2**32 < fraction
-    train = [e for e in examples if not held(e)]
-    heldout = [e for e in examples if held(e)]
+    train = [e for e in examples if not in_heldout(e.text, fraction)]
+    heldout = [e for e in examples if in_heldout(e.text, fraction)]
     return train, heldout
 
 

@@ -34,15 +34,21 @@ class PipelineRanker:
             raise ValueError(f"level must be 'sentence' or 'document', got {level!r}")
         self.extractor, self.level = extractor, level
         meta = extractor.index.metadata
+        screen = extractor.sentence_filter
         self.name = name or (f"skillmap ({meta.model_id.rsplit('/', 1)[-1]}, "
-                             f"boost {extractor.lexical_boost})")
+                             f"boost {extractor.lexical_boost}, "
+                             f"filter {screen.name if screen else 'off'})")
 
     def rank(self, texts: Sequence[str], k: int) -> list[Ranking]:
         if k > self.extractor.top_k:
             raise ValueError(f"the extractor keeps {self.extractor.top_k} skills; asked for {k}")
         skills = self.extractor.index.skills
         if self.level == "sentence":
-            return [[(skills[p].id, s) for p, s in row[:k]]
-                    for row in self.extractor.rank_sentences(list(texts))]
+            # the filter runs as in extraction: a sentence it drops gets an empty ranking
+            _, keep, _ = self.extractor.screen(list(texts))
+            kept = [text for text, ok in zip(texts, keep) if ok]
+            rows = iter(self.extractor.rank_sentences(kept))
+            return [[(skills[p].id, s) for p, s in next(rows)[:k]] if ok else []
+                    for ok in keep]
         return [[(m.skill_id, m.score) for m in result.skills[:k]]
                 for result in self.extractor.extract_many(list(texts))]

@@ -109,6 +109,13 @@ class CorpusWriter:
             self._handle = None
 
 
+def in_heldout(text: str, fraction: float) -> bool:
+    """Whether a sentence belongs to the held-out split: by its hash, so the same sentence is
+    on the same side in every run and every model trained on the corpus."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < fraction
+
+
 def _dedupe_key(text: str) -> bytes:
     """A sentence's identity for de-duplication (case, spacing, punctuation do not count)."""
     return hashlib.blake2b(normalise(text).encode(), digest_size=16).digest()

@@ -27,11 +27,14 @@ class QualityRules:
     """Limits for one sentence; the defaults suit job-ad sentences in European languages."""
 
     min_words: int = 4
+    # skill-free lines of a real ad are often headers or metadata ("Job type: permanent",
+    # "Full-time"): the filter must see them, so negatives may be as short as one word
+    min_words_negative: int = 1
     max_words: int = 60
     copy_span: int = 8  # this many consecutive words of a definition count as a copy
 
     def check(self, sentence: str, skills: Sequence[Skill] = (),
-              examples: Sequence[str] = ()) -> str | None:
+              examples: Sequence[str] = (), negative: bool = False) -> str | None:
         """The reason ``sentence`` is rejected, or None when it passes.
 
         ``examples`` are the prompt's few-shot sentences: small models often repeat one
@@ -40,7 +43,7 @@ class QualityRules:
         tokens = words(sentence)
         if not tokens:
             return "empty"
-        if len(tokens) < self.min_words:
+        if len(tokens) < (self.min_words_negative if negative else self.min_words):
             return "too short"
         if len(tokens) > self.max_words:
             return "too long"

@@ -166,7 +166,8 @@ def _record(request: GenerationRequest, completion: Completion, template: Prompt
         if kept == request.n:
             break  # a backend may offer spares; the request asked for n
         text = sentence.strip() if isinstance(sentence, str) else ""
-        reason = rules.check(text, request.skills, template.example_sentences)
+        reason = rules.check(text, request.skills, template.example_sentences,
+                             negative=request.mode == "negatives")
         if reason is not None:
             dropped[reason] += 1
             continue

@@ -36,6 +36,8 @@ class SentenceResult:
     end: int
     kind: str
     matches: list[SkillMatch] = field(default_factory=list)
+    filtered: bool = False                # the filter judged it states no skill: not searched
+    filter_score: float | None = None     # the filter's P(states a skill); None: no filter run
 
 
 @dataclass(slots=True)
@@ -60,7 +62,9 @@ class AdResult:
         if sentences:
             data["sentences"] = [
                 {"index": s.index, "text": s.text, "start": s.start, "end": s.end,
-                 "kind": s.kind, "skills": [_match_dict(m, evidence=False) for m in s.matches]}
+                 "kind": s.kind, "filtered": s.filtered,
+                 "filter_score": None if s.filter_score is None else round(s.filter_score, 4),
+                 "skills": [_match_dict(m, evidence=False) for m in s.matches]}
                 for s in self.sentences]
         return data
 

@@ -1,0 +1,64 @@
+"""Stage 4: the skill-sentence filter in front of retrieval.
+
+Kinds (one interface, :class:`SentenceFilter`): a fine-tuned sequence classifier
+(:class:`TransformerFilter`, the shipped default), logistic regression on frozen embeddings
+(:class:`EmbeddingLogisticFilter`, cheap on a CPU) and the keyword/length heuristic
+(:class:`KeywordLengthFilter`, the baseline). ``resolve_filter`` turns what a user passes
+(``"default"``, ``"none"``, a folder, an instance) into a filter or None.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from importlib import import_module
+
+from skillmap.filter.base import SentenceFilter, load_filter
+
+DEFAULT_FILTER_DIR = Path(__file__).resolve().parent / "default"
+_loaded: dict[str, SentenceFilter] = {}
+
+
+def default_filter() -> SentenceFilter | None:
+    """The filter shipped in the package (loaded once per process), or None if none is."""
+    if not (DEFAULT_FILTER_DIR / "filter.json").is_file():
+        return None
+    key = str(DEFAULT_FILTER_DIR)
+    if key not in _loaded:
+        _loaded[key] = load_filter(DEFAULT_FILTER_DIR)
+    return _loaded[key]
+
+
+def resolve_filter(spec: SentenceFilter | str | os.PathLike | None) -> SentenceFilter | None:
+    """``"default"`` -> the shipped filter; None or ``"none"`` -> no filter; a path -> load it."""
+    if spec is None or isinstance(spec, SentenceFilter):
+        return spec
+    text = str(spec)
+    if text == "none":
+        return None
+    if text == "default":
+        return default_filter()
+    if text == "keyword-length":
+        from skillmap.filter.heuristic import KeywordLengthFilter
+
+        return KeywordLengthFilter()
+    return load_filter(text)
+
+
+# torch, transformers and scikit-learn load only when a filter class is used: `skillmap --help`
+# and commands run with --no-filter stay fast
+_LAZY = {"TransformerFilter": "transformer_filter", "EmbeddingLogisticFilter": "embedding_filter",
+         "KeywordLengthFilter": "heuristic", "Calibration": "calibration",
+         "calibrate": "calibration", "classification_report": "calibration"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(f"skillmap.filter.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["SentenceFilter", "TransformerFilter", "EmbeddingLogisticFilter",
+           "KeywordLengthFilter", "Calibration", "calibrate", "classification_report",
+           "load_filter", "resolve_filter", "default_filter", "DEFAULT_FILTER_DIR"]

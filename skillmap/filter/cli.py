@@ -1,0 +1,141 @@
+"""``skillmap train filter`` and ``skillmap eval-filter``."""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+
+class FilterKind(str, Enum):
+    transformer = "transformer"
+    embedding_logistic = "embedding-logistic"
+
+
+class FilterBackboneMode(str, Enum):
+    lora = "lora"
+    full = "full"
+
+
+def train_filter_command(
+    corpus: Annotated[list[Path], typer.Option(
+        "--corpus", "-c", help="Corpus JSONL from `skillmap generate` (repeat for several); "
+        "needs skill sentences and the negatives mode.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Filter folder to write.")],
+    taxonomy: Annotated[Optional[Path], typer.Option(
+        "--taxonomy", "-t", help="Taxonomy of the corpus: adds bare skill-label fragments "
+        "('SQL', 'python, docker') as positives, as ads list them.")] = None,
+    fragment_share: Annotated[float, typer.Option(
+        "--fragment-share", min=0.0, max=0.9, help="Share of the positives that are label "
+        "fragments (needs --taxonomy).")] = 0.25,
+    kind: Annotated[FilterKind, typer.Option(
+        help="transformer: fine-tune a sequence classifier; embedding-logistic: logistic "
+        "regression on frozen encoder embeddings (fast on a CPU).")] = FilterKind.transformer,
+    backbone: Annotated[Optional[str], typer.Option(
+        help="transformer: model dir or hub id, e.g. roberta-base or xlm-roberta-base "
+        "[default: all-MiniLM-L6-v2 from PyPI, the offline choice].")] = None,
+    backbone_mode: Annotated[FilterBackboneMode, typer.Option(
+        "--backbone-mode", help="transformer: lora = adapters + head (small folder, rebuilt "
+        "on the installed backbone); full = fine-tune and store every weight.")
+    ] = FilterBackboneMode.lora,
+    encoder: Annotated[Optional[str], typer.Option(
+        help="embedding-logistic: the encoder whose embeddings it reads [default: skillmap's "
+        "default encoder, so extraction reuses its vectors].")] = None,
+    epochs: Annotated[float, typer.Option(min=0.01)] = 1.0,
+    max_steps: Annotated[Optional[int], typer.Option("--max-steps", min=1)] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=2)] = 32,
+    learning_rate: Annotated[Optional[float], typer.Option(
+        "--lr", help="[lora 5e-4, full 3e-5]")] = None,
+    eval_every: Annotated[int, typer.Option("--eval-every", min=1,
+                                            help="Steps between held-out evaluations and "
+                                            "checkpoints.")] = 100,
+    target: Annotated[str, typer.Option(
+        help="Threshold calibration on the held-out split: f1, precision:P (most recall at "
+        "precision P) or recall:R (most precision keeping recall R).")] = "f1",
+    positive_ratio: Annotated[float, typer.Option(
+        "--positive-ratio", min=0.0, help="At most this many skill sentences per negative "
+        "(class balance; 0 keeps all).")] = 1.0,
+    heldout_fraction: Annotated[float, typer.Option(
+        "--heldout-fraction", min=0.01, max=0.5)] = 0.1,
+    max_examples: Annotated[Optional[int], typer.Option("--max-examples", min=10)] = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run from "
+                                         "OUT.checkpoint/.")] = False,
+) -> None:
+    """Train the skill-sentence filter on a synthetic corpus and calibrate its threshold.
+
+    Skill sentences (modes single/constrained/unconstrained) are the positives and the
+    negatives mode the negatives; positives are subsampled to --positive-ratio per negative;
+    a hash-based held-out split stops training early and sets the threshold.
+
+    Example:
+
+      skillmap generate -t esco --mode single --mode constrained --mode negatives --llm template --negatives 20000 -o corpus.jsonl
+
+      skillmap train filter --corpus corpus.jsonl --taxonomy esco --out models/filter
+    """
+    from skillmap.filter.data import load_filter_data
+    from skillmap.filter.training import FilterTrainingConfig, train_filter
+
+    config = FilterTrainingConfig(
+        kind=kind.value, backbone=backbone, backbone_mode=backbone_mode.value, encoder=encoder,
+        epochs=epochs, max_steps=max_steps, batch_size=batch_size, learning_rate=learning_rate,
+        eval_every=eval_every, target=target, seed=seed)
+    from skillmap.taxonomy import load_taxonomy
+
+    data = load_filter_data(corpus, heldout_fraction=heldout_fraction,
+                            positive_ratio=positive_ratio, seed=seed, max_examples=max_examples,
+                            taxonomy=load_taxonomy(taxonomy) if taxonomy else None,
+                            fragment_share=fragment_share if taxonomy else 0.0)
+    typer.echo(f"training on {data.counts['train']} sentences, {data.counts['heldout']} held out "
+               f"({data.counts['negatives']} negatives, {data.counts['positives_used']} of "
+               f"{data.counts['positives_available']} skill sentences)", err=True)
+    model = train_filter(data, config, out, resume=resume)
+    held = model.card["heldout"]
+    typer.echo(f"saved {model.kind} filter to {out}: threshold {model.threshold:.3f} ({target}); "
+               f"held-out precision {held['precision']:.3f}, recall {held['recall']:.3f}, "
+               f"F1 {held['f1']:.3f}, ROC-AUC {held['roc_auc']:.3f}", err=True)
+
+
+def eval_filter_command(
+    benchmark: Annotated[Path, typer.Option(
+        "--benchmark", "-b", help="SkillSpan-format JSON lines (tokens + BIO tags per "
+        "sentence), e.g. ../shared/benchmarks/skillspan/dev.json.")],
+    filter_spec: Annotated[str, typer.Option(
+        "--filter", help="Filter folder, 'default' (the shipped one) or 'keyword-length' "
+        "(the heuristic baseline).")] = "default",
+    threshold: Annotated[Optional[float], typer.Option(
+        "--threshold", min=0.0, max=1.0, help="Override the filter's calibrated threshold.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Score a skill-sentence filter on real job-ad sentences: precision, recall, F1, ROC-AUC.
+
+    A sentence with a skill or knowledge span is positive, one without is negative.
+
+    Example: skillmap eval-filter --benchmark ../shared/benchmarks/skillspan/dev.json
+    """
+    from skillmap.errors import SkillmapError
+    from skillmap.evaluation.skillspan import read_skillspan
+    from skillmap.filter import classification_report, resolve_filter
+
+    data = read_skillspan(benchmark)
+    model = resolve_filter(filter_spec)
+    if model is None:
+        raise SkillmapError("no filter to evaluate: no default filter is installed; pass --filter")
+    texts = [s.text for s in data.sentences]
+    labels = [int(s.has_skill) for s in data.sentences]
+    report = classification_report(model.predict_proba(texts), labels,
+                                   model.threshold if threshold is None else threshold)
+    report["filter"] = model.name
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    typer.echo(f"filter: {model.name} ({model.kind}), threshold {report['threshold']:.3f}")
+    typer.echo(f"benchmark: {benchmark} ({report['n']} sentences, {report['positives']} with a "
+               "skill)")
+    for name in ("precision", "recall", "f1", "roc_auc", "accuracy", "kept"):
+        typer.echo(f"{name:>9}: {report[name]:.3f}")

