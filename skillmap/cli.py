@@ -64,8 +64,9 @@ BoostOption = Annotated[float, typer.Option(
     help="Added to the score of skills whose label a sentence names verbatim (0 = pure "
     "embedding similarity).")]
 FilterOption = Annotated[str, typer.Option(
-    "--filter", help="Skill-sentence filter run before retrieval: 'default' (the shipped one), "
-    "a folder from `skillmap train filter`, or 'keyword-length' (the heuristic).")]
+    "--filter", help="Skill-sentence filter run before retrieval: a folder from `skillmap train "
+    "filter`, 'keyword-length' (the heuristic), or 'default' = the shipped filter (none yet: no "
+    "trained filter passes the quality bar, docs/benchmarks.md §6, so default = no filter).")]
 NoFilterOption = Annotated[bool, typer.Option(
     "--no-filter", help="Search every sentence, including those the filter would drop.")]
 FilterThresholdOption = Annotated[Optional[float], typer.Option(

@@ -302,3 +302,4 @@ def test_skillspan_postings_trace_back_to_their_sentences():
         for start, sentence in zip(posting.starts, posting.sentences):
             assert posting.text[start:start + len(sentence.text)] == sentence.text
             assert posting.sentence_at(start + len(sentence.text) // 2) is sentence
+

@@ -91,8 +91,9 @@ def train_filter_command(
                             taxonomy=load_taxonomy(taxonomy) if taxonomy else None,
                             fragment_share=fragment_share if taxonomy else 0.0)
     typer.echo(f"training on {data.counts['train']} sentences, {data.counts['heldout']} held out "
-               f"({data.counts['negatives']} negatives, {data.counts['positives_used']} of "
-               f"{data.counts['positives_available']} skill sentences)", err=True)
+               f"({data.counts['negatives']} negatives, {data.counts['positives_used']} skill "
+               f"sentences of which {data.counts['fragments']} label fragments; "
+               f"{data.counts['positives_available']} skill sentences available)", err=True)
     model = train_filter(data, config, out, resume=resume)
     held = model.card["heldout"]
     typer.echo(f"saved {model.kind} filter to {out}: threshold {model.threshold:.3f} ({target}); "
@@ -105,8 +106,8 @@ def eval_filter_command(
         "--benchmark", "-b", help="SkillSpan-format JSON lines (tokens + BIO tags per "
         "sentence), e.g. ../shared/benchmarks/skillspan/dev.json.")],
     filter_spec: Annotated[str, typer.Option(
-        "--filter", help="Filter folder, 'default' (the shipped one) or 'keyword-length' "
-        "(the heuristic baseline).")] = "default",
+        "--filter", help="Filter folder, 'keyword-length' (the heuristic baseline) or "
+        "'default' (the shipped filter, when one is).")] = "default",
     threshold: Annotated[Optional[float], typer.Option(
         "--threshold", min=0.0, max=1.0, help="Override the filter's calibrated threshold.")
     ] = None,

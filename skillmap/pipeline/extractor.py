@@ -18,8 +18,8 @@ Per sentence, skills whose label or alternative label the sentence names verbati
 ``lexical_boost`` added to their cosine similarity (hybrid scoring, see
 :mod:`skillmap.index.lexical`), so a reported ``score`` is cosine + boost when named.
 
-The *filter* (:mod:`skillmap.filter`, the shipped default unless ``sentence_filter=None``)
-scores every sentence first; sentences below its threshold are not encoded or searched —
+The *filter* (:mod:`skillmap.filter`; ``"default"`` is the filter shipped in the package, and
+none is shipped until one passes the quality bar, docs/benchmarks.md §6) scores every sentence; sentences below its threshold are not encoded or searched —
 retrieval always returns its top k, so a sentence about the pension scheme would otherwise
 yield false skills. They stay in the per-sentence detail, marked ``filtered``.
 
