@@ -147,3 +147,36 @@ def test_report_counts_codable_and_encoded_sentences(demo_extractor, tmp_path):
     report = code_csv(demo_extractor, source, tmp_path / "coded.csv", "text", show_progress=False)
     assert report.sentences == 8          # headings are not coded
     assert report.encoded_sentences == 5  # the boilerplate is encoded once
+
+
+def test_batch_with_a_filter_counts_filtered_sentences_and_pins_it_for_resume(demo_index, encoder,
+                                                                              tmp_path):
+    from skillmap.filter import KeywordLengthFilter
+
+    screened = Extractor(demo_index, encoder, sentence_filter=KeywordLengthFilter())
+    out = tmp_path / "coded.csv"
+    report = code_csv(screened, SAMPLE, out, "description", "ad_id", show_progress=False)
+    assert 0 < report.filtered_sentences < report.sentences
+    assert report.encoded_sentences <= report.sentences - report.filtered_sentences
+    plain = code_csv(Extractor(demo_index, encoder, sentence_filter=None), SAMPLE,
+                     tmp_path / "plain.csv", "description", "ad_id", show_progress=False)
+    assert plain.filtered_sentences == 0 and plain.encoded_sentences > report.encoded_sentences
+
+    # an interrupted run may only be resumed with the same filter and threshold
+    import json
+
+    from skillmap.batch.csv_batch import _manifest
+
+    partial = tmp_path / "again.csv.partial"
+    partial.mkdir()
+    manifest = _manifest(SAMPLE, "description", "ad_id", 256, screened)
+    (partial / "manifest.json").write_text(json.dumps(manifest))
+    for extractor in (Extractor(demo_index, encoder, sentence_filter=None),
+                      Extractor(demo_index, encoder, sentence_filter=KeywordLengthFilter(),
+                                filter_threshold=0.9)):
+        with pytest.raises(InputError, match="different input or options"):
+            code_csv(extractor, SAMPLE, tmp_path / "again.csv", "description", "ad_id",
+                     resume=True, show_progress=False)
+    code_csv(screened, SAMPLE, tmp_path / "again.csv", "description", "ad_id", resume=True,
+             show_progress=False)
+    assert (tmp_path / "again.csv").read_bytes() == out.read_bytes()

@@ -84,6 +84,19 @@ def test_filter_data_is_balanced_labelled_and_split_by_hash(corpus):
         assert (label == 0) == (text in negatives)
 
 
+def test_label_fragments_are_positives_named_from_the_taxonomy(corpus, demo_taxonomy):
+    data = load_filter_data([corpus], positive_ratio=1.0, taxonomy=demo_taxonomy,
+                            fragment_share=0.3, seed=0)
+    names = {n.lower() for s in demo_taxonomy.skills for n in (s.label, *s.alt_labels)}
+    texts = dict(zip(data.train_texts + data.heldout_texts, data.train_labels + data.heldout_labels))
+    fragments = [t for t in texts if t.lower().lstrip("- ") in names]
+    assert data.counts["fragments"] > 0 and len(fragments) > 0
+    assert all(texts[t] == 1 for t in fragments)
+    assert sum(texts.values()) == data.counts["positives_used"]  # the balance is kept
+    with pytest.raises(SkillmapError, match="--taxonomy"):
+        load_filter_data([corpus], fragment_share=0.3)
+
+
 def test_a_corpus_without_negatives_is_refused(tmp_path, demo_taxonomy):
     path = tmp_path / "positives.jsonl"
     generate_corpus(demo_taxonomy, make_backend("template"), path, modes=["single"], per_skill=1)
