@@ -29,7 +29,6 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
 
 from skillmap.encoder import SkillEncoder  # noqa: E402
 from skillmap.evaluation import PipelineRanker, evaluate, read_benchmark  # noqa: E402
@@ -72,6 +71,9 @@ def main() -> None:
     labels = [int(s.has_skill) for s in spans.sentences]
     postings = spans.postings()
     _, encode_seconds = timed(encoder.encode, texts)
+    golds = {split: read_benchmark(args.shared / "skill-extraction" /
+                                   f"{split}_validation_annotations.csv", index.taxonomy)
+             for split in ("tech", "house")}
 
     results = []
     for name, screen in systems:
@@ -95,9 +97,7 @@ def main() -> None:
                              "from_skill_sentences": signal, "from_no_skill_sentences": noise,
                              "noise_share": noise / max(noise + signal, 1),
                              "seconds": round(seconds, 1)}
-        for split in ("tech", "house"):
-            gold = read_benchmark(args.shared / "skill-extraction" /
-                                  f"{split}_validation_annotations.csv", extractor.taxonomy)
+        for split, gold in golds.items():
             report = evaluate(PipelineRanker(extractor), gold)
             row[split] = {k: report.metrics[k] for k in ("RP@5", "MRR")}
         results.append(row)

@@ -45,9 +45,10 @@ class PipelineRanker:
         skills = self.extractor.index.skills
         if self.level == "sentence":
             # the filter runs as in extraction: a sentence it drops gets an empty ranking
-            _, keep, _ = self.extractor.screen(list(texts))
+            _, keep, vectors = self.extractor.screen(list(texts))
             kept = [text for text, ok in zip(texts, keep) if ok]
-            rows = iter(self.extractor.rank_sentences(kept))
+            rows = iter(self.extractor.rank_sentences(
+                kept, vectors[keep] if vectors is not None else None))
             return [[(skills[p].id, s) for p, s in next(rows)[:k]] if ok else []
                     for ok in keep]
         return [[(m.skill_id, m.score) for m in result.skills[:k]]

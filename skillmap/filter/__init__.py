@@ -12,22 +12,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from functools import lru_cache
 from importlib import import_module
 
 from skillmap.filter.base import SentenceFilter, load_filter
 
 DEFAULT_FILTER_DIR = Path(__file__).resolve().parent / "default"
-_loaded: dict[str, SentenceFilter] = {}
 
 
+@lru_cache(maxsize=1)
 def default_filter() -> SentenceFilter | None:
     """The filter shipped in the package (loaded once per process), or None if none is."""
     if not (DEFAULT_FILTER_DIR / "filter.json").is_file():
         return None
-    key = str(DEFAULT_FILTER_DIR)
-    if key not in _loaded:
-        _loaded[key] = load_filter(DEFAULT_FILTER_DIR)
-    return _loaded[key]
+    return load_filter(DEFAULT_FILTER_DIR)
 
 
 def resolve_filter(spec: SentenceFilter | str | os.PathLike | None) -> SentenceFilter | None:

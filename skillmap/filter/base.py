@@ -75,7 +75,12 @@ class SentenceFilter(ABC):
     def fingerprint(self) -> str:
         """Identifies the filter's weights and threshold (batch resume refuses a change)."""
         digest = hashlib.sha256(f"{self.kind}|{self.threshold}|{self.name}".encode())
+        digest.update(self._fingerprint_bytes())
         return digest.hexdigest()[:16]
+
+    def _fingerprint_bytes(self) -> bytes:
+        """What identifies this filter's weights beyond its kind, threshold and name."""
+        return b""
 
     @property
     def name(self) -> str:

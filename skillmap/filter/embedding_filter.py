@@ -82,10 +82,6 @@ class EmbeddingLogisticFilter(SentenceFilter):
         return cls(manifest["encoder"], classifier, threshold=manifest["threshold"],
                    card=manifest.get("card"))
 
-    @property
-    def fingerprint(self) -> str:
-        import hashlib
-
-        digest = hashlib.sha256(f"{self.threshold}|{self.encoder_model_id}".encode())
-        digest.update(np.asarray(self.classifier.coef_, dtype=np.float64).tobytes())
-        return digest.hexdigest()[:16]
+    def _fingerprint_bytes(self) -> bytes:
+        return self.encoder_model_id.encode() + np.asarray(
+            self.classifier.coef_, dtype=np.float64).tobytes()

@@ -50,6 +50,9 @@ class KeywordLengthFilter(SentenceFilter):
             scores[i] = 0.3 * min(cues, 2) + 0.4 * (len(tokens) >= self.min_words)
         return scores
 
+    def _fingerprint_bytes(self) -> bytes:
+        return f"{self.min_words}|{'|'.join(sorted(self.cues))}".encode()
+
     def _save_weights(self, folder: Path) -> dict:
         return {"min_words": self.min_words, "cues": sorted(self.cues)}
 

@@ -16,7 +16,6 @@ Two ways to train it (``backbone_mode``):
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 from typing import Sequence
@@ -147,15 +146,11 @@ class TransformerFilter(SentenceFilter):
                    threshold=manifest["threshold"], max_length=manifest.get("max_length", 64),
                    card=manifest.get("card"))
 
-    @property
-    def fingerprint(self) -> str:
-        import hashlib
-
-        digest = hashlib.sha256(f"{self.threshold}|{self.backbone}".encode())
-        for parameter in list(self.model.parameters())[-2:]:  # the classification head
-            digest.update(parameter.detach().float().cpu().numpy().tobytes())
-        return digest.hexdigest()[:16]
+    def _fingerprint_bytes(self) -> bytes:
+        head = list(self.model.parameters())[-2:]  # the classification head's last layer
+        return self.backbone.encode() + b"".join(
+            parameter.detach().float().cpu().numpy().tobytes() for parameter in head)
 
 
 def _default_device() -> str:
-    return "cuda" if torch.cuda.is_available() and not os.environ.get("SKILLMAP_CPU") else "cpu"
+    return "cuda" if torch.cuda.is_available() else "cpu"
