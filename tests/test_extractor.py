@@ -112,3 +112,22 @@ def test_public_api_works_from_the_package_root():
 
     result = skillmap.Extractor(top_k=5).extract("Experience administering medication to patients.")
     assert result.skills[0].skill_label == "administer medication"
+
+
+def test_progress_callback_follows_the_encoding_and_changes_nothing(demo_extractor, monkeypatch):
+    monkeypatch.setattr(demo_extractor, "PROGRESS_STEP", 4)
+    texts = [f"You will lead team {i} and write Python and SQL daily. Drive a forklift."
+             for i in range(6)] + ["We offer a pension."]
+    calls: list[tuple[int, int]] = []
+    with_progress = demo_extractor.extract_many(texts, on_progress=lambda d, t: calls.append((d, t)))
+    total = calls[0][1]
+    assert total == len({s for t in texts for s in segment_texts(t)})
+    assert [d for d, _ in calls] == list(range(4, total, 4)) + [total]
+    plain = demo_extractor.extract_many(texts)
+    assert [r.to_dict() for r in with_progress] == [r.to_dict() for r in plain]
+
+
+def segment_texts(text: str) -> list[str]:
+    from skillmap.pipeline.segmentation import segment
+
+    return [s.text for s in segment(text) if s.kind != "heading"]

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from skillmap.errors import InputError
 from skillmap.io import atomic_write
 from skillmap.pipeline.extractor import Extractor
-from skillmap.pipeline.results import LONG_COLUMNS
+from skillmap.pipeline.results import LONG_COLUMNS, write_long_csv
 
 
 @dataclass
@@ -178,9 +178,7 @@ def code_csv(extractor: Extractor, input_path: str | Path, output_path: str | Pa
                    else [str(first_row + i) for i in range(len(chunk))])
             results = extractor.extract_many(texts, ids)
             with atomic_write(part, newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=LONG_COLUMNS)
-                for result in results:
-                    writer.writerows(result.rows())
+                write_long_csv(fh, results, header=False)
             codable = [s.text for r in results for s in r.sentences if s.kind != "heading"]
             report.sentences += len(codable)
             kept = {s.text for r in results for s in r.sentences

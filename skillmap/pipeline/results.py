@@ -6,7 +6,9 @@ schema every surface writes: :data:`LONG_COLUMNS`.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import asdict, dataclass, field
+from typing import IO, Iterable
 
 LONG_COLUMNS = ("doc_id", "rank", "skill_id", "skill_label", "score", "level1", "level2",
                 "evidence_sentence")
@@ -67,6 +69,23 @@ class AdResult:
                  "skills": [_match_dict(m, evidence=False) for m in s.matches]}
                 for s in self.sentences]
         return data
+
+
+def write_long_csv(fh: IO[str], results: Iterable[AdResult], header: bool = True) -> int:
+    """Write results in the long format to an open text file (``newline=""``); return rows.
+
+    The one CSV writer of every surface, so a corpus coded in the app downloads byte for byte
+    what ``skillmap batch`` writes for the same ads.
+    """
+    writer = csv.DictWriter(fh, fieldnames=LONG_COLUMNS)
+    if header:
+        writer.writeheader()
+    rows = 0
+    for result in results:
+        for row in result.rows():
+            writer.writerow(row)
+            rows += 1
+    return rows
 
 
 def _match_dict(match: SkillMatch, evidence: bool = True) -> dict:
