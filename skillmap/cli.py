@@ -374,6 +374,31 @@ def evaluate_command(
         typer.echo(f"{name:>6}: {report.metrics[name]:.3f}")
 
 
+@app.command("app")
+def app_command(
+    index: Annotated[Optional[list[Path]], typer.Option(
+        "--index", "-i", metavar="FOLDER", help="An index folder, or a folder of index folders, to offer in the "
+        "app (repeatable) [default: ./indexes, plus the embedded demo index].")] = None,
+    filter_path: Annotated[Optional[list[Path]], typer.Option(
+        "--filter", metavar="FOLDER", help="A trained filter folder to offer (repeatable).")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 exposes the app to "
+                                      "your network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8501,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open the app in your web "
+                                               "browser.")] = False,
+) -> None:
+    """Open the web app: paste or upload ads, read and export their skills.
+
+    Serves http://127.0.0.1:8501 until Ctrl-C. The app codes with the same pipeline as
+    `extract` and `batch`; the demo taxonomy is always offered, your indexes with --index.
+
+    Example: skillmap app --index indexes/esco --open
+    """
+    from skillmap.app.launcher import launch
+
+    raise typer.Exit(launch(index or (), filter_path or (), host, port, open_browser))
+
+
 # --------------------------------------------------------------------------- entry
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI, turning user errors into one line."""

@@ -1,0 +1,81 @@
+"""What the app can code against: the installed indexes and sentence filters.
+
+The app offers the embedded demo index plus every skillmap index it finds in the folders it
+was started with (``skillmap app --index PATH``; each PATH is an index folder or a folder of
+index folders; ``./indexes`` is searched by default). ``skillmap app`` hands the list to the
+Streamlit script through the environment (:data:`INDEX_PATHS_ENV`, :data:`FILTER_PATHS_ENV`),
+which is also how tests configure it. Only folders holding a readable ``metadata.json`` are
+listed; reading that file is all discovery does, so start-up stays fast however many
+indexes there are.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from skillmap.errors import SkillmapError
+from skillmap.index.skill_index import IndexMetadata
+
+INDEX_PATHS_ENV = "SKILLMAP_APP_INDEXES"
+FILTER_PATHS_ENV = "SKILLMAP_APP_FILTERS"
+DEFAULT_INDEX_ROOTS = ("indexes",)
+
+DEMO = "demo"            # choice key of the embedded default index
+NO_FILTER = "none"
+HEURISTIC_FILTER = "keyword-length"
+
+
+@dataclass(frozen=True)
+class IndexChoice:
+    """One index the user can pick: ``path`` None is the embedded demo index."""
+
+    key: str
+    label: str
+    path: Path | None
+    metadata: IndexMetadata | None = None
+
+
+def _env_paths(name: str, defaults: tuple[str, ...] = ()) -> list[Path]:
+    value = os.environ.get(name)
+    parts = value.split(os.pathsep) if value else list(defaults)
+    return [Path(p).expanduser() for p in parts if p.strip()]
+
+
+def discover_indexes() -> list[IndexChoice]:
+    """The demo index first, then every index found under the configured paths."""
+    choices = [IndexChoice(DEMO, "Demo taxonomy (embedded, 189 skills)", None)]
+    seen: set[Path] = set()
+    for root in _env_paths(INDEX_PATHS_ENV, DEFAULT_INDEX_ROOTS):
+        candidates = [root] if (root / "metadata.json").is_file() else \
+            sorted(p for p in root.glob("*") if (p / "metadata.json").is_file()) \
+            if root.is_dir() else []
+        for folder in candidates:
+            folder = folder.resolve()
+            if folder in seen:
+                continue
+            seen.add(folder)
+            try:
+                meta = IndexMetadata.from_json(folder / "metadata.json")
+            except SkillmapError:
+                continue  # not ours or corrupt: loading it would fail with the same message
+            label = (f"{meta.taxonomy_name} {meta.taxonomy_version}".strip()
+                     + f" ({meta.n_skills:,} skills) — {folder.name}")
+            choices.append(IndexChoice(str(folder), label, folder, meta))
+    return choices
+
+
+def discover_filters() -> dict[str, str]:
+    """Filter choices: key -> label. The shipped default (when there is one) comes first."""
+    from skillmap.filter import default_filter
+
+    choices: dict[str, str] = {}
+    if default_filter() is not None:
+        choices["default"] = "Trained filter (shipped default)"
+    choices[NO_FILTER] = "Off: code every sentence"
+    choices[HEURISTIC_FILTER] = "Keyword/length heuristic"
+    for path in _env_paths(FILTER_PATHS_ENV):
+        if (path / "filter.json").is_file():
+            choices[str(path.resolve())] = f"Trained filter — {path.name}"
+    return choices

@@ -1,0 +1,159 @@
+"""The corpus view: upload many ads, code them with a progress bar, chart and export.
+
+Ads are coded in one :meth:`Extractor.extract_many` call (the call ``skillmap batch`` makes),
+so boilerplate repeated across ads is encoded once; its progress callback moves the bar every
+:attr:`Extractor.PROGRESS_STEP` distinct sentences, so the page stays live; results
+live in the session, so changing a chart or downloading does not recode. The long CSV is
+byte for byte what ``skillmap batch`` writes for the same ads and ids.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from skillmap.app import charts, resources
+from skillmap.app.settings import Settings
+from skillmap.app.tables import (group_shares, long_csv, long_frame, skill_frequencies,
+                                 summary_frame)
+from skillmap.app.uploads import (ALL_TYPES, MAX_ADS, MAX_FILE_MB, Ad, TableUpload, guess_columns,
+                                  read_upload)
+from skillmap.errors import SkillmapError
+
+ROW_NUMBERS = "(row number)"
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _read(name: str, data: bytes):
+    return read_upload(name, data)
+
+
+def render(settings: Settings) -> None:
+    files = st.file_uploader(
+        "Upload job ads", type=list(ALL_TYPES), accept_multiple_files=True, key="corpus_files",
+        help=f"A .csv or .xlsx table with one ad per row, and/or .txt/.docx/.pdf files with one "
+             f"ad each. Up to {MAX_FILE_MB} MB per file and {MAX_ADS:,} ads; larger corpora: "
+             "`skillmap batch`.")
+    ads = _collect_ads(files or [])
+    if ads is None:
+        return
+    if not ads:
+        st.info("Upload a table of ads (one per row) or several ad files to code a corpus.")
+        return
+    if len(ads) > MAX_ADS:
+        st.error(f"{len(ads):,} ads is over the app's {MAX_ADS:,}-ad limit; code large corpora "
+                 "with `skillmap batch`.")
+        return
+
+    stored = st.session_state.get("corpus")
+    signature = (tuple((a.doc_id, hash(a.text)) for a in ads), settings.key)
+    if st.button(f"Code {len(ads):,} ad{'s' * (len(ads) != 1)}", type="primary", key="code_corpus"):
+        stored = _code(ads, settings)
+        stored["signature"] = signature
+        st.session_state["corpus"] = stored
+    if not stored:
+        return
+    if stored["signature"] != signature:
+        st.warning("The uploads or settings changed since these results were coded; click "
+                   "the button to code again.")
+    _show(stored)
+
+
+def _collect_ads(files) -> list[Ad] | None:
+    """Every ad of every upload, ids unique; None when a table's columns are still unset."""
+    ads: list[Ad] = []
+    several = len(files) > 1
+    for upload in files:
+        try:
+            parsed = _read(upload.name, upload.getvalue())
+        except SkillmapError as exc:
+            st.error(str(exc))
+            continue
+        if isinstance(parsed, TableUpload):
+            text_guess, id_guess = guess_columns(parsed)
+            columns = st.columns(2)
+            text_column = columns[0].selectbox(
+                f"Text column of {parsed.name}", parsed.columns, key=f"text:{parsed.name}",
+                index=parsed.columns.index(text_guess))
+            id_options = [ROW_NUMBERS, *parsed.columns]
+            id_column = columns[1].selectbox(
+                f"Id column of {parsed.name}", id_options, key=f"id:{parsed.name}",
+                index=id_options.index(id_guess) if id_guess else 0)
+            try:
+                rows = parsed.ads(text_column, None if id_column == ROW_NUMBERS else id_column)
+            except SkillmapError as exc:
+                st.error(str(exc))
+                continue
+            ads += [Ad(f"{parsed.name}:{a.doc_id}", a.text) if several else a for a in rows]
+        else:
+            ads += parsed.ads()
+    seen: dict[str, int] = {}
+    unique = []
+    for ad in ads:  # two files with the same name: keep both, make the ids distinct
+        seen[ad.doc_id] = seen.get(ad.doc_id, 0) + 1
+        unique.append(ad if seen[ad.doc_id] == 1 else Ad(f"{ad.doc_id} ({seen[ad.doc_id]})",
+                                                         ad.text))
+    return unique
+
+
+def _code(ads: list[Ad], settings: Settings) -> dict:
+    """Code all ads in one de-duplicated batch; the bar follows the sentences encoded."""
+    extractor = resources.get_extractor(settings.index_key, settings.filter_key, settings.top_k,
+                                        settings.min_score)
+    bar = st.progress(0.0, text=f"Coding {len(ads):,} ads…")
+
+    def moved(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1),
+                     text=f"Encoded {done:,} of {total:,} distinct sentences")
+
+    started = time.perf_counter()
+    results = extractor.extract_many([a.text for a in ads], [a.doc_id for a in ads],
+                                     on_progress=moved)
+    seconds = time.perf_counter() - started
+    bar.empty()
+    return {"results": results, "seconds": seconds}
+
+
+def _show(stored: dict) -> None:
+    results = stored["results"]
+    long = long_frame(results)
+    summary = summary_frame(results)
+    counts = st.columns(4)
+    counts[0].metric("Ads coded", f"{len(results):,}")
+    counts[1].metric("Ads with skills", f"{int((summary['skills'] > 0).sum()):,}")
+    counts[2].metric("Distinct skills", f"{long['skill_id'].nunique():,}")
+    counts[3].metric("Seconds", f"{stored['seconds']:.1f}")
+
+    downloads = st.columns(2)
+    downloads[0].download_button("Download coded CSV (long format)", long_csv(results),
+                                 file_name="skillmap-coded.csv", mime="text/csv",
+                                 key="download_long", type="primary",
+                                 help="One row per ad and skill: the schema of `skillmap batch`.")
+    downloads[1].download_button("Download per-ad summary (CSV)",
+                                 summary.to_csv(index=False).encode("utf-8"),
+                                 file_name="skillmap-summary.csv", mime="text/csv",
+                                 key="download_summary")
+
+    frequent, groups = st.columns([1, 1], gap="large")
+    with frequent:
+        st.subheader("Most frequent skills")
+        frequencies = skill_frequencies(long)
+        if frequencies.empty:
+            st.info("No skills found in these ads.")
+        else:
+            st.plotly_chart(charts.skill_frequency_bar(frequencies), key="chart_frequencies")
+    with groups:
+        st.subheader("Share by skill group")
+        kind = st.radio("Chart", ["sunburst", "treemap"], horizontal=True, key="group_chart",
+                        label_visibility="collapsed")
+        shares = group_shares(long)
+        if not shares.empty:
+            st.plotly_chart(charts.group_share_chart(shares, kind), key="chart_groups")
+
+    st.subheader("Coded ads")
+    st.dataframe(long, hide_index=True, width="stretch")
+    st.subheader("Per-ad summary")
+    st.dataframe(summary, hide_index=True, width="stretch")
+    st.caption("Ids: the table's id column, or row numbers as in `skillmap batch`; with several "
+               "files, prefixed by the file name; a .txt/.docx/.pdf ad is named after its file.")

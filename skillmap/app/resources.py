@@ -1,0 +1,47 @@
+"""Models, indexes and filters, loaded once per server process and shared by every session.
+
+Streamlit re-runs the page script on every click; ``st.cache_resource`` keeps the loaded
+objects across those re-runs and across browser sessions, so only the first visitor waits
+for the encoder and the index. The encoder itself is shared through
+:meth:`SkillEncoder.cached`, so two indexes built with the same model hold one copy of it.
+An :class:`Extractor` is cheap once these are loaded, and it is immutable in use, so one per
+setting combination is cached too.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from skillmap.app.catalog import DEMO
+from skillmap.encoder import SkillEncoder
+from skillmap.filter import SentenceFilter, resolve_filter
+from skillmap.index import SkillIndex, default_index
+from skillmap.pipeline.extractor import Extractor
+from skillmap.pipeline.results import AdResult
+
+
+@st.cache_resource(show_spinner="Loading the skill index and its encoder (first visit only)…")
+def load_index(index_key: str) -> SkillIndex:
+    if index_key == DEMO:
+        return default_index()
+    return SkillIndex.load(index_key)
+
+
+@st.cache_resource(show_spinner="Loading the sentence filter…")
+def load_filter(filter_key: str) -> SentenceFilter | None:
+    return resolve_filter(filter_key)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def get_extractor(index_key: str, filter_key: str, top_k: int, min_score: float) -> Extractor:
+    index = load_index(index_key)
+    encoder = SkillEncoder.cached(index.metadata.model_id)
+    return Extractor(index=index, encoder=encoder, top_k=top_k, min_score=min_score,
+                     sentence_filter=load_filter(filter_key))
+
+
+@st.cache_data(max_entries=64, show_spinner="Finding skills…")
+def code_ad(text: str, index_key: str, filter_key: str, top_k: int, min_score: float
+            ) -> AdResult:
+    """One ad's result, memoised: changing a control and back does not recode."""
+    return get_extractor(index_key, filter_key, top_k, min_score).extract(text, doc_id="ad")

@@ -1,0 +1,54 @@
+"""The sidebar: which index and filter to code with, top-k and minimum score.
+
+The model and taxonomy in use are printed under the controls, so every screenshot and every
+export can be traced to what produced it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from skillmap.app import resources
+from skillmap.app.catalog import NO_FILTER, discover_filters, discover_indexes
+from skillmap.app.render import md
+
+
+@dataclass(frozen=True)
+class Settings:
+    index_key: str
+    filter_key: str
+    top_k: int
+    min_score: float
+
+    @property
+    def key(self) -> tuple:
+        return (self.index_key, self.filter_key, self.top_k, self.min_score)
+
+
+def sidebar() -> Settings:
+    indexes = {choice.key: choice for choice in discover_indexes()}
+    filters = discover_filters()
+    with st.sidebar:
+        st.header("skillmap")
+        index_key = st.selectbox("Taxonomy (skill index)", list(indexes), key="index",
+                                 format_func=lambda k: indexes[k].label,
+                                 help="Indexes come from `skillmap index build`; start the app "
+                                 "with `skillmap app --index FOLDER` to list yours.")
+        filter_key = st.selectbox("Sentence filter", list(filters), key="filter",
+                                  format_func=filters.__getitem__,
+                                  index=0 if "default" in filters else
+                                  list(filters).index(NO_FILTER),
+                                  help="Drops sentences that state no skill (company, benefits, "
+                                  "how to apply) before retrieval.")
+        top_k = st.slider("Top-k skills (per ad and per sentence)", 1, 50, 10, key="top_k")
+        min_score = st.slider("Minimum score", 0.0, 1.2, 0.0, 0.05, key="min_score",
+                              help="Cosine similarity, +0.2 when the sentence names the skill.")
+        index = resources.load_index(index_key)
+        meta = index.metadata
+        st.divider()
+        st.caption(f"**Taxonomy:** {md(meta.taxonomy_name)} {md(meta.taxonomy_version)} · "
+                   f"{meta.n_skills:,} skills  \n**Model:** {md(meta.model_id)}  \n"
+                   f"**Filter:** {md(filters[filter_key])}")
+    return Settings(index_key, filter_key, int(top_k), float(min_score))

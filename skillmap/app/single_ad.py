@@ -1,0 +1,98 @@
+"""The single-ad view: paste or upload one ad, read its sentences and skills.
+
+Left: the ad with skill sentences highlighted and filtered sentences greyed. Right: the ad's
+skills grouped by Level-1 and Level-2 group, each with its score, description and evidence
+sentence. Below: every sentence with its own top skills.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from skillmap.app import resources
+from skillmap.app.render import LEGEND, highlighted_ad, md
+from skillmap.app.settings import Settings
+from skillmap.app.tables import group_skills, sentence_frame
+from skillmap.app.uploads import TEXT_TYPES, read_upload
+from skillmap.defaults import PROJECT_ROOT
+from skillmap.errors import SkillmapError
+
+SAMPLE_AD = PROJECT_ROOT / "data" / "sample_ad.txt"
+DESCRIPTION_CHARS = 220
+
+
+def _load_sample() -> None:
+    st.session_state["ad_text"] = Path(SAMPLE_AD).read_text(encoding="utf-8")
+
+
+def render(settings: Settings) -> None:
+    source = st.columns([3, 1])
+    with source[1]:
+        if SAMPLE_AD.is_file():
+            st.button("Try the sample ad", on_click=_load_sample)
+        upload = st.file_uploader("…or upload one ad", type=list(TEXT_TYPES), key="ad_file",
+                                  help="A .txt, .docx or .pdf file holding one job ad.")
+    with source[0]:
+        typed = st.text_area("Paste a job ad", key="ad_text", height=220,
+                             placeholder="Paste the full text of a job advertisement here, "
+                             "then press Ctrl+Enter or click 'Find skills'.")
+        st.button("Find skills", type="primary")
+
+    text = typed
+    if upload is not None:
+        try:
+            text = read_upload(upload.name, upload.getvalue()).ads()[0].text
+            st.caption(f"Coding the uploaded file {md(upload.name)} (clear it to code the "
+                       "pasted text).")
+        except SkillmapError as exc:
+            st.error(str(exc))
+            return
+    if not text.strip():
+        st.info("Paste an ad or upload a file to see the skills it asks for.")
+        return
+
+    result = resources.code_ad(text, settings.index_key, settings.filter_key, settings.top_k,
+                               settings.min_score)
+    codable = [s for s in result.sentences if s.kind != "heading"]
+    counts = st.columns(4)
+    counts[0].metric("Sentences", len(codable))
+    counts[1].metric("Skill sentences", sum(bool(s.matches) for s in codable))
+    counts[2].metric("Filtered out", sum(s.filtered for s in codable))
+    counts[3].metric("Skills found", len(result.skills))
+
+    left, right = st.columns([1, 1], gap="large")
+    with left:
+        st.subheader("The ad")
+        st.html(f'<div style="font-size:0.8rem;margin-bottom:6px">{LEGEND}</div>'
+                + highlighted_ad(text, result))
+    with right:
+        st.subheader("Skills by group")
+        _grouped_skills(result, settings)
+
+    st.subheader("Sentences and their top skills")
+    st.dataframe(sentence_frame(result), hide_index=True, width="stretch",
+                 column_config={"sentence": st.column_config.TextColumn(width="large"),
+                                "top skills": st.column_config.TextColumn(width="large")})
+
+
+def _grouped_skills(result, settings: Settings) -> None:
+    if not result.skills:
+        st.warning("No skill scored above the minimum score; lower it in the sidebar.")
+        return
+    taxonomy = resources.load_index(settings.index_key).taxonomy
+    for group in group_skills(result):
+        with st.expander(f"{group.level1} · {group.count} skill{'s' * (group.count != 1)}",
+                         expanded=True):
+            for level2, skills in group.level2:
+                lines = [f"**{md(level2)}**"]
+                for match in skills:
+                    description = taxonomy.skill(match.skill_id).description \
+                        if match.skill_id in taxonomy else ""
+                    if len(description) > DESCRIPTION_CHARS:
+                        description = description[:DESCRIPTION_CHARS].rsplit(" ", 1)[0] + "…"
+                    lines.append(f"- **{md(match.skill_label)}** `{match.score:.2f}`"
+                                 + (f" — {md(description)}" if description else "")
+                                 + f"  \n  *evidence:* {md(match.evidence_sentence)}")
+                st.markdown("\n".join(lines))
