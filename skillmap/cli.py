@@ -141,6 +141,13 @@ def _print_summary(summary: dict) -> None:
 
 
 # --------------------------------------------------------------------------- index
+class FaissType(str, Enum):
+    auto = "auto"
+    flat = "flat"
+    hnsw = "hnsw"
+    ivfpq = "ivfpq"
+
+
 @index_app.command("build")
 def index_build(
     out: Annotated[Path, typer.Option("--out", "-o", help="Index folder to write.")],
@@ -152,6 +159,9 @@ def index_build(
     template: Annotated[Optional[str], typer.Option(
         help="Text embedded per skill, from {label} {description} {alt_labels} "
         "{skill_type} [default: '{label}. {description}'].")] = None,
+    faiss_type: Annotated[FaissType, typer.Option(
+        "--faiss-type", help="auto = exact (flat) up to 50,000 skills, HNSW up to 2 million, "
+        "IVF-PQ beyond; or force one. Recorded in the index metadata.")] = "auto",
 ) -> None:
     """Embed every skill of a taxonomy and save a searchable index folder.
 
@@ -168,9 +178,10 @@ def index_build(
     encoder = SkillEncoder(model)
     started = time.perf_counter()
     index = SkillIndex.build(tax, encoder, text_template=template or DEFAULT_TEMPLATE,
-                             show_progress=True)
+                             show_progress=True, faiss_type=FaissType(faiss_type).value)
     index.save(out)
-    _say(f"indexed {len(index)} skills of {tax.metadata.name} with {encoder.model_id} in "
+    _say(f"indexed {len(index)} skills of {tax.metadata.name} with {encoder.model_id} "
+         f"({index.metadata.faiss_type}) in "
          f"{time.perf_counter() - started:.1f}s -> {out}")
 
 

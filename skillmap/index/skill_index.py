@@ -21,6 +21,7 @@ import numpy as np
 
 from skillmap.encoder.skill_encoder import SkillEncoder
 from skillmap.errors import IndexMismatchError, SkillmapError
+from skillmap.index.ann import apply_search_params, build_ann_index, normalise_kind
 from skillmap.index.lexical import LabelMatcher
 from skillmap.index.skill_text import DEFAULT_TEMPLATE, check_template, skill_text
 from skillmap.io import atomic_directory
@@ -41,10 +42,11 @@ class IndexMetadata:
     embedding_dim: int
     text_template: str
     n_skills: int
-    faiss_type: str
+    faiss_type: str          # flat | hnsw | ivfpq (skillmap.index.ann)
     probe: list[float] = field(repr=False)
     format_version: int = INDEX_FORMAT_VERSION
     created_at: str = ""
+    faiss_params: dict = field(default_factory=dict)  # search-time parameters, re-applied on load
 
     @classmethod
     def from_json(cls, path: Path) -> "IndexMetadata":
@@ -69,21 +71,26 @@ class SkillIndex:
 
     @classmethod
     def build(cls, taxonomy: Taxonomy, encoder: SkillEncoder,
-              text_template: str = DEFAULT_TEMPLATE, show_progress: bool = False) -> "SkillIndex":
-        """Embed every skill of ``taxonomy`` with ``encoder`` into an exact inner-product index."""
+              text_template: str = DEFAULT_TEMPLATE, show_progress: bool = False,
+              faiss_type: str = "auto") -> "SkillIndex":
+        """Embed every skill of ``taxonomy`` with ``encoder`` into an inner-product index.
+
+        ``faiss_type`` ``auto`` is exact search up to 50,000 skills and an ANN index above
+        (:mod:`skillmap.index.ann`); ``flat``, ``hnsw`` or ``ivfpq`` force one.
+        """
+        faiss_type = normalise_kind(faiss_type)
         try:
             check_template(text_template)
         except ValueError as exc:
             raise SkillmapError(str(exc)) from None
         texts = [skill_text(skill, text_template) for skill in taxonomy.skills]
         vectors = encoder.encode(texts, show_progress=show_progress)
-        index = faiss.IndexFlatIP(encoder.dimension)
-        index.add(vectors)
+        index, kind, params = build_ann_index(vectors, faiss_type)
         metadata = IndexMetadata(
             taxonomy_name=taxonomy.metadata.name, taxonomy_version=taxonomy.metadata.version,
             taxonomy_fingerprint=taxonomy.fingerprint, model_id=encoder.model_id,
             embedding_dim=encoder.dimension, text_template=text_template,
-            n_skills=len(taxonomy.skills), faiss_type=type(index).__name__,
+            n_skills=len(taxonomy.skills), faiss_type=kind, faiss_params=params,
             probe=[round(float(x), 6) for x in encoder.probe],
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         return cls(taxonomy, index, metadata)
@@ -123,6 +130,11 @@ class SkillIndex:
             raise IndexMismatchError(
                 f"{folder}: index holds {index.ntotal} vectors of dimension {index.d}, metadata "
                 f"says {len(taxonomy.skills)} skills of dimension {metadata.embedding_dim}")
+        try:
+            metadata.faiss_type = normalise_kind(metadata.faiss_type)
+        except SkillmapError as exc:
+            raise SkillmapError(f"{folder}: {exc}") from None
+        apply_search_params(index, metadata.faiss_type, metadata.faiss_params)
         return cls(taxonomy, index, metadata)
 
     def check_encoder(self, encoder: SkillEncoder) -> None:
@@ -141,8 +153,12 @@ class SkillIndex:
 
     @cached_property
     def vectors(self) -> np.ndarray:
-        """All skill vectors, row i = ``skills[i]`` (for scoring chosen skills exactly)."""
+        """All skill vectors, row i = ``skills[i]`` (materialised: for small taxonomies)."""
         return self.index.reconstruct_n(0, self.index.ntotal)
+
+    def vector(self, position: int) -> np.ndarray:
+        """One skill's vector (approximate for ``ivfpq``), without materialising them all."""
+        return self.index.reconstruct(int(position))
 
     @cached_property
     def label_matcher(self) -> LabelMatcher:

@@ -194,7 +194,7 @@ class Extractor:
             candidates = {int(h): float(s) for s, h in zip(row_scores, row_hits) if h >= 0}
             if self.lexical_boost:
                 for hit in self.index.label_matcher.find(sentence):
-                    cosine = candidates.get(hit, float(self.index.vectors[hit] @ vector))
+                    cosine = candidates.get(hit, float(self.index.vector(hit) @ vector))
                     candidates[hit] = cosine + self.lexical_boost
             ranked.append(sorted(candidates.items(), key=lambda item: -item[1])[: self.top_k])
         return ranked
