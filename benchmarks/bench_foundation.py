@@ -145,7 +145,7 @@ def phase_extract(params: dict) -> dict:
 def phase_batch(params: dict) -> dict:
     result: dict = {}
     extractor = make_extractor(params["index"], result)
-    from skillmap.batch.csv_batch import code_csv
+    from skillmap.batch.coder import code_csv
 
     t0 = time.perf_counter()
     report = code_csv(extractor, params["ads_csv"], params["out_csv"], text_column="description",

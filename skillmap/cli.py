@@ -277,11 +277,13 @@ def _print_tables(results) -> None:
 # --------------------------------------------------------------------------- batch
 @app.command("batch")
 def batch(
-    input_csv: Annotated[Path, typer.Argument(help="CSV file of job ads, one ad per row.")],
+    input_csv: Annotated[Path, typer.Argument(
+        help="Job ads, one per row: .csv, .jsonl (one JSON object per line) or .parquet; "
+        ".csv.gz and .jsonl.gz are read compressed.")],
     text_column: Annotated[str, typer.Option("--text-column", "-c",
-                                             help="Column holding the ad text.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output CSV (long format: one row "
-                                      "per ad and skill).")],
+                                             help="Column (JSONL: key) holding the ad text.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output .csv or .parquet (long "
+                                      "format: one row per ad and skill).")],
     id_column: Annotated[Optional[str], typer.Option(
         "--id-column", help="Column with the ad id [default: the row number].")] = None,
     index: IndexOption = None,
@@ -299,7 +301,7 @@ def batch(
     filter_threshold: FilterThresholdOption = None,
     encoding: EncodingOption = None,
 ) -> None:
-    """Code a whole CSV of job ads to a long-format CSV.
+    """Code a whole corpus of job ads (CSV, JSONL, Parquet) to a long-format CSV or Parquet.
 
     Output columns: doc_id, rank, skill_id, skill_label, score, level1, level2,
     evidence_sentence. The output appears only when the run is complete; an interrupted
@@ -307,15 +309,18 @@ def batch(
 
     Example: skillmap batch data/sample_ads.csv --text-column description --id-column ad_id --out coded.csv
     """
-    from skillmap.batch import check_batch_input, code_csv
+    from skillmap.batch import check_batch_input, code_corpus
+
+    from skillmap.batch.coder import output_format_of
 
     check_batch_input(input_csv, text_column, id_column, encoding)  # fail fast, before the model
+    output_format_of(out)
     extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost,
                            filter_spec, no_filter, filter_threshold)
     started = time.perf_counter()
-    report = code_csv(extractor, input_csv, out, text_column=text_column, id_column=id_column,
-                      chunk_size=chunk_size, encoding=encoding, resume=resume,
-                      show_progress=True)
+    report = code_corpus(extractor, input_csv, out, text_column=text_column,
+                         id_column=id_column, chunk_size=chunk_size, encoding=encoding,
+                         resume=resume, show_progress=True)
     seconds = time.perf_counter() - started
     _say(f"coded {report.ads} ads ({report.chunks_resumed} of {report.chunks} chunks resumed) "
          f"in {seconds:.1f}s -> {out}: {report.rows_written} rows; "

@@ -165,7 +165,7 @@ def test_batch_with_a_filter_counts_filtered_sentences_and_pins_it_for_resume(de
     # an interrupted run may only be resumed with the same filter and threshold
     import json
 
-    from skillmap.batch.csv_batch import _manifest
+    from skillmap.batch.coder import _manifest
 
     partial = tmp_path / "again.csv.partial"
     partial.mkdir()

@@ -1,5 +1,5 @@
-"""Batch stage: code whole ad corpora to the long output format, resumably."""
+"""Batch stage: code whole ad corpora (CSV, JSONL, Parquet) to the long format, resumably."""
 
-from skillmap.batch.csv_batch import BatchReport, check_batch_input, code_csv
+from skillmap.batch.coder import BatchReport, check_batch_input, code_corpus, code_csv
 
-__all__ = ["BatchReport", "check_batch_input", "code_csv"]
+__all__ = ["BatchReport", "check_batch_input", "code_corpus", "code_csv"]

@@ -1,6 +1,8 @@
-"""Code a CSV of job ads into the long output format, chunk by chunk, resumably.
+"""Code a corpus of job ads into the long output format, chunk by chunk, resumably.
 
-The input is streamed (pandas ``chunksize``), never loaded whole. Each finished chunk's
+The input (CSV, JSON Lines or Parquet, gzip allowed: :mod:`skillmap.batch.readers`) is
+streamed in chunks, never loaded whole; the output is CSV, or Parquet when ``OUT`` ends in
+``.parquet``. Each finished chunk's
 rows go to ``OUT.partial/chunk-NNNNNN.csv`` (each written atomically) next to a manifest
 that pins the input file and options; the final output is assembled from the chunks and
 moved into place atomically, so ``OUT`` is either complete or absent. After a crash or
@@ -19,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from skillmap.batch.readers import AdTable, open_ad_table
 from skillmap.errors import InputError
 from skillmap.io import atomic_write
 from skillmap.pipeline.extractor import Extractor
@@ -39,63 +42,6 @@ class BatchReport:
     filtered_sentences: int = 0  # codable sentences the filter judged to state no skill
 
 
-def _check_input(path: Path, encoding: str | None) -> str:
-    """Fail early, in one line, on a missing, empty or binary file; return the encoding."""
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file")
-    with open(path, "rb") as fh:
-        head = fh.read(65536)
-    if not head.strip():
-        raise InputError(f"{path}: the file is empty")
-    if encoding is None:
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            encoding = "utf-16"
-        else:
-            encoding = "utf-8-sig"
-    if b"\x00" in head and not encoding.startswith("utf-16"):
-        raise InputError(f"{path}: looks like a binary file, not CSV text")
-    return encoding
-
-
-def _reader(path: Path, encoding: str, chunk_size: int, columns: list[str]):
-    return pd.read_csv(path, chunksize=chunk_size, dtype=str, keep_default_na=False,
-                       encoding=encoding, usecols=columns, on_bad_lines="error")
-
-
-def _fail(path: Path, exc: Exception, encoding: str) -> InputError:
-    if isinstance(exc, UnicodeDecodeError):
-        return InputError(f"{path}: not valid {encoding} text (byte 0x{exc.object[exc.start]:02x}); "
-                          "re-save it as UTF-8 or pass --encoding (e.g. latin-1)")
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return InputError(f"{path}: malformed CSV ({first})")
-
-
-def read_header(path: Path, encoding: str) -> list[str]:
-    """The header row as written (pandas would silently rename duplicates to ``x.1``)."""
-    try:
-        with open(path, encoding=encoding, newline="") as fh:
-            header = next(csv.reader(fh), [])
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise _fail(path, exc, encoding) from None
-    if not any(name.strip() for name in header):
-        raise InputError(f"{path}: no header row (the first line must name the columns)")
-    duplicated = sorted({name for name in header if header.count(name) > 1})
-    if duplicated:
-        raise InputError(f"{path}: duplicated column name(s) in the header: {', '.join(duplicated)}")
-    return header
-
-
-def count_rows(path: Path, encoding: str) -> int | None:
-    """Number of CSV records (embedded newlines handled), for the progress bar."""
-    try:
-        with open(path, encoding=encoding, newline="") as fh:
-            return max(sum(1 for _ in csv.reader(fh)) - 1, 0)
-    except (UnicodeDecodeError, csv.Error):
-        return None  # the real read reports the problem
-
-
 def _manifest(path: Path, text_column: str, id_column: str | None, chunk_size: int,
               extractor: Extractor) -> dict:
     stat = path.stat()
@@ -111,33 +57,35 @@ def _manifest(path: Path, text_column: str, id_column: str | None, chunk_size: i
 
 
 def check_batch_input(input_path: str | Path, text_column: str, id_column: str | None = None,
-                      encoding: str | None = None) -> tuple[str, list[str]]:
-    """Validate the input file and its columns; return ``(encoding, columns to read)``.
+                      encoding: str | None = None) -> tuple[AdTable, list[str]]:
+    """Validate the input file and its columns; return ``(table, columns to read)``.
 
     Cheap (reads the first bytes and the header), so callers run it before loading a model.
     """
-    input_path = Path(input_path)
-    encoding = _check_input(input_path, encoding)
-    header = read_header(input_path, encoding)
+    table = open_ad_table(input_path, encoding)
     for option, column in (("--text-column", text_column), ("--id-column", id_column)):
-        if column is not None and column not in header:
-            raise InputError(f"{input_path}: no column {column!r} ({option}); columns are: "
-                             f"{', '.join(header)}")
-    return encoding, [text_column] + ([id_column] if id_column and id_column != text_column
-                                      else [])
+        if column is not None and column not in table.columns:
+            raise InputError(f"{table.path}: no column {column!r} ({option}); columns are: "
+                             f"{', '.join(table.columns)}")
+    return table, [text_column] + ([id_column] if id_column and id_column != text_column
+                                   else [])
 
 
-def code_csv(extractor: Extractor, input_path: str | Path, output_path: str | Path,
-             text_column: str, id_column: str | None = None, chunk_size: int = 256,
-             encoding: str | None = None, resume: bool = False,
-             show_progress: bool = True) -> BatchReport:
-    """Code every row of ``input_path``; write the long format to ``output_path``."""
+def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str | Path,
+                text_column: str, id_column: str | None = None, chunk_size: int = 256,
+                encoding: str | None = None, resume: bool = False,
+                show_progress: bool = True) -> BatchReport:
+    """Code every row of ``input_path``; write the long format to ``output_path``.
+
+    Ads without an id column are numbered by their 1-based row in the input.
+    """
     input_path, output_path = Path(input_path), Path(output_path)
     if chunk_size < 1:
         raise InputError(f"chunk size must be at least 1, got {chunk_size}")
     if input_path.resolve() == output_path.resolve():
         raise InputError(f"{output_path}: refusing to overwrite the input file")
-    encoding, columns = check_batch_input(input_path, text_column, id_column, encoding)
+    table, columns = check_batch_input(input_path, text_column, id_column, encoding)
+    output_format_of(output_path)  # refuse an unknown output format before any coding
 
     work = output_path.with_name(output_path.name + ".partial")
     manifest = _manifest(input_path, text_column, id_column, chunk_size, extractor)
@@ -158,16 +106,16 @@ def code_csv(extractor: Extractor, input_path: str | Path, output_path: str | Pa
             json.dump(manifest, fh, indent=2)
 
     report = BatchReport()
-    total = count_rows(input_path, encoding) if show_progress else None
+    total = table.count_rows() if show_progress else None
     bar = tqdm(total=total, unit="ad", desc="coding ads", disable=not show_progress,
                dynamic_ncols=True)
-    chunks = _checked(lambda: _reader(input_path, encoding, chunk_size, columns), input_path,
-                      encoding)
+    chunks = _checked(lambda: table.chunks(columns, chunk_size), table)
+    first_row = 1  # Parquet batches may be shorter than chunk_size at row-group boundaries
     try:
         for number, chunk in enumerate(chunks):
             report.chunks += 1
             part = work / f"chunk-{number:06d}.csv"
-            first_row = number * chunk_size + 1
+            row, first_row = first_row, first_row + len(chunk)
             if part.exists():
                 report.chunks_resumed += 1
                 report.ads += len(chunk)
@@ -175,7 +123,7 @@ def code_csv(extractor: Extractor, input_path: str | Path, output_path: str | Pa
                 continue
             texts = chunk[text_column].tolist()
             ids = (chunk[id_column].tolist() if id_column
-                   else [str(first_row + i) for i in range(len(chunk))])
+                   else [str(row + i) for i in range(len(chunk))])
             results = extractor.extract_many(texts, ids)
             with atomic_write(part, newline="") as fh:
                 write_long_csv(fh, results, header=False)
@@ -195,35 +143,82 @@ def code_csv(extractor: Extractor, input_path: str | Path, output_path: str | Pa
     return report
 
 
-def _checked(open_reader, path: Path, encoding: str):
-    """Re-raise parse errors of the CSV reader (only those) as one-line input errors."""
+code_csv = code_corpus  # the name from when CSV was the only input format
+
+
+def _checked(open_reader, table: AdTable):
+    """Re-raise parse errors of the readers (only those) as one-line input errors."""
+    def fail(exc: Exception) -> InputError:
+        if isinstance(exc, UnicodeDecodeError):
+            return InputError(f"{table.path}: not valid {table.encoding} text (byte "
+                              f"0x{exc.object[exc.start]:02x}); re-save it as UTF-8 or pass "
+                              "--encoding (e.g. latin-1)")
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return InputError(f"{table.path}: malformed {table.format.upper()} ({first})")
+
+    errors = (UnicodeDecodeError, pd.errors.ParserError, ValueError, EOFError, OSError)
     try:
         chunks = iter(open_reader())
-    except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
-        raise _fail(path, exc, encoding) from None
+    except errors as exc:
+        raise fail(exc) from None
     while True:
         try:
             chunk = next(chunks)
         except StopIteration:
             return
-        except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
-            raise _fail(path, exc, encoding) from None
+        except InputError:
+            raise
+        except errors as exc:
+            raise fail(exc) from None
         yield chunk
+
+
+def output_format_of(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise InputError(f"{path}: the output must end in .csv or .parquet")
+    return suffix.lstrip(".")
 
 
 def _assemble(work: Path, output_path: Path, report: BatchReport) -> None:
     """Concatenate the chunk files into the final output, atomically; count rows and ads."""
-    with atomic_write(output_path, newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(LONG_COLUMNS)
-        coded_ads: set[str] = set()
-        for part in sorted(work.glob("chunk-*.csv")):
-            with open(part, encoding="utf-8", newline="") as fh:
-                for row in csv.reader(fh):
-                    writer.writerow(row)
-                    coded_ads.add(row[0])
-                    report.rows_written += 1
-        report.ads_without_skills = max(report.ads - len(coded_ads), 0)
+    parts = sorted(work.glob("chunk-*.csv"))
+    coded_ads: set[str] = set()
+    if output_path.suffix.lower() == ".parquet":
+        _assemble_parquet(parts, output_path, report, coded_ads)
+    else:
+        with atomic_write(output_path, newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow(LONG_COLUMNS)
+            for part in parts:
+                with open(part, encoding="utf-8", newline="") as fh:
+                    for row in csv.reader(fh):
+                        writer.writerow(row)
+                        coded_ads.add(row[0])
+                        report.rows_written += 1
+    report.ads_without_skills = max(report.ads - len(coded_ads), 0)
+
+
+def _assemble_parquet(parts: list[Path], output_path: Path, report: BatchReport,
+                      coded_ads: set[str]) -> None:
+    """Chunk CSVs -> one Parquet file (one row group per chunk), typed columns."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(c, pa.int32() if c == "rank" else pa.float32() if c == "score"
+                         else pa.string()) for c in LONG_COLUMNS])
+    with atomic_write(output_path, mode="wb") as out:
+        with pq.ParquetWriter(out, schema) as writer:
+            for part in parts:
+                if part.stat().st_size == 0:   # a chunk whose ads have no skills
+                    continue
+                frame = pd.read_csv(part, names=list(LONG_COLUMNS), header=None,
+                                    dtype={c: str for c in LONG_COLUMNS if c not in
+                                           ("rank", "score")}, keep_default_na=False)
+                writer.write_table(pa.Table.from_pandas(frame, schema=schema,
+                                                        preserve_index=False))
+                coded_ads.update(frame["doc_id"])
+                report.rows_written += len(frame)
 
 
 def report_dict(report: BatchReport) -> dict:
