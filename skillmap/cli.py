@@ -294,6 +294,10 @@ def batch(
     lexical_boost: BoostOption = 0.2,
     chunk_size: Annotated[int, typer.Option(min=1, help="Ads coded per chunk (and per "
                                             "checkpoint).")] = 256,
+    dedup_cache: Annotated[int, typer.Option(
+        "--dedup-cache", min=0, help="Distinct sentences remembered across chunks, so "
+        "boilerplate repeated across ads is encoded once per run (0: only within a chunk).")
+    ] = 100_000,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its "
                                          "checkpoints (OUT.partial/).")] = False,
     filter_spec: FilterOption = "default",
@@ -320,12 +324,14 @@ def batch(
     started = time.perf_counter()
     report = code_corpus(extractor, input_csv, out, text_column=text_column,
                          id_column=id_column, chunk_size=chunk_size, encoding=encoding,
-                         resume=resume, show_progress=True)
+                         resume=resume, show_progress=True, dedup_cache=dedup_cache)
     seconds = time.perf_counter() - started
     _say(f"coded {report.ads} ads ({report.chunks_resumed} of {report.chunks} chunks resumed) "
          f"in {seconds:.1f}s -> {out}: {report.rows_written} rows; "
          f"{report.ads_without_skills} ads without skills; {report.filtered_sentences} of "
-         f"{report.sentences} sentences filtered out as stating no skill")
+         f"{report.sentences} sentences filtered out as stating no skill; "
+         f"{report.encoded_sentences} sentences encoded, {report.cached_sentences} reused "
+         "from earlier chunks")
 
 
 # --------------------------------------------------------------------------- eval

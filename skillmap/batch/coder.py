@@ -7,6 +7,11 @@ rows go to ``OUT.partial/chunk-NNNNNN.csv`` (each written atomically) next to a 
 that pins the input file and options; the final output is assembled from the chunks and
 moved into place atomically, so ``OUT`` is either complete or absent. After a crash or
 Ctrl-C, ``resume=True`` skips the chunks already done: no row is lost or duplicated.
+
+Sentences repeated across chunks (boilerplate) are coded once per run through a bounded
+:class:`~skillmap.pipeline.sentence_cache.SentenceCache`; each chunk also saves what it added
+to the cache (``chunk-NNNNNN.cache.jsonl``) so that a resumed run rebuilds the cache exactly
+and writes the same rows, to the last digit, as an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from skillmap.errors import InputError
 from skillmap.io import atomic_write
 from skillmap.pipeline.extractor import Extractor
 from skillmap.pipeline.results import LONG_COLUMNS, write_long_csv
+from skillmap.pipeline.sentence_cache import SentenceCache
+
+DEFAULT_DEDUP_CACHE = 100_000  # distinct sentences remembered across chunks (~100 MB at most)
 
 
 @dataclass
@@ -38,17 +46,18 @@ class BatchReport:
     chunks: int = 0
     chunks_resumed: int = 0
     sentences: int = 0          # codable sentences (headings excluded) in the ads coded
-    encoded_sentences: int = 0  # what the encoder actually ran on: distinct per chunk
+    encoded_sentences: int = 0  # what the encoder actually ran on (distinct, not cached)
+    cached_sentences: int = 0   # distinct sentences of a chunk coded by an earlier chunk
     filtered_sentences: int = 0  # codable sentences the filter judged to state no skill
 
 
 def _manifest(path: Path, text_column: str, id_column: str | None, chunk_size: int,
-              extractor: Extractor) -> dict:
+              extractor: Extractor, dedup_cache: int) -> dict:
     stat = path.stat()
     meta = extractor.index.metadata
     return {"input": str(path.resolve()), "input_size": stat.st_size,
             "input_mtime": stat.st_mtime, "text_column": text_column, "id_column": id_column,
-            "chunk_size": chunk_size, "top_k": extractor.top_k, "min_score": extractor.min_score,
+            "chunk_size": chunk_size, "dedup_cache": dedup_cache, "top_k": extractor.top_k, "min_score": extractor.min_score,
             "aggregation": extractor.aggregation, "lexical_boost": extractor.lexical_boost,
             "filter": extractor.sentence_filter.fingerprint if extractor.sentence_filter else None,
             "filter_threshold": extractor.filter_threshold,
@@ -74,21 +83,27 @@ def check_batch_input(input_path: str | Path, text_column: str, id_column: str |
 def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str | Path,
                 text_column: str, id_column: str | None = None, chunk_size: int = 256,
                 encoding: str | None = None, resume: bool = False,
-                show_progress: bool = True) -> BatchReport:
+                show_progress: bool = True,
+                dedup_cache: int = DEFAULT_DEDUP_CACHE) -> BatchReport:
     """Code every row of ``input_path``; write the long format to ``output_path``.
 
     Ads without an id column are numbered by their 1-based row in the input.
+    ``dedup_cache`` bounds how many distinct sentences are remembered across chunks so
+    repeated boilerplate is encoded once per run (0: de-duplicate within a chunk only).
     """
     input_path, output_path = Path(input_path), Path(output_path)
     if chunk_size < 1:
         raise InputError(f"chunk size must be at least 1, got {chunk_size}")
+    if dedup_cache < 0:
+        raise InputError(f"the de-duplication cache size cannot be negative, got {dedup_cache}")
     if input_path.resolve() == output_path.resolve():
         raise InputError(f"{output_path}: refusing to overwrite the input file")
     table, columns = check_batch_input(input_path, text_column, id_column, encoding)
     output_format_of(output_path)  # refuse an unknown output format before any coding
 
     work = output_path.with_name(output_path.name + ".partial")
-    manifest = _manifest(input_path, text_column, id_column, chunk_size, extractor)
+    manifest = _manifest(input_path, text_column, id_column, chunk_size, extractor,
+                         dedup_cache)
     if work.exists():
         if not resume:
             raise InputError(f"{work} holds an interrupted run: pass --resume to continue it, "
@@ -106,6 +121,7 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
             json.dump(manifest, fh, indent=2)
 
     report = BatchReport()
+    cache = SentenceCache(dedup_cache) if dedup_cache else None
     total = table.count_rows() if show_progress else None
     bar = tqdm(total=total, unit="ad", desc="coding ads", disable=not show_progress,
                dynamic_ncols=True)
@@ -115,8 +131,11 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
         for number, chunk in enumerate(chunks):
             report.chunks += 1
             part = work / f"chunk-{number:06d}.csv"
+            added = work / f"chunk-{number:06d}.cache.jsonl"
             row, first_row = first_row, first_row + len(chunk)
             if part.exists():
+                if cache is not None:  # rebuild the cache exactly as this chunk left it
+                    cache.replay(added)
                 report.chunks_resumed += 1
                 report.ads += len(chunk)
                 bar.update(len(chunk))
@@ -124,14 +143,19 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
             texts = chunk[text_column].tolist()
             ids = (chunk[id_column].tolist() if id_column
                    else [str(row + i) for i in range(len(chunk))])
-            results = extractor.extract_many(texts, ids)
+            hits_before = cache.hits if cache is not None else 0
+            results = extractor.extract_many(texts, ids, cache=cache)
+            if cache is not None:
+                report.cached_sentences += cache.hits - hits_before
+                report.encoded_sentences += sum(o.ranked is not None for _, o in cache.pending)
+                cache.dump(added)  # before the chunk counts as done (its part file)
             with atomic_write(part, newline="") as fh:
                 write_long_csv(fh, results, header=False)
             codable = [s.text for r in results for s in r.sentences if s.kind != "heading"]
             report.sentences += len(codable)
-            kept = {s.text for r in results for s in r.sentences
-                    if s.kind != "heading" and not s.filtered}
-            report.encoded_sentences += len(kept)
+            if cache is None:
+                report.encoded_sentences += len({s.text for r in results for s in r.sentences
+                                                 if s.kind != "heading" and not s.filtered})
             report.filtered_sentences += sum(s.filtered for r in results for s in r.sentences)
             report.ads += len(chunk)
             bar.update(len(chunk))

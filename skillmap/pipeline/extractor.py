@@ -40,6 +40,7 @@ from skillmap.filter import SentenceFilter, resolve_filter
 from skillmap.index import SkillIndex, default_index
 from skillmap.pipeline.results import AdResult, SentenceResult, SkillMatch
 from skillmap.pipeline.segmentation import Segment, segment
+from skillmap.pipeline.sentence_cache import Outcome, SentenceCache
 
 
 class Extractor:
@@ -115,12 +116,15 @@ class Extractor:
 
     def extract_many(self, texts: Sequence[str], doc_ids: Sequence[str] | None = None,
                      show_progress: bool = False,
-                     on_progress: Callable[[int, int], None] | None = None) -> list[AdResult]:
+                     on_progress: Callable[[int, int], None] | None = None,
+                     cache: SentenceCache | None = None) -> list[AdResult]:
         """Code several ads, encoding each distinct sentence once.
 
         ``on_progress(done, total)`` is called as distinct sentences are encoded (the slow
         part), so a caller such as the app can move a progress bar while the whole batch is
-        still de-duplicated as one.
+        still de-duplicated as one. With a ``cache`` (a batch run's
+        :class:`~skillmap.pipeline.sentence_cache.SentenceCache`), sentences coded by an
+        earlier call are taken from it and the new ones are added to it.
         """
         if doc_ids is None:
             doc_ids = [f"ad-{i + 1}" for i in range(len(texts))]
@@ -128,20 +132,36 @@ class Extractor:
             raise ValueError("texts and doc_ids differ in length")
         segmented = [segment(text if isinstance(text, str) else "") for text in texts]
         distinct = list(dict.fromkeys(s.text for segs in segmented for s in segs if s.codable))
-        scores, keep, vectors = self.screen(distinct, show_progress=show_progress)
-        kept = [sentence for sentence, ok in zip(distinct, keep) if ok]
+        outcomes: dict[str, Outcome] = {}
+        if cache is not None:
+            for sentence in distinct:
+                known = cache.get(sentence)
+                if known is not None:
+                    outcomes[sentence] = known
+        todo = [sentence for sentence in distinct if sentence not in outcomes]
+        for sentence, outcome in zip(todo, self._code_sentences(todo, show_progress,
+                                                                on_progress)):
+            outcomes[sentence] = outcome
+            if cache is not None:
+                cache.add(sentence, outcome)
+        return [self._aggregate(doc_id, segs, outcomes)
+                for doc_id, segs in zip(doc_ids, segmented)]
+
+    def _code_sentences(self, sentences: list[str], show_progress: bool,
+                        on_progress: Callable[[int, int], None] | None) -> list[Outcome]:
+        """Filter, encode and search distinct sentences: one :class:`Outcome` each."""
+        scores, keep, vectors = self.screen(sentences, show_progress=show_progress)
+        kept = [sentence for sentence, ok in zip(sentences, keep) if ok]
         if vectors is None:
             vectors = self._encode(kept, show_progress, on_progress)
         else:
             vectors = vectors[keep]
             if on_progress is not None:
                 on_progress(len(kept), len(kept))
-        ranked = self.rank_sentences(kept, vectors)
-        position = {sentence: i for i, sentence in enumerate(kept)}
-        screened = {sentence: float(score) for sentence, score in zip(distinct, scores)} \
-            if scores is not None else {}
-        return [self._aggregate(doc_id, segs, position, ranked, screened)
-                for doc_id, segs in zip(doc_ids, segmented)]
+        ranked = iter(self.rank_sentences(kept, vectors))
+        return [Outcome(None if scores is None else float(score),
+                        tuple(next(ranked)) if ok else None)
+                for score, ok in zip(scores if scores is not None else keep, keep)]
 
     def _encode(self, sentences: list[str], show_progress: bool,
                 on_progress: Callable[[int, int], None] | None) -> np.ndarray:
@@ -199,15 +219,16 @@ class Extractor:
             ranked.append(sorted(candidates.items(), key=lambda item: -item[1])[: self.top_k])
         return ranked
 
-    def _aggregate(self, doc_id: str, segments: list[Segment], position: dict[str, int],
-                   ranked: list[list[tuple[int, float]]], screened: dict[str, float]) -> AdResult:
+    def _aggregate(self, doc_id: str, segments: list[Segment],
+                   outcomes: dict[str, Outcome]) -> AdResult:
         sentences: list[SentenceResult] = []
         best: dict[int, tuple[float, int]] = {}  # skill position -> (score, sentence index)
         best_rank: dict[int, int] = {}  # skill position -> best rank in any sentence
         for i, seg in enumerate(segments):
-            row = position.get(seg.text) if seg.codable else None
+            outcome = outcomes.get(seg.text) if seg.codable else None
+            ranked = outcome.ranked if outcome is not None else None
             matches = []
-            for hit, score in (ranked[row] if row is not None else ()):
+            for hit, score in ranked or ():
                 if score < self.min_score:
                     continue
                 matches.append(self._match(hit, score))
@@ -217,10 +238,10 @@ class Extractor:
                     best[hit] = (score, i)
             for rank, match in enumerate(matches, 1):
                 match.rank = rank
-            score = screened.get(seg.text) if seg.codable else None
-            sentences.append(SentenceResult(i, seg.text, seg.start, seg.end, seg.kind, matches,
-                                            filtered=seg.codable and row is None,
-                                            filter_score=score))
+            sentences.append(SentenceResult(
+                i, seg.text, seg.start, seg.end, seg.kind, matches,
+                filtered=seg.codable and ranked is None,
+                filter_score=outcome.filter_score if outcome is not None else None))
         if self.aggregation == "interleave":
             order = sorted(best, key=lambda hit: (best_rank[hit], -best[hit][0]))
         else:

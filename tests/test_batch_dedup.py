@@ -1,0 +1,134 @@
+"""Cross-chunk sentence de-duplication and kill-and-resume of real batch processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from skillmap.batch import code_corpus
+from skillmap.pipeline import Extractor
+from skillmap.pipeline.sentence_cache import Outcome, SentenceCache
+
+from conftest import DEMO_TAXONOMY, REPO
+
+SKILLMAP = Path(sys.executable).with_name("skillmap")
+
+
+def test_cache_evicts_first_in_first_out_and_replays_exactly(tmp_path):
+    cache = SentenceCache(max_sentences=2)
+    a = Outcome(0.9, ((3, 0.1234567890123),))
+    cache.add("a", a)
+    cache.add("b", Outcome(None, None))
+    assert cache.get("a") == a and cache.hits == 1  # a hit does not refresh "a"
+    cache.add("c", Outcome(0.5, ((1, 0.5), (2, 0.25))))
+    assert "a" not in cache and "b" in cache and "c" in cache
+    cache.dump(tmp_path / "added.jsonl")
+    assert cache.pending == []
+
+    rebuilt = SentenceCache(max_sentences=2)
+    rebuilt.replay(tmp_path / "added.jsonl")
+    assert rebuilt._outcomes == cache._outcomes  # same entries, same order, exact floats
+
+
+def test_repeated_sentences_are_coded_from_the_cache_not_encoded_again(demo_index, encoder,
+                                                                        monkeypatch):
+    extractor = Extractor(demo_index, encoder, sentence_filter=None)
+    ads = ["We are a family company based in Leeds.\nYou will develop software in Python.",
+           "We are a family company based in Leeds.\nYou will drive a forklift truck."]
+    encoded: list[str] = []
+    original = type(encoder).encode
+
+    def counting(self, sentences, *args, **kwargs):
+        encoded.extend(sentences)
+        return original(self, sentences, *args, **kwargs)
+
+    monkeypatch.setattr(type(encoder), "encode", counting)
+    cache = SentenceCache()
+    first = extractor.extract_many(ads[:1], ["1"], cache=cache)
+    second = extractor.extract_many(ads[1:], ["2"], cache=cache)
+    assert encoded.count("We are a family company based in Leeds.") == 1
+    assert cache.hits == 1
+    alone = extractor.extract_many(ads[1:], ["2"])
+    assert [s.skill_id for s in second[0].skills] == [s.skill_id for s in alone[0].skills]
+    assert first[0].sentences[0].matches[0].skill_id == \
+        second[0].sentences[0].matches[0].skill_id
+
+
+def test_batch_report_counts_sentences_reused_across_chunks(demo_extractor, tmp_path):
+    source = tmp_path / "ads.csv"
+    lines = ["ad_id,description"] + [
+        f'{i},"We are a family company based in Leeds.\nYou will develop software in '
+        f'language number {i}."' for i in range(6)]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with_cache = code_corpus(demo_extractor, source, tmp_path / "a.csv", "description",
+                             "ad_id", chunk_size=2, show_progress=False)
+    without = code_corpus(demo_extractor, source, tmp_path / "b.csv", "description", "ad_id",
+                          chunk_size=2, show_progress=False, dedup_cache=0)
+    # the blurb is encoded once per run with the cache, once per chunk without it
+    assert with_cache.encoded_sentences == 7 and with_cache.cached_sentences == 2
+    assert without.encoded_sentences == 6 + 3 and without.cached_sentences == 0
+
+
+# ---------------------------------------------------------------- real processes, real kills
+@pytest.fixture(scope="module")
+def corpus_and_index(tmp_path_factory, tiny_model_factory):
+    """600 generated ads (realistic reuse) and a demo-taxonomy index on a tiny model."""
+    from skillmap.encoder import SkillEncoder
+    from skillmap.index import SkillIndex
+    from skillmap.taxonomy import load_taxonomy
+
+    folder = tmp_path_factory.mktemp("kill")
+    corpus = folder / "ads.csv"
+    subprocess.run([sys.executable, str(REPO / "benchmarks" / "make_ads.py"), "--n", "600",
+                    "--out", str(corpus)], check=True, capture_output=True)
+    index = SkillIndex.build(load_taxonomy(DEMO_TAXONOMY), SkillEncoder(tiny_model_factory()))
+    index.save(folder / "index")
+    return corpus, folder / "index"
+
+
+def _batch(corpus: Path, index: Path, out: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(SKILLMAP), "batch", str(corpus), "--text-column", "description", "--id-column",
+         "ad_id", "--index", str(index), "--no-filter", "--chunk-size", "15", "--out",
+         str(out), *extra],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"})
+
+
+def _kill_after(process: subprocess.Popen, partial: Path, chunks: int) -> None:
+    """SIGKILL the process once ``chunks`` chunk files exist (no cleanup can run)."""
+    deadline = time.monotonic() + 240
+    while len(list(partial.glob("chunk-*.csv"))) < chunks:
+        assert process.poll() is None, f"the run ended before the kill: {process.stderr.read()}"
+        assert time.monotonic() < deadline, "no progress within 240 s"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+@pytest.mark.slow
+def test_killed_twice_and_resumed_run_writes_exactly_the_uninterrupted_rows(corpus_and_index,
+                                                                             tmp_path):
+    corpus, index = corpus_and_index
+    clean = tmp_path / "clean.csv"
+    run = _batch(corpus, index, clean)
+    assert run.wait() == 0, run.stderr.read()
+
+    out = tmp_path / "killed.csv"
+    partial = tmp_path / "killed.csv.partial"
+    _kill_after(_batch(corpus, index, out), partial, chunks=3)
+    assert not out.exists() and partial.is_dir()
+    done_first = len(list(partial.glob("chunk-*.csv")))
+    _kill_after(_batch(corpus, index, out, "--resume"), partial, chunks=done_first + 4)
+    assert not out.exists()
+
+    resumed = _batch(corpus, index, out, "--resume")
+    assert resumed.wait() == 0, resumed.stderr.read()
+    assert not partial.exists()
+    assert out.read_bytes() == clean.read_bytes()
