@@ -78,3 +78,16 @@ def test_indexes_written_before_the_kind_was_recorded_still_load(demo_index, tmp
     del meta["faiss_params"]
     (tmp_path / "old" / "metadata.json").write_text(json.dumps(meta))
     assert SkillIndex.load(tmp_path / "old").metadata.faiss_type == "flat"
+
+
+def test_large_hnsw_indexes_search_more_candidates(monkeypatch):
+    """Recall at 1M labels needed efSearch 512 (0.72 at 128): the size rule must apply it."""
+    import skillmap.index.ann as ann
+
+    vectors = np.random.default_rng(0).normal(size=(300, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    small_index, _, small = build_ann_index(vectors, "hnsw")
+    monkeypatch.setattr(ann, "HNSW_LARGE", 200)
+    large_index, _, large = build_ann_index(vectors, "hnsw")
+    assert small["efSearch"] == ann.HNSW_EF_SEARCH < large["efSearch"] == ann.HNSW_EF_SEARCH_LARGE
+    assert faiss.downcast_index(large_index).hnsw.efSearch == ann.HNSW_EF_SEARCH_LARGE

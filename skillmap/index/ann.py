@@ -33,7 +33,11 @@ HNSW_MAX = 2_000_000
 
 HNSW_M = 32               # graph degree
 HNSW_EF_CONSTRUCTION = 80
+# candidates explored per query: recall@10 at efSearch 128 was 0.968 at 100k labels but 0.720
+# at 1M; 512 brings 1M to 0.882 at 1.3 ms (docs/benchmarks.md §8)
 HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH_LARGE = 512
+HNSW_LARGE = 250_000
 PQ_DIMS_PER_BYTE = 2      # 8-bit PQ code per 2 dimensions; coarser codes lost too much recall
 IVF_NPROBE = 32
 IVF_TRAIN_PER_LIST = 64   # training vectors per inverted list (faiss warns below 39)
@@ -73,7 +77,8 @@ def build_ann_index(vectors: np.ndarray, kind: str = "auto", seed: int = 0
         index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         index.add(vectors)
-        params = {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION, "efSearch": HNSW_EF_SEARCH}
+        params = {"M": HNSW_M, "efConstruction": HNSW_EF_CONSTRUCTION,
+                  "efSearch": HNSW_EF_SEARCH if n <= HNSW_LARGE else HNSW_EF_SEARCH_LARGE}
         apply_search_params(index, kind, params)
         return index, kind, params
     # ivfpq
