@@ -18,6 +18,7 @@ import typer
 from typer.exceptions import TyperException
 
 from skillmap.encoder.cli import train_app
+from skillmap.encoder.onnx_cli import encoder_app
 from skillmap.errors import SkillmapError
 from skillmap.filter.cli import eval_filter_command, train_filter_command
 from skillmap.generation.cli import generate_app
@@ -40,6 +41,7 @@ app.add_typer(generate_app, name="generate",
 train_app.command("filter")(train_filter_command)
 app.add_typer(train_app, name="train")
 app.command("eval-filter")(eval_filter_command)
+app.add_typer(encoder_app, name="encoder")
 
 IndexOption = Annotated[Optional[Path], typer.Option(
     "--index", "-i", help="Index folder from `skillmap index build` [default: demo taxonomy "
@@ -47,6 +49,18 @@ IndexOption = Annotated[Optional[Path], typer.Option(
 ModelOption = Annotated[Optional[str], typer.Option(
     "--model", "-m", help="Encoder to use [default: the one recorded in the index]; must be "
     "the model the index was built with (e.g. after moving a local model directory).")]
+
+
+class Backend(str, Enum):
+    torch = "torch"
+    onnx = "onnx"
+    onnx_int8 = "onnx-int8"
+
+
+BackendOption = Annotated[Optional[Backend], typer.Option(
+    "--backend", help="Run the encoder with torch, or ONNX Runtime in float32 (onnx) or int8 "
+    "(onnx-int8; faster on CPU, docs/benchmarks.md §9), exported once into the cache; needs "
+    "pip install 'skillmap[onnx]' [default: torch, or the ONNX export given as --model].")]
 TopKOption = Annotated[int, typer.Option("--top-k", "-k", min=1,
                                          help="Skills kept per ad (and per sentence).")]
 MinScoreOption = Annotated[float, typer.Option(
@@ -82,11 +96,17 @@ def _say(message: str) -> None:
 
 def _extractor(index: Optional[Path], model: Optional[str], top_k: int, min_score: float,
                aggregation: "Aggregation", lexical_boost: float, filter_spec: str = "default",
-               no_filter: bool = False, filter_threshold: Optional[float] = None):
+               no_filter: bool = False, filter_threshold: Optional[float] = None,
+               backend: Optional["Backend"] = None):
     from skillmap.encoder import SkillEncoder
     from skillmap.pipeline import Extractor
 
-    encoder = SkillEncoder.cached(model) if model else None
+    if backend is not None and not model and index is not None:
+        from skillmap.index.skill_index import IndexMetadata
+
+        model = IndexMetadata.from_json(Path(index) / "metadata.json").model_id
+    encoder = SkillEncoder.cached(model, backend=backend.value if backend else None) \
+        if model or backend is not None else None
     return Extractor(index=index, encoder=encoder, top_k=top_k, min_score=min_score,
                      aggregation=aggregation.value, lexical_boost=lexical_boost,
                      sentence_filter=None if no_filter else filter_spec,
@@ -162,6 +182,7 @@ def index_build(
     faiss_type: Annotated[FaissType, typer.Option(
         "--faiss-type", help="auto = exact (flat) up to 50,000 skills, HNSW up to 2 million, "
         "IVF-PQ beyond; or force one. Recorded in the index metadata.")] = "auto",
+    backend: BackendOption = None,
 ) -> None:
     """Embed every skill of a taxonomy and save a searchable index folder.
 
@@ -175,7 +196,7 @@ def index_build(
     from skillmap.encoder import SkillEncoder
     from skillmap.index import DEFAULT_TEMPLATE, SkillIndex
 
-    encoder = SkillEncoder(model)
+    encoder = SkillEncoder(model, backend=backend.value if backend else None)
     started = time.perf_counter()
     index = SkillIndex.build(tax, encoder, text_template=template or DEFAULT_TEMPLATE,
                              show_progress=True, faiss_type=FaissType(faiss_type).value)
@@ -210,6 +231,7 @@ def extract(
     no_filter: NoFilterOption = False,
     filter_threshold: FilterThresholdOption = None,
     encoding: EncodingOption = None,
+    backend: BackendOption = None,
 ) -> None:
     """Find the skills a job ad asks for.
 
@@ -239,7 +261,7 @@ def extract(
         texts.append(text)
         ids.append("stdin" if name == "-" else Path(name).name)
     extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost,
-                           filter_spec, no_filter, filter_threshold)
+                           filter_spec, no_filter, filter_threshold, backend)
     results = extractor.extract_many(texts, ids)
     if fmt is OutputFormat.json:
         payload = [r.to_dict() for r in results]
@@ -275,6 +297,11 @@ def _print_tables(results) -> None:
 
 
 # --------------------------------------------------------------------------- batch
+class Engine(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
 @app.command("batch")
 def batch(
     input_csv: Annotated[Path, typer.Argument(
@@ -304,6 +331,22 @@ def batch(
     no_filter: NoFilterOption = False,
     filter_threshold: FilterThresholdOption = None,
     encoding: EncodingOption = None,
+    backend: BackendOption = None,
+    engine: Annotated[Engine, typer.Option(
+        help="local: chunk by chunk in this process; ray: chunks coded by Ray Data actors, on "
+        "this machine or a Ray cluster (pip install 'skillmap[ray]'), no --resume, sentences "
+        "de-duplicated within chunks only (= --dedup-cache 0, same output bytes).")
+    ] = Engine.local,
+    ray_address: Annotated[Optional[str], typer.Option(
+        "--ray-address", help="--engine ray: the cluster to run on: auto (the one this node "
+        "joined), HOST:6379 or ray://HOST:10001 [default: $RAY_ADDRESS, else a private local "
+        "Ray on this machine's CPUs].")] = None,
+    num_actors: Annotated[Optional[int], typer.Option(
+        "--num-actors", min=1, help="--engine ray: coding actors, each loading the model once "
+        "[default: one per CPU, or per --gpus-per-actor GPUs, of the cluster].")] = None,
+    gpus_per_actor: Annotated[float, typer.Option(
+        "--gpus-per-actor", min=0.0, help="--engine ray: GPUs per actor (1; 0.5 shares a GPU "
+        "between two actors); 0: CPU actors.")] = 0.0,
 ) -> None:
     """Code a whole corpus of job ads (CSV, JSONL, Parquet) to a long-format CSV or Parquet.
 
@@ -319,12 +362,35 @@ def batch(
 
     check_batch_input(input_csv, text_column, id_column, encoding)  # fail fast, before the model
     output_format_of(out)
-    extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost,
-                           filter_spec, no_filter, filter_threshold)
-    started = time.perf_counter()
-    report = code_corpus(extractor, input_csv, out, text_column=text_column,
-                         id_column=id_column, chunk_size=chunk_size, encoding=encoding,
-                         resume=resume, show_progress=True, dedup_cache=dedup_cache)
+    if engine is Engine.ray:
+        from skillmap.batch.coder import DEFAULT_DEDUP_CACHE
+        from skillmap.batch.ray_engine import ExtractorSpec, code_corpus_ray
+
+        if resume:
+            raise SkillmapError("--resume is not available with --engine ray: a failed Ray run "
+                                "leaves no partial output; run it again")
+        if dedup_cache not in (0, DEFAULT_DEDUP_CACHE):
+            raise SkillmapError("--dedup-cache applies to --engine local only; the Ray engine "
+                                "de-duplicates sentences within each chunk")
+        spec = ExtractorSpec(index=index, model=model, top_k=top_k, min_score=min_score,
+                             aggregation=aggregation.value, lexical_boost=lexical_boost,
+                             sentence_filter=None if no_filter else filter_spec,
+                             filter_threshold=filter_threshold,
+                             backend=backend.value if backend else None)
+        started = time.perf_counter()
+        report = code_corpus_ray(spec, input_csv, out, text_column, id_column,
+                                 chunk_size=chunk_size, encoding=encoding, address=ray_address,
+                                 num_actors=num_actors, gpus_per_actor=gpus_per_actor)
+    else:
+        if ray_address or num_actors or gpus_per_actor:
+            raise SkillmapError("--ray-address, --num-actors and --gpus-per-actor need "
+                                "--engine ray")
+        extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost,
+                               filter_spec, no_filter, filter_threshold, backend)
+        started = time.perf_counter()
+        report = code_corpus(extractor, input_csv, out, text_column=text_column,
+                             id_column=id_column, chunk_size=chunk_size, encoding=encoding,
+                             resume=resume, show_progress=True, dedup_cache=dedup_cache)
     seconds = time.perf_counter() - started
     _say(f"coded {report.ads} ads ({report.chunks_resumed} of {report.chunks} chunks resumed) "
          f"in {seconds:.1f}s -> {out}: {report.rows_written} rows; "
@@ -366,6 +432,7 @@ def evaluate_command(
     no_filter: NoFilterOption = False,
     filter_threshold: FilterThresholdOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    backend: BackendOption = None,
 ) -> None:
     """Score skill extraction against gold data: RP@5, RP@10, MRR, P@5, R@5, F1@5.
 
@@ -377,7 +444,7 @@ def evaluate_command(
     from skillmap.evaluation import HEADLINE, PipelineRanker, evaluate, read_benchmark
 
     extractor = _extractor(index, model, top_k, -1.0, Aggregation.interleave, lexical_boost,
-                           filter_spec, no_filter, filter_threshold)
+                           filter_spec, no_filter, filter_threshold, backend)
     gold = read_benchmark(benchmark, extractor.taxonomy, level.value if level else None)
     if system is System.pipeline:
         ranker = PipelineRanker(extractor, level=gold.level)

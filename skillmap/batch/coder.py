@@ -57,7 +57,8 @@ def _manifest(path: Path, text_column: str, id_column: str | None, chunk_size: i
     meta = extractor.index.metadata
     return {"input": str(path.resolve()), "input_size": stat.st_size,
             "input_mtime": stat.st_mtime, "text_column": text_column, "id_column": id_column,
-            "chunk_size": chunk_size, "dedup_cache": dedup_cache, "top_k": extractor.top_k, "min_score": extractor.min_score,
+            "chunk_size": chunk_size, "dedup_cache": dedup_cache,
+            "backend": extractor.encoder.backend, "top_k": extractor.top_k, "min_score": extractor.min_score,
             "aggregation": extractor.aggregation, "lexical_boost": extractor.lexical_boost,
             "filter": extractor.sentence_filter.fingerprint if extractor.sentence_filter else None,
             "filter_threshold": extractor.filter_threshold,
