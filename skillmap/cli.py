@@ -94,23 +94,23 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _extractor(index: Optional[Path], model: Optional[str], top_k: int, min_score: float,
-               aggregation: "Aggregation", lexical_boost: float, filter_spec: str = "default",
-               no_filter: bool = False, filter_threshold: Optional[float] = None,
-               backend: Optional["Backend"] = None):
-    from skillmap.encoder import SkillEncoder
-    from skillmap.pipeline import Extractor
+def _extractor_spec(index: Optional[Path], model: Optional[str], top_k: int, min_score: float,
+                    aggregation: "Aggregation", lexical_boost: float,
+                    filter_spec: str = "default", no_filter: bool = False,
+                    filter_threshold: Optional[float] = None,
+                    backend: Optional["Backend"] = None):
+    from skillmap.pipeline.spec import ExtractorSpec
 
-    if backend is not None and not model and index is not None:
-        from skillmap.index.skill_index import IndexMetadata
+    return ExtractorSpec(index=index, model=model, top_k=top_k, min_score=min_score,
+                         aggregation=aggregation.value, lexical_boost=lexical_boost,
+                         sentence_filter=None if no_filter else filter_spec,
+                         filter_threshold=filter_threshold,
+                         backend=backend.value if backend else None)
 
-        model = IndexMetadata.from_json(Path(index) / "metadata.json").model_id
-    encoder = SkillEncoder.cached(model, backend=backend.value if backend else None) \
-        if model or backend is not None else None
-    return Extractor(index=index, encoder=encoder, top_k=top_k, min_score=min_score,
-                     aggregation=aggregation.value, lexical_boost=lexical_boost,
-                     sentence_filter=None if no_filter else filter_spec,
-                     filter_threshold=filter_threshold)
+
+def _extractor(*args, **kwargs):
+    """The extractor the options describe (see :func:`_extractor_spec`)."""
+    return _extractor_spec(*args, **kwargs).build()
 
 
 # --------------------------------------------------------------------------- taxonomy
@@ -364,7 +364,7 @@ def batch(
     output_format_of(out)
     if engine is Engine.ray:
         from skillmap.batch.coder import DEFAULT_DEDUP_CACHE
-        from skillmap.batch.ray_engine import ExtractorSpec, code_corpus_ray
+        from skillmap.batch.ray_engine import code_corpus_ray
 
         if resume:
             raise SkillmapError("--resume is not available with --engine ray: a failed Ray run "
@@ -372,11 +372,8 @@ def batch(
         if dedup_cache not in (0, DEFAULT_DEDUP_CACHE):
             raise SkillmapError("--dedup-cache applies to --engine local only; the Ray engine "
                                 "de-duplicates sentences within each chunk")
-        spec = ExtractorSpec(index=index, model=model, top_k=top_k, min_score=min_score,
-                             aggregation=aggregation.value, lexical_boost=lexical_boost,
-                             sentence_filter=None if no_filter else filter_spec,
-                             filter_threshold=filter_threshold,
-                             backend=backend.value if backend else None)
+        spec = _extractor_spec(index, model, top_k, min_score, aggregation, lexical_boost,
+                               filter_spec, no_filter, filter_threshold, backend)
         started = time.perf_counter()
         report = code_corpus_ray(spec, input_csv, out, text_column, id_column,
                                  chunk_size=chunk_size, encoding=encoding, address=ray_address,

@@ -30,7 +30,7 @@ from skillmap.batch.readers import AdTable, open_ad_table
 from skillmap.errors import InputError
 from skillmap.io import atomic_write
 from skillmap.pipeline.extractor import Extractor
-from skillmap.pipeline.results import LONG_COLUMNS, write_long_csv
+from skillmap.pipeline.results import LONG_COLUMNS, long_parquet_schema, write_long_csv
 from skillmap.pipeline.sentence_cache import SentenceCache
 
 DEFAULT_DEDUP_CACHE = 100_000  # distinct sentences remembered across chunks (~100 MB at most)
@@ -206,11 +206,15 @@ def output_format_of(path: Path) -> str:
 
 
 def _assemble(work: Path, output_path: Path, report: BatchReport) -> None:
-    """Concatenate the chunk files into the final output, atomically; count rows and ads."""
+    """Concatenate the chunk files into the final output, atomically; count rows and ads.
+
+    An ad with skills has exactly one row of rank 1, so those rows count the coded ads
+    without holding every id of the corpus.
+    """
     parts = sorted(work.glob("chunk-*.csv"))
-    coded_ads: set[str] = set()
+    coded_ads = 0
     if output_path.suffix.lower() == ".parquet":
-        _assemble_parquet(parts, output_path, report, coded_ads)
+        coded_ads = _assemble_parquet(parts, output_path, report)
     else:
         with atomic_write(output_path, newline="") as out:
             writer = csv.writer(out)
@@ -219,19 +223,18 @@ def _assemble(work: Path, output_path: Path, report: BatchReport) -> None:
                 with open(part, encoding="utf-8", newline="") as fh:
                     for row in csv.reader(fh):
                         writer.writerow(row)
-                        coded_ads.add(row[0])
+                        coded_ads += row[1] == "1"
                         report.rows_written += 1
-    report.ads_without_skills = max(report.ads - len(coded_ads), 0)
+    report.ads_without_skills = max(report.ads - coded_ads, 0)
 
 
-def _assemble_parquet(parts: list[Path], output_path: Path, report: BatchReport,
-                      coded_ads: set[str]) -> None:
-    """Chunk CSVs -> one Parquet file (one row group per chunk), typed columns."""
+def _assemble_parquet(parts: list[Path], output_path: Path, report: BatchReport) -> int:
+    """Chunk CSVs -> one Parquet file (one row group per chunk), typed; the coded ads."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([(c, pa.int32() if c == "rank" else pa.float32() if c == "score"
-                         else pa.string()) for c in LONG_COLUMNS])
+    schema = long_parquet_schema()
+    coded_ads = 0
     with atomic_write(output_path, mode="wb") as out:
         with pq.ParquetWriter(out, schema) as writer:
             for part in parts:
@@ -242,8 +245,9 @@ def _assemble_parquet(parts: list[Path], output_path: Path, report: BatchReport,
                                            ("rank", "score")}, keep_default_na=False)
                 writer.write_table(pa.Table.from_pandas(frame, schema=schema,
                                                         preserve_index=False))
-                coded_ads.update(frame["doc_id"])
+                coded_ads += int((frame["rank"] == 1).sum())
                 report.rows_written += len(frame)
+    return coded_ads
 
 
 def report_dict(report: BatchReport) -> dict:

@@ -35,57 +35,13 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from skillmap.batch.coder import BatchReport, check_batch_input, output_format_of
 from skillmap.errors import InputError, SkillmapError
 from skillmap.io import atomic_write
-from skillmap.pipeline.results import LONG_COLUMNS
-
-
-@dataclass
-class ExtractorSpec:
-    """How each actor builds its :class:`~skillmap.pipeline.Extractor` (picklable).
-
-    The arguments of ``Extractor``; an index folder, a model directory or a filter folder
-    given as a relative path is made absolute, since Ray workers need not share our cwd.
-    """
-
-    index: str | None = None           # index folder; None: the embedded demo index
-    model: str | None = None           # None: the model recorded in the index
-    top_k: int = 10
-    min_score: float = 0.0
-    aggregation: str = "interleave"
-    lexical_boost: float = 0.2
-    sentence_filter: str | None = "default"
-    filter_threshold: float | None = None
-    backend: str | None = None         # encoder backend: torch, onnx, onnx-int8 (None: torch)
-
-    def __post_init__(self):
-        self.index = None if self.index is None else str(Path(self.index).expanduser().resolve())
-        for name in ("model", "sentence_filter"):
-            value = getattr(self, name)
-            if value not in (None, "default", "none", "keyword-length") \
-                    and Path(str(value)).expanduser().exists():
-                setattr(self, name, str(Path(str(value)).expanduser().resolve()))
-
-    def build(self):
-        from skillmap.encoder import SkillEncoder
-        from skillmap.pipeline import Extractor
-
-        model = self.model
-        if self.backend is not None and not model and self.index is not None:
-            from skillmap.index.skill_index import IndexMetadata  # as the CLI's _extractor
-
-            model = IndexMetadata.from_json(Path(self.index) / "metadata.json").model_id
-        backend = {} if self.backend is None else {"backend": self.backend}
-        encoder = SkillEncoder.cached(model, **backend) if model or backend else None
-        return Extractor(index=self.index, encoder=encoder, top_k=self.top_k,
-                         min_score=self.min_score, aggregation=self.aggregation,
-                         lexical_boost=self.lexical_boost,
-                         sentence_filter=self.sentence_filter,
-                         filter_threshold=self.filter_threshold)
+from skillmap.pipeline.results import LONG_COLUMNS, long_parquet_schema
+from skillmap.pipeline.spec import ExtractorSpec  # noqa: F401  (the engine's public input)
 
 
 def code_corpus_ray(spec: ExtractorSpec, input_path: str | Path, output_path: str | Path,
@@ -251,7 +207,7 @@ def _assemble_shards(shards: Path, output_path: Path, report: BatchReport) -> No
     files = sorted(shards.glob("*.parquet"))
     first = {f: pc.min(pq.read_table(f, columns=["_row"]).column("_row")).as_py() for f in files}
     files = sorted((f for f in files if first[f] is not None), key=first.get)
-    coded_ads: set[str] = set()
+    coded_ads = 0  # rows of rank 1: one per ad with skills
     last_row = 0
     with _LongWriter(output_path) as writer:
         for shard in files:
@@ -269,9 +225,9 @@ def _assemble_shards(shards: Path, output_path: Path, report: BatchReport) -> No
             report.filtered_sentences += pc.sum(markers.column("_filtered")).as_py() or 0
             skills = rows.filter(pc.invert(is_marker)).select(list(LONG_COLUMNS))
             writer.write(skills)
-            coded_ads.update(skills.column("doc_id").to_pylist())
+            coded_ads += pc.sum(pc.equal(skills.column("rank"), 1)).as_py() or 0
             report.rows_written += skills.num_rows
-    report.ads_without_skills = max(report.ads - len(coded_ads), 0)
+    report.ads_without_skills = max(report.ads - coded_ads, 0)
 
 
 class _LongWriter:
@@ -282,15 +238,13 @@ class _LongWriter:
         self.path, self.parquet = path, output_format_of(path) == "parquet"
 
     def __enter__(self):
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
         self._file_cm = atomic_write(self.path, mode="wb") if self.parquet else \
             atomic_write(self.path, newline="")
         fh = self._file_cm.__enter__()
         if self.parquet:
-            self.schema = pa.schema([(c, pa.int32() if c == "rank" else pa.float32()
-                                      if c == "score" else pa.string()) for c in LONG_COLUMNS])
+            self.schema = long_parquet_schema()
             self._parquet = pq.ParquetWriter(fh, self.schema)
         else:
             self._csv = csv.writer(fh)

@@ -14,6 +14,14 @@ LONG_COLUMNS = ("doc_id", "rank", "skill_id", "skill_label", "score", "level1", 
                 "evidence_sentence")
 
 
+def long_parquet_schema():
+    """The long format's Parquet schema: ``rank`` int32, ``score`` float32, the rest text."""
+    import pyarrow as pa
+
+    return pa.schema([(c, pa.int32() if c == "rank" else pa.float32() if c == "score"
+                       else pa.string()) for c in LONG_COLUMNS])
+
+
 @dataclass(slots=True)
 class SkillMatch:
     """A skill found for a sentence or an ad, with the sentence that supports it."""
