@@ -86,6 +86,10 @@ NoFilterOption = Annotated[bool, typer.Option(
 FilterThresholdOption = Annotated[Optional[float], typer.Option(
     "--filter-threshold", min=0.0, max=1.0, help="Override the filter's calibrated threshold "
     "(lower keeps more sentences).")]
+MaxAdCharsOption = Annotated[int, typer.Option(
+    "--max-ad-chars", min=1, help="Longest ad, in characters: a longer one is almost always a "
+    "corpus pasted as one ad. extract refuses it; batch codes its first MAX_AD_CHARS "
+    "characters and counts it in the summary.")]
 EncodingOption = Annotated[Optional[str], typer.Option(
     "--encoding", help="Text encoding of the input [default: UTF-8, or UTF-16 with a BOM].")]
 
@@ -98,14 +102,15 @@ def _extractor_spec(index: Optional[Path], model: Optional[str], top_k: int, min
                     aggregation: "Aggregation", lexical_boost: float,
                     filter_spec: str = "default", no_filter: bool = False,
                     filter_threshold: Optional[float] = None,
-                    backend: Optional["Backend"] = None):
+                    backend: Optional["Backend"] = None, max_ad_chars: int = 1_000_000):
     from skillmap.pipeline.spec import ExtractorSpec
 
     return ExtractorSpec(index=index, model=model, top_k=top_k, min_score=min_score,
                          aggregation=aggregation.value, lexical_boost=lexical_boost,
                          sentence_filter=None if no_filter else filter_spec,
                          filter_threshold=filter_threshold,
-                         backend=backend.value if backend else None)
+                         backend=backend.value if backend else None,
+                         max_ad_chars=max_ad_chars)
 
 
 def _extractor(*args, **kwargs):
@@ -232,6 +237,7 @@ def extract(
     filter_threshold: FilterThresholdOption = None,
     encoding: EncodingOption = None,
     backend: BackendOption = None,
+    max_ad_chars: MaxAdCharsOption = 1_000_000,
 ) -> None:
     """Find the skills a job ad asks for.
 
@@ -248,20 +254,25 @@ def extract(
 
       pbpaste | skillmap extract -
     """
-    from skillmap.io import decode_text, read_text_file
+    from skillmap.io import decode_text, read_text_file, too_long
 
     texts, ids = [], []
     for name in files:
         if name == "-":
-            text = decode_text(sys.stdin.buffer.read(), "standard input", encoding)
+            data = sys.stdin.buffer.read(4 * max_ad_chars + 1)
+            if len(data) > 4 * max_ad_chars:
+                raise SkillmapError(too_long("standard input", len(data), max_ad_chars, "bytes"))
+            text = decode_text(data, "standard input", encoding)
+            if len(text) > max_ad_chars:
+                raise SkillmapError(too_long("standard input", len(text), max_ad_chars))
         else:
-            text = read_text_file(name, encoding)
+            text = read_text_file(name, encoding, max_chars=max_ad_chars)
         if not text.strip():
             raise SkillmapError(f"{name if name != '-' else 'standard input'}: the ad is empty")
         texts.append(text)
         ids.append("stdin" if name == "-" else Path(name).name)
     extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost,
-                           filter_spec, no_filter, filter_threshold, backend)
+                           filter_spec, no_filter, filter_threshold, backend, max_ad_chars)
     results = extractor.extract_many(texts, ids)
     if fmt is OutputFormat.json:
         payload = [r.to_dict() for r in results]
@@ -347,6 +358,7 @@ def batch(
     gpus_per_actor: Annotated[float, typer.Option(
         "--gpus-per-actor", min=0.0, help="--engine ray: GPUs per actor (1; 0.5 shares a GPU "
         "between two actors); 0: CPU actors.")] = 0.0,
+    max_ad_chars: MaxAdCharsOption = 1_000_000,
 ) -> None:
     """Code a whole corpus of job ads (CSV, JSONL, Parquet) to a long-format CSV or Parquet.
 
@@ -373,7 +385,7 @@ def batch(
             raise SkillmapError("--dedup-cache applies to --engine local only; the Ray engine "
                                 "de-duplicates sentences within each chunk")
         spec = _extractor_spec(index, model, top_k, min_score, aggregation, lexical_boost,
-                               filter_spec, no_filter, filter_threshold, backend)
+                               filter_spec, no_filter, filter_threshold, backend, max_ad_chars)
         started = time.perf_counter()
         report = code_corpus_ray(spec, input_csv, out, text_column, id_column,
                                  chunk_size=chunk_size, encoding=encoding, address=ray_address,
@@ -383,7 +395,7 @@ def batch(
             raise SkillmapError("--ray-address, --num-actors and --gpus-per-actor need "
                                 "--engine ray")
         extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost,
-                               filter_spec, no_filter, filter_threshold, backend)
+                               filter_spec, no_filter, filter_threshold, backend, max_ad_chars)
         started = time.perf_counter()
         report = code_corpus(extractor, input_csv, out, text_column=text_column,
                              id_column=id_column, chunk_size=chunk_size, encoding=encoding,
@@ -395,6 +407,10 @@ def batch(
          f"{report.sentences} sentences filtered out as stating no skill; "
          f"{report.encoded_sentences} sentences encoded, {report.cached_sentences} reused "
          "from earlier chunks")
+    if report.ads_truncated:
+        _say(f"{report.ads_truncated} ads were longer than {max_ad_chars:,} characters and were "
+             f"coded on their first {max_ad_chars:,} (--max-ad-chars), e.g. doc_id "
+             f"{report.first_truncated!r}")
 
 
 # --------------------------------------------------------------------------- eval

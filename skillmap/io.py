@@ -71,11 +71,36 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+BINARY_SAMPLE_BYTES = 8192
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\x1b") + b"\x7f"
+
+
+def looks_binary(sample: bytes) -> bool:
+    """Whether bytes that should be 8-bit text look like a binary file.
+
+    Binary formats are full of NUL and other control bytes; scraped ad text sometimes carries
+    a stray one, which :func:`~skillmap.pipeline.segmentation.clean_text` removes. So the
+    first 8 KiB count as binary only with more than one NUL per 100 bytes, or more than one
+    control byte (other than tab, line breaks, form feed and escape) per 10 bytes.
+    """
+    sample = sample[:BINARY_SAMPLE_BYTES]
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return (sample.count(b"\x00") > max(1, len(sample) // 100)
+            or controls > max(1, len(sample) // 10))
+
+
+def _looks_utf16(data: bytes) -> bool:
+    """ASCII-range text in UTF-16: every other byte of the sample is NUL."""
+    sample = data[:BINARY_SAMPLE_BYTES]
+    half = len(sample) // 2
+    return half > 0 and max(sample[0::2].count(0), sample[1::2].count(0)) > 0.9 * half
+
+
 def decode_text(data: bytes, source: str, encoding: str | None = None) -> str:
     """Decode ``data`` as text, or raise an :class:`InputError` that says why not.
 
     With no explicit ``encoding``, a UTF-8 or UTF-16 byte-order mark is honoured and plain
-    UTF-8 is expected otherwise. Binary content (NUL bytes in UTF-8 data) is refused rather
+    UTF-8 is expected otherwise. Binary content (:func:`looks_binary`) is refused rather
     than coded as gibberish.
     """
     if encoding is None:
@@ -83,26 +108,33 @@ def decode_text(data: bytes, source: str, encoding: str | None = None) -> str:
             if data.startswith(bom):
                 encoding = codec
                 break
+    if not (encoding or "").startswith("utf-16") and looks_binary(data):
+        hint = (" (UTF-16 without a byte-order mark? pass --encoding utf-16)"
+                if _looks_utf16(data) else "")
+        raise InputError(f"{source}: looks like a binary file, not text{hint}")
     try:
         text = data.decode(encoding or "utf-8")
     except UnicodeDecodeError as exc:
-        if b"\x00" in data[:8192]:
-            raise InputError(f"{source}: looks like a binary file, not text") from None
         raise InputError(
             f"{source}: not valid {encoding or 'UTF-8'} text (byte 0x{data[exc.start]:02x} at "
             f"offset {exc.start}); re-save it as UTF-8 or pass --encoding (e.g. latin-1)"
         ) from None
     except LookupError:
         raise InputError(f"unknown text encoding {encoding!r}") from None
-    if "\x00" in text:
-        raise InputError(f"{source}: looks like a binary file, not text")
     return text
 
 
-def read_text_file(path: str | os.PathLike, encoding: str | None = None) -> str:
-    """Read a whole text file with :func:`decode_text`'s checks and clear errors."""
+def read_text_file(path: str | os.PathLike, encoding: str | None = None,
+                   max_chars: int | None = None) -> str:
+    """Read a whole text file with :func:`decode_text`'s checks and clear errors.
+
+    With ``max_chars``, a file that cannot fit in that many characters (more than four bytes
+    each) is refused before it is read, and so is decoded text longer than that.
+    """
     path = Path(path)
     try:
+        if max_chars is not None and path.stat().st_size > 4 * max_chars:
+            raise InputError(too_long(str(path), path.stat().st_size, max_chars, unit="bytes"))
         data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
@@ -110,4 +142,13 @@ def read_text_file(path: str | os.PathLike, encoding: str | None = None) -> str:
         raise InputError(f"{path}: is a directory, expected a file") from None
     except PermissionError:
         raise InputError(f"{path}: permission denied") from None
-    return decode_text(data, str(path), encoding)
+    text = decode_text(data, str(path), encoding)
+    if max_chars is not None and len(text) > max_chars:
+        raise InputError(too_long(str(path), len(text), max_chars))
+    return text
+
+
+def too_long(source: str, size: int, max_chars: int, unit: str = "characters") -> str:
+    """The message for one ad longer than the limit (a corpus pasted as one ad, usually)."""
+    return (f"{source}: {size:,} {unit} is more than one job ad (at most {max_chars:,} "
+            "characters, --max-ad-chars); code a corpus with `skillmap batch`")

@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from skillmap.batch.readers import AdTable, open_ad_table
+from skillmap.batch.readers import AdTable, not_decodable, open_ad_table
 from skillmap.errors import InputError
 from skillmap.io import atomic_write
 from skillmap.pipeline.extractor import Extractor
@@ -49,6 +49,8 @@ class BatchReport:
     encoded_sentences: int = 0  # what the encoder actually ran on (distinct, not cached)
     cached_sentences: int = 0   # distinct sentences of a chunk coded by an earlier chunk
     filtered_sentences: int = 0  # codable sentences the filter judged to state no skill
+    ads_truncated: int = 0      # ads longer than the extractor's max_ad_chars (coded in part)
+    first_truncated: str = ""   # the doc_id of the first of them, for the summary
 
 
 def _manifest(path: Path, text_column: str, id_column: str | None, chunk_size: int,
@@ -58,6 +60,7 @@ def _manifest(path: Path, text_column: str, id_column: str | None, chunk_size: i
     return {"input": str(path.resolve()), "input_size": stat.st_size,
             "input_mtime": stat.st_mtime, "text_column": text_column, "id_column": id_column,
             "chunk_size": chunk_size, "dedup_cache": dedup_cache,
+            "max_ad_chars": extractor.max_ad_chars,
             "backend": extractor.encoder.backend, "top_k": extractor.top_k, "min_score": extractor.min_score,
             "aggregation": extractor.aggregation, "lexical_boost": extractor.lexical_boost,
             "filter": extractor.sentence_filter.fingerprint if extractor.sentence_filter else None,
@@ -101,6 +104,7 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
         raise InputError(f"{output_path}: refusing to overwrite the input file")
     table, columns = check_batch_input(input_path, text_column, id_column, encoding)
     output_format_of(output_path)  # refuse an unknown output format before any coding
+    total = table.scan()  # a malformed line fails the run now, before any output exists
 
     work = output_path.with_name(output_path.name + ".partial")
     manifest = _manifest(input_path, text_column, id_column, chunk_size, extractor,
@@ -120,10 +124,22 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
         work.mkdir(parents=True)
         with atomic_write(work / "manifest.json") as fh:
             json.dump(manifest, fh, indent=2)
+    try:
+        return _code_chunks(extractor, table, columns, work, output_path, total, chunk_size,
+                            text_column, id_column, cache_size=dedup_cache,
+                            show_progress=show_progress)
+    except Exception:
+        if not any(work.glob("chunk-*.csv")):  # nothing to resume: leave no trace
+            shutil.rmtree(work, ignore_errors=True)
+        raise
 
+
+def _code_chunks(extractor: Extractor, table: AdTable, columns: list[str], work: Path,
+                 output_path: Path, total: int, chunk_size: int, text_column: str,
+                 id_column: str | None, cache_size: int, show_progress: bool) -> BatchReport:
+    """Code the chunks not yet in ``work`` and assemble the output (see module docstring)."""
     report = BatchReport()
-    cache = SentenceCache(dedup_cache) if dedup_cache else None
-    total = table.count_rows() if show_progress else None
+    cache = SentenceCache(cache_size) if cache_size else None
     bar = tqdm(total=total, unit="ad", desc="coding ads", disable=not show_progress,
                dynamic_ncols=True)
     chunks = _checked(lambda: table.chunks(columns, chunk_size), table)
@@ -134,6 +150,13 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
             part = work / f"chunk-{number:06d}.csv"
             added = work / f"chunk-{number:06d}.cache.jsonl"
             row, first_row = first_row, first_row + len(chunk)
+            texts = chunk[text_column].tolist()
+            ids = (chunk[id_column].tolist() if id_column
+                   else [str(row + i) for i in range(len(chunk))])
+            truncated = [doc_id for doc_id, text in zip(ids, texts)
+                         if len(text) > extractor.max_ad_chars]
+            report.ads_truncated += len(truncated)
+            report.first_truncated = report.first_truncated or next(iter(truncated), "")
             if part.exists():
                 if cache is not None:  # rebuild the cache exactly as this chunk left it
                     cache.replay(added)
@@ -141,9 +164,6 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
                 report.ads += len(chunk)
                 bar.update(len(chunk))
                 continue
-            texts = chunk[text_column].tolist()
-            ids = (chunk[id_column].tolist() if id_column
-                   else [str(row + i) for i in range(len(chunk))])
             hits_before = cache.hits if cache is not None else 0
             results = extractor.extract_many(texts, ids, cache=cache)
             if cache is not None:
@@ -175,9 +195,7 @@ def _checked(open_reader, table: AdTable):
     """Re-raise parse errors of the readers (only those) as one-line input errors."""
     def fail(exc: Exception) -> InputError:
         if isinstance(exc, UnicodeDecodeError):
-            return InputError(f"{table.path}: not valid {table.encoding} text (byte "
-                              f"0x{exc.object[exc.start]:02x}); re-save it as UTF-8 or pass "
-                              "--encoding (e.g. latin-1)")
+            return InputError(not_decodable(table, exc))
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return InputError(f"{table.path}: malformed {table.format.upper()} ({first})")
 

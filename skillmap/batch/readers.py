@@ -22,6 +22,7 @@ from typing import Iterator
 import pandas as pd
 
 from skillmap.errors import InputError
+from skillmap.io import looks_binary
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 
@@ -49,19 +50,65 @@ class AdTable:
     encoding: str
     columns: list[str]
 
-    def count_rows(self) -> int | None:
-        """Number of ads, for the progress bar (None if it cannot be told cheaply)."""
-        try:
-            if self.format == "parquet":
-                import pyarrow.parquet as pq
+    def scan(self) -> int:
+        """Read the whole file once: check its structure and return the number of ads.
 
-                return pq.ParquetFile(self.path).metadata.num_rows
+        Run before any ad is coded, so a malformed line far into a large file ends the run
+        with a one-line error naming it (and no output), instead of after hours of work.
+        CSV is parsed strictly (an unclosed quote, text after a closing quote, or a row with
+        more or fewer cells than the header is an error: an unquoted comma or line break
+        would otherwise shift text into the wrong column or split one ad into two); blank
+        lines are skipped, as pandas does. JSON Lines: every non-blank line must be a JSON
+        object. Parquet: the row count from its metadata.
+        """
+        if self.format == "parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(self.path).metadata.num_rows
+        try:
             with self._open_text() as fh:
                 if self.format == "csv":
-                    return max(sum(1 for _ in csv.reader(fh)) - 1, 0)
-                return sum(1 for line in fh if line.strip())
-        except (OSError, UnicodeDecodeError, csv.Error, EOFError):
-            return None  # the real read reports the problem
+                    return self._scan_csv(fh)
+                return sum(1 for number, line in enumerate(fh, 1)
+                           if line.strip() and self._json_object(line, number) is not None)
+        except UnicodeDecodeError as exc:
+            raise InputError(not_decodable(self, exc)) from None
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{self.path}: cannot be read ({exc})") from None
+
+    def _scan_csv(self, fh) -> int:
+        csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # huge cells are ads too
+        reader = csv.reader(fh, strict=True)
+        width = len(next(reader, []))
+        rows, bad, first_bad = 0, 0, ""
+        try:
+            for record in reader:
+                if not record or (len(record) == 1 and not record[0].strip()):
+                    continue  # a blank line
+                if len(record) != width:
+                    bad += 1
+                    first_bad = first_bad or (f"line {reader.line_num} has {len(record)} "
+                                              f"cell(s) but the header has {width}")
+                    continue
+                rows += 1
+        except csv.Error as exc:
+            raise InputError(f"{self.path}: malformed CSV at line {reader.line_num} ({exc}); a quote "
+                             "left open, or text after a closing quote?") from None
+        if bad:
+            more = f" (and {bad - 1} more such lines)" if bad > 1 else ""
+            raise InputError(f"{self.path}: malformed CSV: {first_bad}{more}; an unquoted "
+                             "comma or line break inside a cell? quote that cell")
+        return rows
+
+    def _json_object(self, line: str, number: int) -> dict:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{self.path}: line {number} is not valid JSON ({exc.msg})"
+                             ) from None
+        if not isinstance(record, dict):
+            raise InputError(f"{self.path}: line {number} is not a JSON object")
+        return record
 
     def chunks(self, columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
         """The ``columns`` in chunks of ``chunk_size`` rows, all cells as str."""
@@ -92,13 +139,7 @@ class AdTable:
             for number, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise InputError(f"{self.path}: line {number} is not valid JSON ({exc.msg})"
-                                     ) from None
-                if not isinstance(record, dict):
-                    raise InputError(f"{self.path}: line {number} is not a JSON object")
+                record = self._json_object(line, number)
                 rows.append({c: record.get(c) for c in columns})
                 if len(rows) == chunk_size:
                     yield _as_text(pd.DataFrame(rows, columns=columns), columns)
@@ -147,7 +188,7 @@ def open_ad_table(path: str | Path, encoding: str | None = None) -> AdTable:
         raise InputError(f"{path}: the file is empty")
     if encoding is None:
         encoding = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
-    if b"\x00" in head and not encoding.startswith("utf-16"):
+    if looks_binary(head) and not encoding.startswith("utf-16"):
         raise InputError(f"{path}: looks like a binary file, not {fmt.upper()} text")
     table = AdTable(path, fmt, gzipped, encoding, [])
     table.columns = _csv_header(table) if fmt == "csv" else _jsonl_keys(table)
@@ -159,9 +200,7 @@ def _csv_header(table: AdTable) -> list[str]:
         with table._open_text() as fh:
             header = next(csv.reader(fh), [])
     except UnicodeDecodeError as exc:
-        raise InputError(f"{table.path}: not valid {table.encoding} text (byte "
-                         f"0x{exc.object[exc.start]:02x}); re-save it as UTF-8 or pass "
-                         "--encoding (e.g. latin-1)") from None
+        raise InputError(not_decodable(table, exc)) from None
     except csv.Error as exc:
         raise InputError(f"{table.path}: malformed CSV ({exc})") from None
     if not any(name.strip() for name in header):
@@ -171,6 +210,12 @@ def _csv_header(table: AdTable) -> list[str]:
         raise InputError(f"{table.path}: duplicated column name(s) in the header: "
                          f"{', '.join(duplicated)}")
     return header
+
+
+def not_decodable(table: AdTable, exc: UnicodeDecodeError) -> str:
+    """The one-line message for text that is not in the table's encoding."""
+    return (f"{table.path}: not valid {table.encoding} text (byte 0x{exc.object[exc.start]:02x}"
+            "); re-save it as UTF-8 or pass --encoding (e.g. latin-1)")
 
 
 def _jsonl_keys(table: AdTable) -> list[str]:

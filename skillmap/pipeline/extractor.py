@@ -35,7 +35,7 @@ from typing import Callable, Literal, Sequence
 import numpy as np
 
 from skillmap.encoder import SkillEncoder
-from skillmap.errors import SkillmapError
+from skillmap.errors import InputError, SkillmapError
 from skillmap.filter import SentenceFilter, resolve_filter
 from skillmap.index import SkillIndex, default_index
 from skillmap.pipeline.results import AdResult, SentenceResult, SkillMatch
@@ -58,9 +58,14 @@ class Extractor:
     sentence_filter: ``"default"`` (the shipped filter, if installed), a filter or its folder,
         or None for no filter.
     filter_threshold: overrides the filter's calibrated threshold.
+    max_ad_chars: longer ads are coded on their first ``max_ad_chars`` characters and report
+        the rest in :attr:`AdResult.truncated_chars`: a million characters is some 200 job
+        ads, so a longer "ad" is a corpus pasted into one cell, and coding all of it would
+        hold millions of sentences in memory for one row.
     """
 
     DEFAULT_LEXICAL_BOOST = 0.2
+    DEFAULT_MAX_AD_CHARS = 1_000_000
 
     AGGREGATIONS = ("interleave", "max")
 
@@ -69,12 +74,16 @@ class Extractor:
                  aggregation: Literal["interleave", "max"] = "interleave",
                  lexical_boost: float = DEFAULT_LEXICAL_BOOST,
                  sentence_filter: SentenceFilter | str | os.PathLike | None = "default",
-                 filter_threshold: float | None = None):
+                 filter_threshold: float | None = None,
+                 max_ad_chars: int = DEFAULT_MAX_AD_CHARS):
         if aggregation not in self.AGGREGATIONS:
             raise SkillmapError(f"aggregation must be one of {', '.join(self.AGGREGATIONS)}, "
                                 f"got {aggregation!r}")
         if top_k < 1:
             raise SkillmapError(f"top-k must be at least 1, got {top_k}")
+        if max_ad_chars < 1:
+            raise SkillmapError(f"max-ad-chars must be at least 1, got {max_ad_chars}")
+        self.max_ad_chars = max_ad_chars
         if not 0.0 <= lexical_boost <= 1.0:
             raise SkillmapError(f"lexical boost must be in [0, 1], got {lexical_boost}")
         if not -1.0 <= min_score <= 1.0 + lexical_boost:
@@ -109,7 +118,7 @@ class Extractor:
                           level1=level1, level2=level2)
 
     def extract(self, text: str, doc_id: str = "ad-1") -> AdResult:
-        """Code one ad."""
+        """Code one ad (a ``str``; see :meth:`extract_many` for missing values)."""
         return self.extract_many([text], [doc_id])[0]
 
     PROGRESS_STEP = 128  # sentences encoded between two ``on_progress`` calls
@@ -125,12 +134,17 @@ class Extractor:
         still de-duplicated as one. With a ``cache`` (a batch run's
         :class:`~skillmap.pipeline.sentence_cache.SentenceCache`), sentences coded by an
         earlier call are taken from it and the new ones are added to it.
+
+        Each text must be a ``str``; None and NaN (a missing cell of a pandas column) are
+        coded as empty ads, anything else is refused with an :class:`InputError`.
         """
+        texts = [_ad_text(text, i) for i, text in enumerate(texts)]
         if doc_ids is None:
             doc_ids = [f"ad-{i + 1}" for i in range(len(texts))]
         if len(doc_ids) != len(texts):
             raise ValueError("texts and doc_ids differ in length")
-        segmented = [segment(text if isinstance(text, str) else "") for text in texts]
+        cut = [max(len(text) - self.max_ad_chars, 0) for text in texts]
+        segmented = [segment(text[:self.max_ad_chars]) for text in texts]
         distinct = list(dict.fromkeys(s.text for segs in segmented for s in segs if s.codable))
         outcomes: dict[str, Outcome] = {}
         if cache is not None:
@@ -144,8 +158,11 @@ class Extractor:
             outcomes[sentence] = outcome
             if cache is not None:
                 cache.add(sentence, outcome)
-        return [self._aggregate(doc_id, segs, outcomes)
-                for doc_id, segs in zip(doc_ids, segmented)]
+        results = [self._aggregate(doc_id, segs, outcomes)
+                   for doc_id, segs in zip(doc_ids, segmented)]
+        for result, dropped in zip(results, cut):
+            result.truncated_chars = dropped
+        return results
 
     def _code_sentences(self, sentences: list[str], show_progress: bool,
                         on_progress: Callable[[int, int], None] | None) -> list[Outcome]:
@@ -260,3 +277,13 @@ class Extractor:
         return (f"Extractor(index={self.index!r}, top_k={self.top_k}, min_score={self.min_score}, "
                 f"sentence_filter={self.sentence_filter!r})")
 
+
+
+def _ad_text(text, position: int) -> str:
+    """An ad's text, or a one-line error for a value that is not text."""
+    if isinstance(text, str):
+        return text
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    hint = "; decode it first" if isinstance(text, (bytes, bytearray)) else ""
+    raise InputError(f"ad {position + 1} is {type(text).__name__}, not text (str){hint}")

@@ -57,6 +57,8 @@ class AdResult:
     doc_id: str
     skills: list[SkillMatch]
     sentences: list[SentenceResult]
+    #: characters past the extractor's ``max_ad_chars`` that were not coded (0: none)
+    truncated_chars: int = 0
 
     def rows(self) -> list[dict]:
         """Long-format rows (:data:`LONG_COLUMNS`), best skill first."""
@@ -69,6 +71,8 @@ class AdResult:
         """JSON-ready dict; per-sentence detail included unless ``sentences=False``."""
         data = {"doc_id": self.doc_id,
                 "skills": [_match_dict(m) for m in self.skills]}
+        if self.truncated_chars:
+            data["truncated_chars"] = self.truncated_chars
         if sentences:
             data["sentences"] = [
                 {"index": s.index, "text": s.text, "start": s.start, "end": s.end,

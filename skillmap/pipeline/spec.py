@@ -29,6 +29,7 @@ class ExtractorSpec:
     sentence_filter: str | None = "default"
     filter_threshold: float | None = None
     backend: str | None = None         # encoder backend: torch, onnx, onnx-int8 (None: torch)
+    max_ad_chars: int = 1_000_000      # = Extractor.DEFAULT_MAX_AD_CHARS
 
     def __post_init__(self):
         self.index = None if self.index is None else str(Path(self.index).expanduser().resolve())
@@ -53,4 +54,5 @@ class ExtractorSpec:
                          min_score=self.min_score, aggregation=self.aggregation,
                          lexical_boost=self.lexical_boost,
                          sentence_filter=self.sentence_filter,
-                         filter_threshold=self.filter_threshold)
+                         filter_threshold=self.filter_threshold,
+                         max_ad_chars=self.max_ad_chars)
