@@ -17,7 +17,6 @@ Two shapes come back:
 
 from __future__ import annotations
 
-import csv
 import io
 import zipfile
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from pathlib import PurePath
 import pandas as pd
 
 from skillmap.errors import InputError
+from skillmap.batch.readers import csv_records
 from skillmap.io import decode_text
 
 TEXT_TYPES = ("txt", "docx", "pdf")
@@ -141,21 +141,13 @@ def _read_txt(name: str, data: bytes) -> str:
 
 
 def _read_csv(name: str, data: bytes) -> pd.DataFrame:
-    """Strict CSV: every record must have as many cells as the header (pandas would quietly
-    turn extra leading cells into an index)."""
+    """Strict CSV, as ``skillmap batch`` reads it (:func:`~skillmap.batch.readers.csv_records`):
+    every record must have as many cells as the header."""
     text = decode_text(data, name)
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as exc:
-        raise InputError(f"{name}: malformed CSV ({exc})") from None
-    records = [r for r in records if r]  # blank lines
-    if not records:
+    records = list(csv_records(io.StringIO(text, newline=""), name))
+    if not records or not any(cell.strip() for cell in records[0]):
         raise InputError(f"{name}: the file is empty")
     header = records[0]
-    for number, record in enumerate(records[1:], 2):
-        if len(record) != len(header):
-            raise InputError(f"{name}: malformed CSV (record {number} has {len(record)} cells, "
-                             f"the header {len(header)})")
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if duplicated:
         raise InputError(f"{name}: duplicated column name(s) in the header: "

@@ -55,10 +55,7 @@ class AdTable:
 
         Run before any ad is coded, so a malformed line far into a large file ends the run
         with a one-line error naming it (and no output), instead of after hours of work.
-        CSV is parsed strictly (an unclosed quote, text after a closing quote, or a row with
-        more or fewer cells than the header is an error: an unquoted comma or line break
-        would otherwise shift text into the wrong column or split one ad into two); blank
-        lines are skipped, as pandas does. JSON Lines: every non-blank line must be a JSON
+        CSV is parsed strictly (:func:`csv_records`). JSON Lines: every non-blank line must be a JSON
         object. Parquet: the row count from its metadata.
         """
         if self.format == "parquet":
@@ -68,37 +65,13 @@ class AdTable:
         try:
             with self._open_text() as fh:
                 if self.format == "csv":
-                    return self._scan_csv(fh)
+                    return sum(1 for _ in csv_records(fh, str(self.path))) - 1  # - header
                 return sum(1 for number, line in enumerate(fh, 1)
                            if line.strip() and self._json_object(line, number) is not None)
         except UnicodeDecodeError as exc:
             raise InputError(not_decodable(self, exc)) from None
         except (OSError, EOFError) as exc:
             raise InputError(f"{self.path}: cannot be read ({exc})") from None
-
-    def _scan_csv(self, fh) -> int:
-        csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # huge cells are ads too
-        reader = csv.reader(fh, strict=True)
-        width = len(next(reader, []))
-        rows, bad, first_bad = 0, 0, ""
-        try:
-            for record in reader:
-                if not record or (len(record) == 1 and not record[0].strip()):
-                    continue  # a blank line
-                if len(record) != width:
-                    bad += 1
-                    first_bad = first_bad or (f"line {reader.line_num} has {len(record)} "
-                                              f"cell(s) but the header has {width}")
-                    continue
-                rows += 1
-        except csv.Error as exc:
-            raise InputError(f"{self.path}: malformed CSV at line {reader.line_num} ({exc}); a quote "
-                             "left open, or text after a closing quote?") from None
-        if bad:
-            more = f" (and {bad - 1} more such lines)" if bad > 1 else ""
-            raise InputError(f"{self.path}: malformed CSV: {first_bad}{more}; an unquoted "
-                             "comma or line break inside a cell? quote that cell")
-        return rows
 
     def _json_object(self, line: str, number: int) -> dict:
         try:
@@ -210,6 +183,38 @@ def _csv_header(table: AdTable) -> list[str]:
         raise InputError(f"{table.path}: duplicated column name(s) in the header: "
                          f"{', '.join(duplicated)}")
     return header
+
+
+def csv_records(fh, source: str) -> Iterator[list[str]]:
+    """The header, then every non-blank record of a CSV text stream, parsed strictly.
+
+    An unclosed quote or text after a closing quote is an error at once; records with more or
+    fewer cells than the header are counted and reported after the pass, naming the first
+    (an unquoted comma or line break would otherwise shift text into the wrong column or
+    split one ad into two). Blank lines are skipped, as pandas does.
+    """
+    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # huge cells are ads too
+    reader = csv.reader(fh, strict=True)
+    bad, first_bad = 0, ""
+    try:
+        header = next(reader, [])
+        yield header
+        for record in reader:
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue
+            if len(record) != len(header):
+                bad += 1
+                first_bad = first_bad or (f"line {reader.line_num} has {len(record)} cell(s) "
+                                          f"but the header has {len(header)}")
+                continue
+            yield record
+    except csv.Error as exc:
+        raise InputError(f"{source}: malformed CSV at line {reader.line_num} ({exc}); a quote "
+                         "left open, or text after a closing quote?") from None
+    if bad:
+        more = f" (and {bad - 1} more such lines)" if bad > 1 else ""
+        raise InputError(f"{source}: malformed CSV: {first_bad}{more}; an unquoted comma or "
+                         "line break inside a cell? quote that cell")
 
 
 def not_decodable(table: AdTable, exc: UnicodeDecodeError) -> str:
