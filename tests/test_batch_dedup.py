@@ -92,6 +92,16 @@ def corpus_and_index(tmp_path_factory, tiny_model_factory):
     return corpus, folder / "index"
 
 
+@pytest.fixture(scope="module")
+def uninterrupted(corpus_and_index, tmp_path_factory) -> Path:
+    """The output of one uninterrupted run: what every killed-and-resumed run must equal."""
+    corpus, index = corpus_and_index
+    clean = tmp_path_factory.mktemp("clean") / "clean.csv"
+    run = _batch(corpus, index, clean)
+    assert run.wait() == 0, run.stderr.read()
+    return clean
+
+
 def _batch(corpus: Path, index: Path, out: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen(
         [str(SKILLMAP), "batch", str(corpus), "--text-column", "description", "--id-column",
@@ -101,24 +111,27 @@ def _batch(corpus: Path, index: Path, out: Path, *extra: str) -> subprocess.Pope
         env={**os.environ, "HF_HUB_OFFLINE": "1"})
 
 
-def _kill_after(process: subprocess.Popen, partial: Path, chunks: int) -> None:
-    """SIGKILL the process once ``chunks`` chunk files exist (no cleanup can run)."""
+def _kill_after(process: subprocess.Popen, partial: Path, chunks: int,
+                extra_seconds: float = 0.0) -> None:
+    """SIGKILL the process ``extra_seconds`` after ``chunks`` chunk files exist (no cleanup
+    can run)."""
     deadline = time.monotonic() + 240
     while len(list(partial.glob("chunk-*.csv"))) < chunks:
         assert process.poll() is None, f"the run ended before the kill: {process.stderr.read()}"
         assert time.monotonic() < deadline, "no progress within 240 s"
         time.sleep(0.01)
+    time.sleep(extra_seconds)
+    assert process.poll() is None, "the run ended before the kill"
     process.send_signal(signal.SIGKILL)
     process.wait()
 
 
 @pytest.mark.slow
 def test_killed_twice_and_resumed_run_writes_exactly_the_uninterrupted_rows(corpus_and_index,
+                                                                             uninterrupted,
                                                                              tmp_path):
     corpus, index = corpus_and_index
-    clean = tmp_path / "clean.csv"
-    run = _batch(corpus, index, clean)
-    assert run.wait() == 0, run.stderr.read()
+    clean = uninterrupted
 
     out = tmp_path / "killed.csv"
     partial = tmp_path / "killed.csv.partial"
@@ -130,5 +143,34 @@ def test_killed_twice_and_resumed_run_writes_exactly_the_uninterrupted_rows(corp
 
     resumed = _batch(corpus, index, out, "--resume")
     assert resumed.wait() == 0, resumed.stderr.read()
+    assert not partial.exists()
+    assert out.read_bytes() == clean.read_bytes()
+
+
+@pytest.mark.slow
+def test_killed_at_random_moments_then_resumed_run_writes_exactly_the_uninterrupted_rows(
+        corpus_and_index, uninterrupted, tmp_path):
+    """SIGKILL at seeded random moments — once during start-up, then a random number of
+    chunks into each resumed run plus a random fraction of a chunk (mid-encode, mid-write) —
+    and resume after each: the output equals an uninterrupted run's, byte for byte."""
+    import random
+
+    corpus, index = corpus_and_index
+    clean = uninterrupted
+
+    rng = random.Random(20261123)
+    out, partial = tmp_path / "killed.csv", tmp_path / "killed.csv.partial"
+    process = _batch(corpus, index, out)
+    time.sleep(rng.uniform(0.2, 2.0))  # still importing or loading the model
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    for _ in range(4):
+        done = len(list(partial.glob("chunk-*.csv")))
+        process = _batch(corpus, index, out, "--resume")
+        _kill_after(process, partial, chunks=done + rng.randint(1, 4),
+                    extra_seconds=rng.uniform(0.0, 0.3))
+        assert not out.exists()
+    final = _batch(corpus, index, out, "--resume")
+    assert final.wait() == 0, final.stderr.read()
     assert not partial.exists()
     assert out.read_bytes() == clean.read_bytes()

@@ -8,6 +8,7 @@ run again. The stub counts every call, so a repeated (paid-twice) request would 
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -19,10 +20,10 @@ PROMPTS = 10  # single-mode prompts in the run (demo taxonomy, --limit)
 KILL_AFTER = 4  # answered prompts before the run is killed
 
 
-def _command(stub, out):
+def _command(stub, out, prompts=PROMPTS):
     return [sys.executable, "-m", "skillmap.cli", "generate", "--llm", "openai",
             "--base-url", stub.base_url, "--model", "stub-model", "--concurrency", "1",
-            "--mode", "single", "--per-skill", "2", "--limit", str(PROMPTS), "--out", str(out)]
+            "--mode", "single", "--per-skill", "2", "--limit", str(prompts), "--out", str(out)]
 
 
 def _env():
@@ -78,3 +79,35 @@ def test_rerunning_a_finished_run_changes_nothing_and_calls_nothing(tmp_path):
                        timeout=120)
         assert stub.calls == calls
     assert out.read_text(encoding="utf-8") == first
+
+
+def test_killed_at_random_moments_resumes_to_the_uninterrupted_corpus(tmp_path):
+    """Four SIGKILLs, each a seeded random number of answers into a run plus a random part of
+    the next answer's latency (in flight, caching, writing a line): the corpus equals an
+    uninterrupted run's, and no prompt is paid for twice except one in flight at a kill."""
+    prompts, kills = 20, 4
+    with StubOpenAI() as stub:
+        subprocess.run(_command(stub, tmp_path / "reference.jsonl", prompts), env=_env(),
+                       check=True, capture_output=True, timeout=120)
+    reference = (tmp_path / "reference.jsonl").read_text(encoding="utf-8")
+
+    rng = random.Random(20261123)
+    out = tmp_path / "corpus.jsonl"
+    with StubOpenAI(["sleep:0.2"] * 1000) as stub:  # every answer takes a moment
+        for _ in range(kills):
+            target = stub.calls + rng.randint(1, 3)
+            process = subprocess.Popen(_command(stub, out, prompts), env=_env(),
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 120
+            while stub.calls < target:
+                assert process.poll() is None, "the run ended before the kill"
+                assert time.monotonic() < deadline, "no call within 120 s"
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0.0, 0.25))
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=30)
+        done = subprocess.run(_command(stub, out, prompts), env=_env(), capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert stub.calls <= prompts + kills
+    assert out.read_text(encoding="utf-8") == reference
