@@ -145,9 +145,11 @@ def _read_csv(name: str, data: bytes) -> pd.DataFrame:
     every record must have as many cells as the header."""
     text = decode_text(data, name)
     records = list(csv_records(io.StringIO(text, newline=""), name))
-    if not records or not any(cell.strip() for cell in records[0]):
+    if not records:
         raise InputError(f"{name}: the file is empty")
     header = records[0]
+    if not any(cell.strip() for cell in header):
+        raise InputError(f"{name}: no header row (the first line must name the columns)")
     duplicated = sorted({c for c in header if header.count(c) > 1})
     if duplicated:
         raise InputError(f"{name}: duplicated column name(s) in the header: "
