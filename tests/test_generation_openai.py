@@ -48,8 +48,9 @@ def test_sentences_come_from_the_endpoint_with_provenance_and_usage(tmp_path, de
     assert saved["completion_tokens"] == 120
 
 
-def test_a_429_is_retried_then_succeeds(tmp_path, demo_taxonomy):
-    with StubOpenAI(["429"]) as stub:
+@pytest.mark.parametrize("status", ["429", "500"])
+def test_a_rate_limit_or_server_error_is_retried_then_succeeds(tmp_path, demo_taxonomy, status):
+    with StubOpenAI([status]) as stub:
         report = _run(tmp_path, demo_taxonomy, _backend(stub))
     assert stub.calls == 2
     assert report.failed == [] and report.written == 2
@@ -70,7 +71,8 @@ def test_malformed_json_is_asked_again(tmp_path, demo_taxonomy):
 
 
 @pytest.mark.parametrize("answer, reason", [("malformed", "JSON"), ("truncated", "cut off"),
-                                            ("refusal", "refused"), ("500", "InternalServer")])
+                                            ("refusal", "refused"), ("500", "InternalServer"),
+                                            ("sleep:3", "Timeout")])
 def test_persistent_failures_are_recorded_and_only_they_are_retried(tmp_path, demo_taxonomy,
                                                                     answer, reason):
     with StubOpenAI([answer] * 2) as stub:  # both attempts of the first request fail
