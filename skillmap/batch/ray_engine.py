@@ -68,6 +68,7 @@ def code_corpus_ray(spec: ExtractorSpec, input_path: str | Path, output_path: st
         raise InputError(f"{output_path}: refusing to overwrite the input file")
     table, columns = check_batch_input(input_path, text_column, id_column, encoding)
     output_format_of(output_path)
+    table.scan()  # a malformed line fails the run here, not inside an actor
     try:
         import ray
     except ImportError:
