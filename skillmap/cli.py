@@ -372,7 +372,8 @@ def batch(
 
     from skillmap.batch.coder import output_format_of
 
-    check_batch_input(input_csv, text_column, id_column, encoding)  # fail fast, before the model
+    # fail fast, before the model loads: header, columns, then every line's structure
+    check_batch_input(input_csv, text_column, id_column, encoding)[0].scan()
     output_format_of(out)
     if engine is Engine.ray:
         from skillmap.batch.coder import DEFAULT_DEDUP_CACHE

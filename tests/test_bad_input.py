@@ -1,5 +1,6 @@
-"""The bad-input matrix of the foundation issue, run as a user would: the real `skillmap`
-process, its exit status, its stderr, and what it left on disk.
+"""Refusals of bad input, run as a user would: the real `skillmap` process, its exit status,
+its stderr, and what it left on disk (the full matrix of inputs and entry points, including
+inputs that are coded rather than refused, is tests/test_input_matrix.py).
 
 Each case must end with exactly one line `skillmap: error: ...` that names the problem, a
 non-zero exit status, and no output file or folder. These inputs fail before any model is
@@ -34,6 +35,11 @@ def make_inputs(folder):
     first = (dup / "skills.csv").read_text().splitlines()[1]
     with open(dup / "skills.csv", "a") as fh:
         fh.write(first + "\n")
+    (folder / "ragged.csv").write_text("id,text\n1,We need Python, SQL and Java\n")
+    (folder / "unclosed.csv").write_text('id,text\n1,"We need Python.\n2,SQL\n')
+    (folder / "dupcols.csv").write_text("id,text,text\n1,a,b\n")
+    (folder / "utf16-no-bom.txt").write_bytes("We need a Python developer.".encode("utf-16-le"))
+    (folder / "huge.txt").write_bytes(b"We need Python. " * 400_000)
     dangling = folder / "dangling-tax"
     shutil.copytree(DEMO_TAXONOMY, dangling)
     with open(dangling / "groups.csv", "a") as fh:
@@ -47,6 +53,17 @@ CASES = {
                            "no column 'body'"),
     "batch non-UTF-8": (["batch", "latin1.csv", "-c", "text", "-o", "out.csv"], "not valid"),
     "batch missing file": (["batch", "nope.csv", "-c", "text", "-o", "out.csv"], "no such file"),
+    "batch ragged rows": (["batch", "ragged.csv", "-c", "text", "-o", "out.csv"],
+                          "line 2 has 3 cell(s) but the header has 2"),
+    "batch unclosed quote": (["batch", "unclosed.csv", "-c", "text", "-o", "out.csv"],
+                             "quote left open"),
+    "batch duplicated columns": (["batch", "dupcols.csv", "-c", "text", "-o", "out.csv"],
+                                 "duplicated column"),
+    "batch bad output format": (["batch", DATA / "sample_ads.csv", "-c", "description", "-o",
+                                 "out.xlsx"], "must end in .csv or .parquet"),
+    "extract UTF-16 without BOM": (["extract", "utf16-no-bom.txt"], "--encoding utf-16"),
+    "extract over --max-ad-chars": (["extract", "huge.txt", "--max-ad-chars", "1000000"],
+                                    "more than one job ad"),
     "extract empty file": (["extract", "empty.txt"], "empty"),
     "extract binary file": (["extract", "binary.txt"], "binary"),
     "extract non-UTF-8": (["extract", "latin1.txt"], "not valid UTF-8"),

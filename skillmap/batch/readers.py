@@ -24,6 +24,7 @@ import pandas as pd
 from skillmap.errors import InputError
 from skillmap.io import looks_binary
 
+_SCANNED: dict[tuple, int] = {}  # the last file scanned (path, size, mtime, encoding) -> rows
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 
 
@@ -62,6 +63,14 @@ class AdTable:
             import pyarrow.parquet as pq
 
             return pq.ParquetFile(self.path).metadata.num_rows
+        stat = self.path.stat()
+        key = (str(self.path.resolve()), stat.st_size, stat.st_mtime_ns, self.encoding)
+        if key not in _SCANNED:  # the CLI scans before loading the model, the coder again
+            _SCANNED.clear()
+            _SCANNED[key] = self._scan_text()
+        return _SCANNED[key]
+
+    def _scan_text(self) -> int:
         try:
             with self._open_text() as fh:
                 if self.format == "csv":
