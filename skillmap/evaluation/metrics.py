@@ -7,6 +7,8 @@ Each item is a *ranking* (skill ids, best first) and a *gold* set. Conventions:
 - Empty gold: the recall-type metrics are undefined, so every per-item function returns
   ``None`` and :func:`score_rankings` leaves such items out of the averages (and counts them).
 - Ties in scores are the ranker's business: the metrics use the order they are given.
+- ``k`` must be a positive whole number; anything else raises ``ValueError`` (k = 0 used to
+  divide by zero, and a negative k silently sliced from the end and scored below 0).
 
 RP@k (R-precision at k) = hits in top k / min(k, |gold|), the literature's headline metric
 for ESCO extraction, is the one to quote; P@k, R@k, F1@k and nDCG@k are reported beside it.
@@ -15,14 +17,21 @@ for ESCO extraction, is the one to quote; P@k, R@k, F1@k and nDCG@k are reported
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Iterable, Sequence
 
 DEFAULT_KS = (5, 10)
 
 
+def _check_k(k: int) -> int:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise ValueError(f"k must be a positive whole number, got {k!r}")
+    return k
+
+
 def _top(ranking: Sequence[str], k: int | None = None) -> list[str]:
     unique = list(dict.fromkeys(ranking))
-    return unique if k is None else unique[:k]
+    return unique if k is None else unique[:_check_k(k)]
 
 
 def hits_at_k(ranking: Sequence[str], gold: set[str], k: int) -> int:
@@ -31,24 +40,28 @@ def hits_at_k(ranking: Sequence[str], gold: set[str], k: int) -> int:
 
 def rp_at_k(ranking: Sequence[str], gold: set[str], k: int) -> float | None:
     """R-precision at k: hits in the top k / min(k, |gold|)."""
+    _check_k(k)
     if not gold:
         return None
     return hits_at_k(ranking, gold, k) / min(k, len(gold))
 
 
 def precision_at_k(ranking: Sequence[str], gold: set[str], k: int) -> float | None:
+    _check_k(k)
     if not gold:
         return None
     return hits_at_k(ranking, gold, k) / k
 
 
 def recall_at_k(ranking: Sequence[str], gold: set[str], k: int) -> float | None:
+    _check_k(k)
     if not gold:
         return None
     return hits_at_k(ranking, gold, k) / len(gold)
 
 
 def f1_at_k(ranking: Sequence[str], gold: set[str], k: int) -> float | None:
+    _check_k(k)
     if not gold:
         return None
     p, r = precision_at_k(ranking, gold, k), recall_at_k(ranking, gold, k)
@@ -57,6 +70,8 @@ def f1_at_k(ranking: Sequence[str], gold: set[str], k: int) -> float | None:
 
 def reciprocal_rank(ranking: Sequence[str], gold: set[str], k: int | None = None) -> float | None:
     """1 / position of the first gold skill (0 if none in the top k / whole ranking)."""
+    if k is not None:
+        _check_k(k)
     if not gold:
         return None
     for position, skill in enumerate(_top(ranking, k), 1):
@@ -67,6 +82,7 @@ def reciprocal_rank(ranking: Sequence[str], gold: set[str], k: int | None = None
 
 def ndcg_at_k(ranking: Sequence[str], gold: set[str], k: int) -> float | None:
     """Binary-relevance nDCG: DCG of the top k over the DCG of a perfect top k."""
+    _check_k(k)
     if not gold:
         return None
     dcg = sum(1.0 / math.log2(i + 1) for i, s in enumerate(_top(ranking, k), 1) if s in gold)
@@ -77,6 +93,7 @@ def ndcg_at_k(ranking: Sequence[str], gold: set[str], k: int) -> float | None:
 def item_metrics(ranking: Sequence[str], gold: set[str], ks: Iterable[int] = DEFAULT_KS
                  ) -> dict[str, float] | None:
     """All metrics of one item, or None when its gold set is empty."""
+    ks = tuple(_check_k(k) for k in ks)
     if not gold:
         return None
     scores = {"MRR": reciprocal_rank(ranking, gold)}
@@ -94,7 +111,7 @@ def score_rankings(rankings: Sequence[Sequence[str]], golds: Sequence[set[str]],
     """Macro averages over items with a non-empty gold set, plus ``n`` and ``n_without_gold``."""
     if len(rankings) != len(golds):
         raise ValueError(f"{len(rankings)} rankings for {len(golds)} gold sets")
-    ks = tuple(ks)
+    ks = tuple(_check_k(k) for k in ks)
     per_item = [item_metrics(r, g, ks) for r, g in zip(rankings, golds)]
     scored = [m for m in per_item if m is not None]
     averages: dict[str, float] = {}
