@@ -57,13 +57,14 @@ class Segment:
 
 def clean_text(text: str) -> str:
     """Normalise raw ad text: HTML remnants, entities, line endings, control characters."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "<" in text:
         text = _SCRIPT.sub(" ", text)
         text = _BLOCK_TAG.sub("\n", text)
         text = _ANY_TAG.sub(" ", text)
     if "&" in text:
         text = html.unescape(text)
+    # line endings after unescaping: "&#13;" decodes to a bare CR, which no step below removed
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u00a0", " ").replace("\t", " ")
     return _CONTROL.sub(" ", text)
 
