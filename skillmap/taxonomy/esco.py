@@ -13,6 +13,7 @@ links are dropped and counted in :class:`EscoImportReport` rather than failing t
 from __future__ import annotations
 
 import csv
+import io
 import os
 import re
 from dataclasses import dataclass
@@ -49,7 +50,9 @@ def _find(folder: Path, stem: str, required: bool = True) -> Path | None:
 
 def _rows(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
     text = decode_text(path.read_bytes(), str(path))
-    reader = csv.DictReader(text.splitlines(keepends=True))
+    # newline="": rows end at \r/\n only; str.splitlines also split unquoted cells at \x0c,
+    # \x85, \u2028 and the like, turning the rest of the row into a phantom concept
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     missing = [c for c in required if c not in header]
     if missing:

@@ -92,7 +92,7 @@ class Taxonomy:
                         f"{parent!r}, which is defined nowhere in this taxonomy")
         self._ancestors: dict[str, tuple[str, ...]] = {}
         for node_id in [*self._groups_by_id, *self._skills_by_id]:
-            self._group_ancestors(node_id, ())
+            self._group_ancestors(node_id)
 
     # -- validation helpers -------------------------------------------------------------
     def _where(self, node_id: str) -> str:
@@ -103,23 +103,38 @@ class Taxonomy:
             first = self._where(node_id)
             raise TaxonomyError(f"duplicate id {node_id!r} (first defined at {first})")
 
-    def _group_ancestors(self, node_id: str, path: tuple[str, ...]) -> tuple[str, ...]:
-        """Group ids above ``node_id``, nearest first, each once; detects cycles."""
-        if node_id in self._ancestors:
-            return self._ancestors[node_id]
-        if node_id in path:
-            cycle = " -> ".join([*path[path.index(node_id):], node_id])
-            raise TaxonomyError(f"{self._where(node_id)}: parent links form a cycle: {cycle}")
-        node = self._groups_by_id.get(node_id) or self._skills_by_id[node_id]
-        found: list[str] = []
-        for parent in node.parents:
-            if parent in self._groups_by_id:
-                found.append(parent)
-        for parent in node.parents:
-            found.extend(self._group_ancestors(parent, (*path, node_id)))
-        result = tuple(dict.fromkeys(found))
-        self._ancestors[node_id] = result
-        return result
+    def _group_ancestors(self, root: str) -> tuple[str, ...]:
+        """Group ids above ``root``, nearest first, each once; detects cycles.
+
+        A node's result is its direct parent groups, then each parent's result in parent
+        order. Walked depth-first with an explicit stack, not recursion: a parent chain
+        deeper than Python's recursion limit (~1,000) raised RecursionError.
+        """
+        path: list[str] = []                        # the nodes being resolved, root first
+        on_path: set[str] = set()
+        stack: list[tuple[str, int]] = [(root, 0)]  # (node, index of its next parent)
+        while stack:
+            node_id, i = stack.pop()
+            if i == 0:
+                if node_id in self._ancestors:
+                    continue
+                if node_id in on_path:
+                    # ids are shown with repr so a line break in an id cannot split the message
+                    cycle = " -> ".join(map(repr, [*path[path.index(node_id):], node_id]))
+                    raise TaxonomyError(
+                        f"{self._where(node_id)}: parent links form a cycle: {cycle}")
+                path.append(node_id)
+                on_path.add(node_id)
+            node = self._groups_by_id.get(node_id) or self._skills_by_id[node_id]
+            if i < len(node.parents):
+                stack += [(node_id, i + 1), (node.parents[i], 0)]
+                continue
+            found = [p for p in node.parents if p in self._groups_by_id]
+            for parent in node.parents:
+                found.extend(self._ancestors[parent])
+            self._ancestors[node_id] = tuple(dict.fromkeys(found))
+            on_path.discard(path.pop())
+        return self._ancestors[root]
 
     # -- lookups -----------------------------------------------------------------------
     def __len__(self) -> int:

@@ -4,11 +4,20 @@ A folder holds ``taxonomy.yaml`` (metadata), ``skills.csv`` and ``groups.csv``. 
 cells (``alt_labels``, ``parents``) are separated by ``|`` so files stay one row per record
 and open cleanly in a spreadsheet. Every error names the file, and where it can the row and
 column, so a taxonomy author can fix it without reading code.
+
+:func:`write_taxonomy` stores a taxonomy so that :func:`load_taxonomy` reads it back equal,
+or refuses it with a :class:`TaxonomyError` when a value cannot be stored unchanged: no
+skills; an empty id, label or name; leading/trailing whitespace (the loader strips cells); a
+NUL character (the loader refuses binary files); a lone surrogate (not UTF-8); or, in a list
+cell, an item that is empty, repeated or contains ``|``. (Before, such values were written and
+the folder then failed to load or loaded different, e.g. a saved index whose taxonomy
+fingerprint no longer matched.)
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import os
 from pathlib import Path
 
@@ -39,7 +48,9 @@ def _read_rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[st
         text = decode_text(path.read_bytes(), str(path))
     except SkillmapError as exc:
         raise TaxonomyError(str(exc)) from None
-    reader = csv.DictReader(text.splitlines(keepends=True), strict=True)
+    # newline="" splits rows at \r, \n and \r\n only, as the csv module expects; str.splitlines
+    # also split at \x0b, \x1c-\x1e, \x85, \u2028 and \u2029 inside unquoted cells
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in (reader.fieldnames or [])]
     except csv.Error as exc:
@@ -55,7 +66,7 @@ def _read_rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[st
     missing = [c for c in required if c not in header]
     if missing:
         raise TaxonomyError(f"{path}: missing required column(s) {', '.join(missing)} "
-                            f"(header is: {', '.join(header)})")
+                            f"(header is: {', '.join(map(repr, header))})")  # one line
     rows = []
     try:
         for row in reader:
@@ -79,7 +90,8 @@ def _read_metadata(path: Path) -> TaxonomyMetadata:
                             "skills.csv and groups.csv)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+    # RecursionError: deeply nested flow collections ("[[[[...") overflow PyYAML's composer
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
         raise TaxonomyError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
     if not isinstance(data, dict):
         raise TaxonomyError(f"{path}: expected a mapping of keys (name, version, ...)")
@@ -134,34 +146,76 @@ def load_taxonomy(folder: str | os.PathLike) -> Taxonomy:
         raise TaxonomyError(f"{folder}: {exc}") from None
 
 
+def _cell(value: str, what: str, required: bool = False) -> str:
+    """``value`` as written, or a TaxonomyError if the loader would not read it back equal."""
+    if required and not value:
+        raise TaxonomyError(f"{what} is empty; the native format needs one")
+    if value != value.strip():
+        raise TaxonomyError(f"{what} has leading or trailing whitespace, which the native "
+                            f"format does not keep: {value!r}")
+    if "\x00" in value:
+        raise TaxonomyError(f"{what} contains a NUL character: {value!r}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise TaxonomyError(f"{what} is not valid unicode (a lone surrogate): "
+                                f"{value!r}") from None
+    return value
+
+
 def _join(values: tuple[str, ...], what: str, node_id: str) -> str:
     for value in values:
+        _cell(value, f"an item of the {what} of {node_id!r}", required=True)
         if LIST_SEPARATOR in value:
             raise TaxonomyError(f"{what} of {node_id!r} contains '{LIST_SEPARATOR}', which the "
                                 f"native format uses as a list separator: {value!r}")
+    if len(set(values)) < len(values):
+        raise TaxonomyError(f"{what} of {node_id!r} repeats an item, which the native format "
+                            f"does not keep: {values!r}")
     return LIST_SEPARATOR.join(values)
+
+
+def _group_row(g: SkillGroup) -> list:
+    where = f"of group {g.id!r}"
+    return [_cell(g.id, "a group id", required=True),
+            _cell(g.label, f"the label {where}", required=True), g.level,
+            _join(g.parents, "parents", g.id), _cell(g.description, f"the description {where}"),
+            _cell(g.code, f"the code {where}")]
+
+
+def _skill_row(s: Skill) -> list:
+    where = f"of skill {s.id!r}"
+    return [_cell(s.id, "a skill id", required=True),
+            _cell(s.label, f"the label {where}", required=True),
+            _join(s.alt_labels, "alt_labels", s.id),
+            _cell(s.description, f"the description {where}"),
+            _cell(s.skill_type, f"the skill_type {where}"), _join(s.parents, "parents", s.id)]
 
 
 def write_taxonomy(taxonomy: Taxonomy, folder: str | os.PathLike) -> Path:
     """Write ``taxonomy`` as a native folder, atomically (all three files or nothing)."""
     folder = Path(folder)
+    if not taxonomy.skills:
+        raise TaxonomyError("the taxonomy has no skills; the native format needs at least one")
+    meta = {"format_version": FORMAT_VERSION}
+    for key in ("name", "version", "language", "source", "licence"):
+        meta[key] = _cell(getattr(taxonomy.metadata, key), f"the taxonomy {key}", key == "name")
+    group_rows = [_group_row(g) for g in taxonomy.groups]   # refused before anything is written
+    skill_rows = [_skill_row(s) for s in taxonomy.skills]
+    meta_text = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)
+    if yaml.safe_load(meta_text) != meta:
+        # PyYAML writes a NEL (\x85) raw and reads it back as a line break; escaped ASCII
+        # reads back equal
+        meta_text = yaml.safe_dump(meta, sort_keys=False)
     with atomic_directory(folder) as tmp:
-        meta = {"format_version": FORMAT_VERSION,
-                "name": taxonomy.metadata.name, "version": taxonomy.metadata.version,
-                "language": taxonomy.metadata.language, "source": taxonomy.metadata.source,
-                "licence": taxonomy.metadata.licence}
-        (tmp / "taxonomy.yaml").write_text(yaml.safe_dump(meta, sort_keys=False,
-                                                          allow_unicode=True), encoding="utf-8")
+        (tmp / "taxonomy.yaml").write_text(meta_text, encoding="utf-8")
         with open(tmp / "groups.csv", "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(GROUP_COLUMNS)
-            for g in taxonomy.groups:
-                writer.writerow([g.id, g.label, g.level, _join(g.parents, "parents", g.id),
-                                 g.description, g.code])
+            writer.writerows(group_rows)
         with open(tmp / "skills.csv", "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(SKILL_COLUMNS)
-            for s in taxonomy.skills:
-                writer.writerow([s.id, s.label, _join(s.alt_labels, "alt_labels", s.id),
-                                 s.description, s.skill_type, _join(s.parents, "parents", s.id)])
+            writer.writerows(skill_rows)
     return folder
