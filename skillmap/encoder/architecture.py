@@ -31,8 +31,10 @@ class EncoderConfig:
         return asdict(self)
 
 
-def build_encoder(config: EncoderConfig, device: str | None = None):
-    """A fresh (untrained-head) SentenceTransformer for ``config``."""
+def build_encoder(config: EncoderConfig, device: str | None = None,
+                  allow_pickle: bool | None = None):
+    """A fresh (untrained-head) SentenceTransformer for ``config`` (the backbone's weights
+    load from safetensors only unless ``allow_pickle``, see :mod:`skillmap.security`)."""
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.base.modules.normalize import Normalize
     from sentence_transformers.base.modules.transformer import Transformer
@@ -43,10 +45,14 @@ def build_encoder(config: EncoderConfig, device: str | None = None):
     if config.pooling not in POOLINGS:
         raise SkillmapError(f"unknown pooling {config.pooling!r} (choose from "
                             f"{', '.join(POOLINGS)})")
+    from skillmap.security import MODEL_LOAD_ERRORS, check_model_files, safetensors_kwargs
+
     _, path = resolve_model(config.backbone)
+    check_model_files(path, allow_pickle, what="backbone")
     try:
-        backbone = Transformer(path, max_seq_length=config.max_seq_length)
-    except (OSError, ValueError) as exc:
+        backbone = Transformer(path, max_seq_length=config.max_seq_length,
+                               model_kwargs=safetensors_kwargs(allow_pickle))
+    except MODEL_LOAD_ERRORS as exc:
         raise SkillmapError(f"cannot load backbone {config.backbone or path}: "
                             f"{str(exc).splitlines()[0]}") from None
     dim = backbone.get_embedding_dimension()

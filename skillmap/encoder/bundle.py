@@ -50,34 +50,41 @@ def save_bundle(model, folder: str | Path, backbone: str | None, card: dict) -> 
     return folder
 
 
-def load_bundle(folder: str | Path, device: str | None = None):
-    """The full SentenceTransformer: installed backbone + this bundle's trained parts."""
+def load_bundle(folder: str | Path, device: str | None = None,
+                allow_pickle: bool | None = None):
+    """The full SentenceTransformer: installed backbone + this bundle's trained parts.
+
+    ``bundle.json`` is data from wherever the bundle came from: module and adapter paths must
+    stay inside the folder, module types must be known classes, and weights (bundle and
+    backbone) load from safetensors only unless ``allow_pickle`` (see :mod:`skillmap.security`).
+    """
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.base.modules.normalize import Normalize
     from sentence_transformers.base.modules.transformer import Transformer
 
     from skillmap.encoder import modules as skillmap_modules
     from skillmap.encoder.skill_encoder import resolve_model
+    from skillmap.security import check_model_files, resolve_inside, safetensors_kwargs
 
     folder = Path(folder)
+    manifest_path = folder / BUNDLE_FILE
     try:
-        manifest = json.loads((folder / BUNDLE_FILE).read_text(encoding="utf-8"))
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise SkillmapError(f"{folder / BUNDLE_FILE}: unreadable ({exc})") from None
-    backbone = Transformer(resolve_model(manifest["backbone"])[1],
-                           max_seq_length=manifest.get("max_seq_length", 128))
-    if manifest.get("adapter"):
-        try:
-            from peft import PeftModel
-        except ImportError:
-            raise SkillmapError(f"{folder} carries a LoRA adapter: pip install peft") from None
-        with warnings.catch_warnings():  # peft's deprecation notices are not the user's concern
-            warnings.simplefilter("ignore", FutureWarning)
-            backbone.model = PeftModel.from_pretrained(
-                backbone.model, str(folder / manifest["adapter"])).merge_and_unload()
-    modules = [backbone]
+        raise SkillmapError(f"{manifest_path}: unreadable ({exc})") from None
+    if not (isinstance(manifest, dict) and isinstance(manifest.get("backbone"), str)
+            and isinstance(manifest.get("modules"), list)
+            and type(manifest.get("max_seq_length", 128)) is int
+            and all(isinstance(e, dict) and isinstance(e.get("type"), str)
+                    for e in manifest["modules"])):
+        raise SkillmapError(f"{manifest_path}: not a skillmap bundle manifest (needs a backbone "
+                            "and a list of modules with a type and a path)")
+    check_model_files(folder, allow_pickle, what="bundle")
+    adapter = manifest.get("adapter")
+    adapter_dir = resolve_inside(folder, adapter, f"{manifest_path} adapter") if adapter else None
     known = {"AttentionPooling": skillmap_modules.AttentionPooling,
              "BiLSTM": skillmap_modules.BiLSTM, "Normalize": Normalize}
+    parts = []
     for entry in manifest["modules"]:
         name = entry["type"].rsplit(".", 1)[-1]
         if name == "Pooling":
@@ -86,5 +93,20 @@ def load_bundle(folder: str | Path, device: str | None = None):
             known["Pooling"] = Pooling
         if name not in known:
             raise SkillmapError(f"{folder}: unknown module type {entry['type']!r}")
-        modules.append(known[name].load(str(folder / entry["path"])))
+        parts.append((known[name], resolve_inside(folder, entry.get("path"),
+                                                  f"{manifest_path} module path")))
+    backbone_path = resolve_model(manifest["backbone"])[1]
+    check_model_files(backbone_path, allow_pickle, what="backbone")
+    backbone = Transformer(backbone_path, max_seq_length=manifest.get("max_seq_length", 128),
+                           model_kwargs=safetensors_kwargs(allow_pickle))
+    if adapter_dir is not None:
+        try:
+            from peft import PeftModel
+        except ImportError:
+            raise SkillmapError(f"{folder} carries a LoRA adapter: pip install peft") from None
+        with warnings.catch_warnings():  # peft's deprecation notices are not the user's concern
+            warnings.simplefilter("ignore", FutureWarning)
+            backbone.model = PeftModel.from_pretrained(
+                backbone.model, str(adapter_dir)).merge_and_unload()
+    modules = [backbone] + [cls.load(str(path)) for cls, path in parts]
     return SentenceTransformer(modules=modules, device=device)

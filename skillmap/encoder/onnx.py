@@ -239,7 +239,8 @@ def _quantize_int8(source: Path, target: Path, everything: bool = False) -> None
 
 def export_onnx(model: str | os.PathLike | None, out: str | os.PathLike,
                 quantize: str = "int8",
-                say: Callable[[str], None] | None = None) -> Path:
+                say: Callable[[str], None] | None = None,
+                allow_pickle: bool | None = None) -> Path:
     """Export ``model`` (a model spec as :class:`SkillEncoder` takes it) to the folder ``out``.
 
     The folder is written atomically; the export is checked against the torch model on
@@ -262,7 +263,7 @@ def export_onnx(model: str | os.PathLike | None, out: str | os.PathLike,
     say = say or (lambda message: None)
     if is_onnx_export(resolve_model(model)[1]):
         raise SkillmapError(f"{model}: is already an ONNX export; export its source model")
-    source = SkillEncoder(model, device="cpu", backend="torch")
+    source = SkillEncoder(model, device="cpu", backend="torch", allow_pickle=allow_pickle)
     say(f"loaded {source.model_id} ({source.dimension}-dim)")
     st_model = source.model
     transformer = st_model[0]
@@ -341,13 +342,22 @@ class OnnxSentenceEncoder:
         self.folder = Path(folder)
         manifest = read_manifest(self.folder)
         self.manifest = manifest
-        self.model_id = manifest["model_id"]
-        self.quantization = manifest["quantization"]
-        self.backend = _BACKEND_OF.get(self.quantization, "onnx")
-        self.dimension = int(manifest["dimension"])
-        self.max_seq_length = int(manifest["max_seq_length"])
-        self.input_names = list(manifest["inputs"])
-        self.reference_probe = np.asarray(manifest["reference_probe"], dtype=np.float32)
+        try:  # the manifest is data from wherever the folder came from: check every field
+            self.model_id = str(manifest["model_id"])
+            self.quantization = manifest["quantization"]
+            self.backend = _BACKEND_OF[self.quantization]
+            self.dimension = int(manifest["dimension"])
+            self.max_seq_length = int(manifest["max_seq_length"])
+            self.input_names = [str(name) for name in manifest["inputs"]]
+            self.reference_probe = np.asarray(manifest["reference_probe"], dtype=np.float32)
+            if (self.dimension < 1 or self.reference_probe.shape != (self.dimension,)
+                    or not np.isfinite(self.reference_probe).all()
+                    or not set(self.input_names) <= {"input_ids", "attention_mask",
+                                                     "token_type_ids"}):
+                raise ValueError("fields out of range")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SkillmapError(f"{self.folder / ONNX_MANIFEST}: malformed "
+                                f"({type(exc).__name__}: {exc})") from None
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         threads = threads or int(os.environ.get("SKILLMAP_ONNX_THREADS", "0") or 0)
@@ -421,7 +431,8 @@ def _stamp(path: Path) -> list:
     return entries
 
 
-def cached_export(model: str | os.PathLike | None, backend: str) -> Path:
+def cached_export(model: str | os.PathLike | None, backend: str,
+                  allow_pickle: bool | None = None) -> Path:
     """The ONNX export of ``model`` for ``backend`` in skillmap's cache, made on first use."""
     from skillmap.defaults import cache_dir
 
@@ -436,4 +447,4 @@ def cached_export(model: str | os.PathLike | None, backend: str) -> Path:
         return folder
     log.warning("exporting encoder %s to ONNX (%s) for the %s backend: once, cached in %s",
                 model_id, "int8" if quantize == "int8" else "float32", backend, folder)
-    return export_onnx(model, folder, quantize=quantize)
+    return export_onnx(model, folder, quantize=quantize, allow_pickle=allow_pickle)

@@ -23,6 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from skillmap.errors import SkillmapError
+from skillmap.security import MODEL_LOAD_ERRORS
 
 OFF_THE_SHELF_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 _OFF_THE_SHELF_ALIASES = {OFF_THE_SHELF_MODEL_ID, "all-MiniLM-L6-v2"}
@@ -90,31 +91,65 @@ def resolve_model(model: str | os.PathLike | None) -> tuple[str, str]:
     return spec, spec
 
 
-SAFE_MODULE_PREFIXES = ("sentence_transformers.", "skillmap.encoder.modules.")
+# the skillmap module classes a model folder may name (exact import paths)
+SKILLMAP_MODULES = ("skillmap.encoder.modules.BiLSTM", "skillmap.encoder.modules.AttentionPooling")
 
 
-def needs_skillmap_modules(path: str) -> bool:
-    """Whether a model directory uses skillmap's pooling modules (and only known modules).
+def skillmap_module_classes(path: str) -> dict[str, type]:
+    """The skillmap module classes a model directory's ``modules.json`` names, by import path.
 
-    sentence-transformers refuses module classes outside its own package unless asked to
-    trust "remote code". A skillmap encoder names only ``skillmap.encoder.modules.*``, which
-    is installed code, not code from the model folder; anything else is refused rather than
-    imported.
+    sentence-transformers imports module classes outside its own package only when asked to
+    trust "remote code", which would also let a ``config.json`` ``auto_map`` run Python files
+    shipped in the folder. skillmap never passes that flag: it hands these classes (installed
+    code, not code from the folder) to the loader itself. Anything but sentence-transformers
+    modules and the skillmap classes above, and module paths leading outside the folder, are
+    refused rather than imported.
     """
     modules_file = Path(path) / "modules.json"
     if not modules_file.is_file():
-        return False
+        return {}
     import json
 
+    from skillmap.security import resolve_inside
+
     try:
-        types = [entry["type"] for entry in json.loads(modules_file.read_text(encoding="utf-8"))]
-    except (ValueError, KeyError, TypeError) as exc:
+        entries = json.loads(modules_file.read_text(encoding="utf-8"))
+        types = [entry["type"] for entry in entries]
+        paths = [entry.get("path", "") for entry in entries]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise SkillmapError(f"{modules_file}: unreadable ({exc})") from None
-    unknown = [t for t in types if not t.startswith(SAFE_MODULE_PREFIXES)]
+    unknown = [t for t in types if not isinstance(t, str) or not (
+        t.startswith("sentence_transformers.") or t in SKILLMAP_MODULES)]
     if unknown:
         raise SkillmapError(f"{path}: refusing to import module classes {unknown} (only "
                             "sentence-transformers and skillmap modules are loaded)")
-    return any(t.startswith("skillmap.") for t in types)
+    for module_path in paths:
+        if module_path != "":  # "" is the folder itself (the Transformer module)
+            resolve_inside(path, module_path, f"{modules_file} module path")
+    from skillmap.encoder import modules
+
+    return {t: getattr(modules, t.rsplit(".", 1)[1]) for t in types if t in SKILLMAP_MODULES}
+
+
+def needs_skillmap_modules(path: str) -> bool:
+    """Whether a model directory uses skillmap's pooling modules (and only known modules)."""
+    return bool(skillmap_module_classes(path))
+
+
+def _load_sentence_transformer(path: str, device: str | None, allow_pickle: bool | None):
+    """``SentenceTransformer(path)`` without pickle weights and without remote code."""
+    from sentence_transformers import SentenceTransformer
+
+    from skillmap.security import check_model_files, safetensors_kwargs
+
+    check_model_files(path, allow_pickle)
+    classes = skillmap_module_classes(path)
+    options = {"device": device, "trust_remote_code": False,
+               "model_kwargs": safetensors_kwargs(allow_pickle)}
+    if classes and hasattr(SentenceTransformer, "_load_with_module_classes"):
+        return SentenceTransformer._load_with_module_classes(path, classes, **options)
+    # sentence-transformers 5.x imports classes of installed packages without the flag
+    return SentenceTransformer(path, **options)
 
 
 class SkillEncoder:
@@ -128,8 +163,10 @@ class SkillEncoder:
     BACKENDS = ("torch", "onnx", "onnx-int8")
 
     def __init__(self, model: str | os.PathLike | None = None, device: str | None = None,
-                 batch_size: int = 64, backend: str | None = None):
+                 batch_size: int = 64, backend: str | None = None,
+                 allow_pickle: bool | None = None):
         self.model_id, self._load_path = resolve_model(model)
+        self.allow_pickle = allow_pickle
         self.batch_size = batch_size
         self._reference_probe: np.ndarray | None = None
         if backend not in (None, *self.BACKENDS):
@@ -141,7 +178,6 @@ class SkillEncoder:
             return
         self.backend = "torch"
         try:
-            from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
             logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
@@ -149,12 +185,11 @@ class SkillEncoder:
             from skillmap.encoder.bundle import is_bundle, load_bundle
 
             if is_bundle(self._load_path):
-                self.model = load_bundle(self._load_path, device=device)
+                self.model = load_bundle(self._load_path, device=device,
+                                         allow_pickle=allow_pickle)
             else:
-                self.model = SentenceTransformer(self._load_path, device=device,
-                                                 trust_remote_code=needs_skillmap_modules(
-                                                     self._load_path))
-        except (OSError, ValueError) as exc:
+                self.model = _load_sentence_transformer(self._load_path, device, allow_pickle)
+        except MODEL_LOAD_ERRORS as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise SkillmapError(f"could not load encoder {self.model_id!r}: {first_line} "
                                 "(give a local model directory; no model hub is reachable "
@@ -169,14 +204,14 @@ class SkillEncoder:
         from skillmap.encoder.onnx import OnnxSentenceEncoder, cached_export, read_manifest
 
         if is_export:
-            exported = read_manifest(self._load_path)["backend"]
+            exported = read_manifest(self._load_path).get("backend")
             if backend not in (None, exported):
                 raise SkillmapError(f"{self._load_path} is an ONNX export for the {exported} "
                                     f"backend, not {backend}: drop --backend, or give its "
                                     "source model")
             folder = self._load_path
         else:
-            folder = cached_export(model, backend)
+            folder = cached_export(model, backend, allow_pickle=self.allow_pickle)
         self.model = OnnxSentenceEncoder(folder, device=device)
         self.backend = self.model.backend
         self.dimension = self.model.dimension
@@ -185,12 +220,19 @@ class SkillEncoder:
 
     @classmethod
     def cached(cls, model: str | os.PathLike | None = None,
-               device: str | None = None, backend: str | None = None) -> "SkillEncoder":
-        """A process-wide shared instance per (model, device, backend): load weights once."""
-        key = (resolve_model(model)[1], device or "auto", backend or "torch")
+               device: str | None = None, backend: str | None = None,
+               allow_pickle: bool | None = None) -> "SkillEncoder":
+        """A process-wide shared instance per (model, device, backend): load weights once.
+
+        A model loaded with the pickle opt-in is not handed to a caller without it."""
+        from skillmap.security import pickle_allowed
+
+        key = (resolve_model(model)[1], device or "auto", backend or "torch",
+               pickle_allowed(allow_pickle))
         with _cache_lock:
             if key not in _cache:
-                _cache[key] = cls(model, device=device, backend=backend)
+                _cache[key] = cls(model, device=device, backend=backend,
+                                  allow_pickle=allow_pickle)
             return _cache[key]
 
     def encode(self, texts: Sequence[str], show_progress: bool = False,

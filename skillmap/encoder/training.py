@@ -33,6 +33,12 @@ from skillmap.io import atomic_write
 from skillmap.taxonomy import Taxonomy
 
 BACKBONE_MODES = ("frozen", "lora", "full")
+# A resumable checkpoint is one safetensors file: the model's and the optimizer's tensors, and
+# everything else (optimizer hyper-parameters, schedule, progress) as JSON in its header. No
+# pickle: a checkpoint folder someone hands you cannot run code when training resumes.
+CHECKPOINT_FILE = "trainer_state.safetensors"
+CHECKPOINT_FORMAT = 1
+LEGACY_CHECKPOINT_FILE = "trainer_state.pt"  # torch.save (pickle), written before format 1
 
 
 @dataclass
@@ -223,8 +229,8 @@ class ContrastiveTrainer:
             optimizer, lambda step: min(1.0, (step + 1) / max(1, total // 20)) *
             max(0.0, (total - step) / total))
         state = {"step": 0, "best": math.inf, "bad_evals": 0, "history": []}
-        if checkpoint_dir is not None and (checkpoint_dir / "trainer_state.pt").is_file():
-            saved = torch.load(checkpoint_dir / "trainer_state.pt", weights_only=False)
+        saved = read_checkpoint(checkpoint_dir) if checkpoint_dir is not None else None
+        if saved is not None:
             self.model.load_state_dict(saved["model"])
             optimizer.load_state_dict(saved["optimizer"])
             schedule.load_state_dict(saved["schedule"])
@@ -283,10 +289,9 @@ class ContrastiveTrainer:
                               seconds=round(time.perf_counter() - started, 1))
 
     def _checkpoint(self, folder: Path, optimizer, schedule, state: dict) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        with atomic_write(folder / "trainer_state.pt", mode="wb") as handle:
-            torch.save({"model": self.model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "schedule": schedule.state_dict(), "state": state}, handle)
+        write_checkpoint(folder, {"model": self.model.state_dict(),
+                                  "optimizer": optimizer.state_dict(),
+                                  "schedule": schedule.state_dict(), "state": state})
 
     # ------------------------------------------------------------------ save
     def save(self, folder: str | Path, result: TrainingResult, card: dict,
@@ -309,3 +314,88 @@ class ContrastiveTrainer:
         with atomic_write(folder / "skillmap_card.json") as handle:
             json.dump(card, handle, indent=2)
         return folder
+
+
+# --------------------------------------------------------------------------- checkpoints
+def write_checkpoint(folder: Path, checkpoint: dict) -> Path:
+    """Write ``{"model", "optimizer", "schedule", "state"}`` as one safetensors file
+    (atomically: a crash leaves the previous checkpoint)."""
+    import os
+    import tempfile
+
+    from safetensors.torch import save_file
+
+    tensors: dict[str, torch.Tensor] = {}
+    for key, value in checkpoint["model"].items():
+        tensors[f"model/{key}"] = value.detach().cpu().contiguous().clone()
+    optimizer = checkpoint["optimizer"]
+    scalars: dict[str, dict] = {}
+    for param, entries in optimizer["state"].items():
+        for name, value in entries.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optimizer/{param}/{name}"] = value.detach().cpu().contiguous().clone()
+            else:
+                scalars.setdefault(str(param), {})[name] = value
+    header = {"format": CHECKPOINT_FORMAT, "param_groups": optimizer["param_groups"],
+              "optimizer_scalars": scalars, "schedule": checkpoint["schedule"],
+              "state": checkpoint["state"]}
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{CHECKPOINT_FILE}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={"skillmap": json.dumps(header)})
+        os.replace(tmp, folder / CHECKPOINT_FILE)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return folder / CHECKPOINT_FILE
+
+
+def read_checkpoint(folder: Path, allow_pickle: bool | None = None) -> dict | None:
+    """The checkpoint :func:`write_checkpoint` wrote in ``folder``, or None if there is none.
+
+    A ``trainer_state.pt`` of an older skillmap is pickle: it is refused unless the user opts
+    in (:mod:`skillmap.security`), and then read with ``weights_only=True``.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    from skillmap.security import OPT_IN, pickle_allowed
+
+    path = folder / CHECKPOINT_FILE
+    if not path.is_file():
+        legacy = folder / LEGACY_CHECKPOINT_FILE
+        if not legacy.is_file():
+            return None
+        if not pickle_allowed(allow_pickle):
+            raise SkillmapError(f"{legacy}: a pickle checkpoint (from an older skillmap), which "
+                                "can run code when loaded; delete it to train from scratch, or "
+                                f"opt in to resume from it ({OPT_IN})")
+        try:
+            return torch.load(legacy, weights_only=True)
+        except Exception as exc:  # an UnpicklingError for anything but tensors and containers
+            raise SkillmapError(f"{legacy}: refused ({type(exc).__name__}: "
+                                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''})"
+                                ) from None
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as handle:
+            header = json.loads((handle.metadata() or {})["skillmap"])
+            tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+        if header.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(f"format {header.get('format')!r}")
+        model = {k.split("/", 1)[1]: v for k, v in tensors.items() if k.startswith("model/")}
+        state: dict[int, dict] = {}
+        for param, entries in header["optimizer_scalars"].items():
+            state.setdefault(int(param), {}).update(entries)
+        for key, value in tensors.items():
+            if key.startswith("optimizer/"):
+                _, param, name = key.split("/", 2)
+                state.setdefault(int(param), {})[name] = value
+        groups = header["param_groups"]
+        for group in groups:
+            if isinstance(group.get("betas"), list):
+                group["betas"] = tuple(group["betas"])
+        return {"model": model, "optimizer": {"state": state, "param_groups": groups},
+                "schedule": header["schedule"], "state": header["state"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, SafetensorError) as exc:
+        raise SkillmapError(f"{path}: unreadable training checkpoint ({exc}); delete it to "
+                            "train from scratch") from None

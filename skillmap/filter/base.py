@@ -68,8 +68,10 @@ class SentenceFilter(ABC):
 
     @classmethod
     @abstractmethod
-    def _from_folder(cls, folder: Path, manifest: dict) -> "SentenceFilter":
-        """Rebuild the filter from a folder written by :meth:`save`."""
+    def _from_folder(cls, folder: Path, manifest: dict,
+                     allow_pickle: bool | None = None) -> "SentenceFilter":
+        """Rebuild the filter from a folder written by :meth:`save` (weights from
+        safetensors only unless ``allow_pickle``; see :mod:`skillmap.security`)."""
 
     @property
     def fingerprint(self) -> str:
@@ -99,8 +101,11 @@ def _registry() -> dict[str, type[SentenceFilter]]:
                                       KeywordLengthFilter)}
 
 
-def load_filter(folder: str | os.PathLike) -> SentenceFilter:
-    """Load any saved filter folder; one-line errors for a missing or foreign folder."""
+def load_filter(folder: str | os.PathLike, allow_pickle: bool | None = None) -> SentenceFilter:
+    """Load any saved filter folder; one-line errors for a missing, foreign or malformed
+    folder. ``filter.json`` is untrusted data: paths it names must stay inside the folder
+    and weights load from safetensors only unless ``allow_pickle`` (:mod:`skillmap.security`).
+    """
     folder = Path(folder).expanduser()
     manifest_path = folder / FILTER_FILE
     if not manifest_path.is_file():
@@ -112,7 +117,15 @@ def load_filter(folder: str | os.PathLike) -> SentenceFilter:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise SkillmapError(f"{manifest_path}: unreadable ({exc})") from None
     kinds = _registry()
-    if kind not in kinds:
+    if not isinstance(kind, str) or kind not in kinds:
         raise SkillmapError(f"{manifest_path}: unknown filter kind {kind!r} "
                             f"(known: {', '.join(sorted(kinds))})")
-    return kinds[kind]._from_folder(folder, manifest)
+    threshold = manifest.get("threshold")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) \
+            or not 0.0 <= threshold <= 1.0:
+        raise SkillmapError(f"{manifest_path}: threshold must be a number from 0 to 1, got "
+                            f"{threshold!r}")
+    try:
+        return kinds[kind]._from_folder(folder, manifest, allow_pickle=allow_pickle)
+    except (KeyError, TypeError) as exc:
+        raise SkillmapError(f"{manifest_path}: malformed ({type(exc).__name__}: {exc})") from None

@@ -74,10 +74,23 @@ class EmbeddingLogisticFilter(SentenceFilter):
         return {"encoder": self.encoder_model_id, "weights": WEIGHTS_FILE}
 
     @classmethod
-    def _from_folder(cls, folder: Path, manifest: dict) -> "EmbeddingLogisticFilter":
-        tensors = load_file(str(folder / manifest.get("weights", WEIGHTS_FILE)))
+    def _from_folder(cls, folder: Path, manifest: dict,
+                     allow_pickle: bool | None = None) -> "EmbeddingLogisticFilter":
+        from safetensors import SafetensorError
+
+        from skillmap.security import resolve_inside
+
+        weights = resolve_inside(folder, manifest.get("weights", WEIGHTS_FILE),
+                                 f"{folder / 'filter.json'} weights")
+        try:
+            tensors = load_file(str(weights))
+            coef, intercept = tensors["coef"], tensors["intercept"]
+        except (OSError, KeyError, SafetensorError) as exc:
+            raise SkillmapError(f"{weights}: unreadable filter weights ({exc})") from None
+        if coef.ndim != 2 or coef.shape[0] != 1 or intercept.shape != (1,):
+            raise SkillmapError(f"{weights}: filter weights of the wrong shape {coef.shape}")
         classifier = LogisticRegression()
-        classifier.coef_, classifier.intercept_ = tensors["coef"], tensors["intercept"]
+        classifier.coef_, classifier.intercept_ = coef, intercept
         classifier.classes_ = np.array([0, 1])
         return cls(manifest["encoder"], classifier, threshold=manifest["threshold"],
                    card=manifest.get("card"))

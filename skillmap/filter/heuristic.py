@@ -57,6 +57,7 @@ class KeywordLengthFilter(SentenceFilter):
         return {"min_words": self.min_words, "cues": sorted(self.cues)}
 
     @classmethod
-    def _from_folder(cls, folder: Path, manifest: dict) -> "KeywordLengthFilter":
+    def _from_folder(cls, folder: Path, manifest: dict,
+                     allow_pickle: bool | None = None) -> "KeywordLengthFilter":
         return cls(threshold=manifest["threshold"], min_words=manifest.get("min_words", 5),
                    cues=manifest.get("cues", CUES), card=manifest.get("card"))

@@ -43,9 +43,11 @@ def _quiet_load(loader, *args, **kwargs):
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
+    from skillmap.security import MODEL_LOAD_ERRORS
+
     try:
         return loader(*args, **kwargs)
-    except (OSError, ValueError) as exc:
+    except MODEL_LOAD_ERRORS as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SkillmapError(f"could not load filter backbone {args[0]!r}: {first}") from None
     finally:
@@ -67,18 +69,22 @@ class TransformerFilter(SentenceFilter):
 
     @classmethod
     def build(cls, backbone: str | None = None, backbone_mode: str = "lora", lora_rank: int = 8,
-              max_length: int = 64, seed: int = 0, device: str | None = None) -> "TransformerFilter":
+              max_length: int = 64, seed: int = 0, device: str | None = None,
+              allow_pickle: bool | None = None) -> "TransformerFilter":
         """A new, untrained classifier on ``backbone`` (head initialised from ``seed``)."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from skillmap.security import check_model_files, safetensors_kwargs
 
         if backbone_mode not in BACKBONE_MODES:
             raise SkillmapError(f"backbone mode must be one of {', '.join(BACKBONE_MODES)}, "
                                 f"got {backbone_mode!r}")
         name, path = resolve_backbone(backbone)
+        check_model_files(path, allow_pickle, what="filter backbone")
         torch.manual_seed(seed)
         tokenizer = _quiet_load(AutoTokenizer.from_pretrained, path)
         model = _quiet_load(AutoModelForSequenceClassification.from_pretrained, path,
-                            num_labels=2)
+                            num_labels=2, **safetensors_kwargs(allow_pickle))
         if backbone_mode == "lora":
             from peft import LoraConfig, TaskType, get_peft_model
 
@@ -121,24 +127,39 @@ class TransformerFilter(SentenceFilter):
                 "weights": weights, "max_length": self.max_length}
 
     @classmethod
-    def _from_folder(cls, folder: Path, manifest: dict) -> "TransformerFilter":
+    def _from_folder(cls, folder: Path, manifest: dict,
+                     allow_pickle: bool | None = None) -> "TransformerFilter":
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+        from skillmap.security import (MODEL_LOAD_ERRORS, check_model_files, resolve_inside,
+                                       safetensors_kwargs)
+
         mode = manifest.get("backbone_mode", "full")
-        weights = folder / manifest.get("weights", "model")
+        if mode not in BACKBONE_MODES:
+            raise SkillmapError(f"{folder / 'filter.json'}: unknown backbone mode {mode!r}")
+        weights = resolve_inside(folder, manifest.get("weights", "model"),
+                                 f"{folder / 'filter.json'} weights")
+        check_model_files(weights, allow_pickle, what="filter")
+        safe = safetensors_kwargs(allow_pickle)
         if mode == "lora":
             _, path = resolve_backbone(manifest["backbone"])
+            check_model_files(path, allow_pickle, what="filter backbone")
             tokenizer = _quiet_load(AutoTokenizer.from_pretrained, path)
             base = _quiet_load(AutoModelForSequenceClassification.from_pretrained, path,
-                               num_labels=2)
+                               num_labels=2, **safe)
             from peft import PeftModel
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", FutureWarning)
-                model = PeftModel.from_pretrained(base, str(weights)).merge_and_unload()
+                try:
+                    model = PeftModel.from_pretrained(base, str(weights)).merge_and_unload()
+                except MODEL_LOAD_ERRORS as exc:
+                    raise SkillmapError(f"could not load the filter adapter {weights}: "
+                                        f"{str(exc).strip().splitlines()[0]}") from None
         else:
             tokenizer = _quiet_load(AutoTokenizer.from_pretrained, str(weights))
-            model = _quiet_load(AutoModelForSequenceClassification.from_pretrained, str(weights))
+            model = _quiet_load(AutoModelForSequenceClassification.from_pretrained, str(weights),
+                                **safe)
         model.to(_default_device()).eval()
         # merged: inference needs no peft wrapper; saving again writes the full model
         return cls(model, tokenizer, backbone=manifest["backbone"],

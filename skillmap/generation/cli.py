@@ -124,6 +124,10 @@ def generate(
     modes = [m.value for m in (mode or [Mode.single, Mode.constrained, Mode.negatives])]
     modes = list(dict.fromkeys(modes))
     picked = sample_level2_groups(tax, groups, seed) if groups else None
+    from skillmap.generation.prompts import load_prompt
+
+    for name in modes:  # fail fast: before a model loads or the cache file is created
+        load_prompt(name, prompts, language)
     if llm is LLM.local and model is None:
         model = "gemma3-270m"
     backend = make_backend(llm.value, model=model, base_url=base_url, language=language,

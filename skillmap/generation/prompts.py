@@ -11,6 +11,7 @@ Rendering uses Jinja2 (sandboxed: template files are data, not code).
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from skillmap.defaults import PROJECT_ROOT
 from skillmap.errors import SkillmapError
 
 MODES = ("single", "constrained", "unconstrained", "negatives")
+# ISO 639 code with optional region/script subtags: also keeps the file name inside the folder
+_LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True,
                             trim_blocks=False, lstrip_blocks=False)
@@ -124,11 +127,16 @@ def load_prompt(mode: str, prompts_dir: str | Path | None = None,
     The language-specific file lets a team write few-shot examples in the target language;
     without one, the English template is used and the language is passed to the model.
     """
+    from skillmap.security import resolve_inside
+
     if mode not in MODES:
         raise SkillmapError(f"unknown generation mode {mode!r} (choose from {', '.join(MODES)})")
+    if not _LANGUAGE_CODE.fullmatch(language or ""):
+        raise SkillmapError(f"--language {language!r} is not a language code such as en, de "
+                            "or pt-BR")
     folder = Path(prompts_dir) if prompts_dir else default_prompts_dir()
     for name in (f"{mode}.{language}.yaml", f"{mode}.yaml"):
-        path = folder / name
+        path = resolve_inside(folder, name, "prompt template")
         if path.is_file():
             template = _load(path.resolve(), path.stat().st_mtime)
             if template.mode != mode:

@@ -21,11 +21,13 @@ time, memory, latency and recall@10 of each against exact search at 100k and 1M 
 from __future__ import annotations
 
 import math
+import os
+import struct
 
 import faiss
 import numpy as np
 
-from skillmap.errors import SkillmapError
+from skillmap.errors import IndexMismatchError, SkillmapError
 
 FAISS_TYPES = ("auto", "flat", "hnsw", "ivfpq")
 FLAT_MAX = 50_000
@@ -112,3 +114,96 @@ def apply_search_params(index: faiss.Index, kind: str, params: dict) -> None:
 def index_bytes(index: faiss.Index) -> int:
     """Size of the serialised index: what it takes on disk and, roughly, in memory."""
     return int(faiss.serialize_index(index).nbytes)
+
+
+# --------------------------------------------------------------------------- validation
+# faiss writes a four-character code naming the index class first, then d, ntotal, two
+# unused int64s, is_trained and the metric: all checked before faiss parses the rest
+FOURCC = {"flat": b"IxFI", "hnsw": b"IHNf", "ivfpq": b"IwPQ"}
+_HEADER = struct.Struct("<4siqqq?i")
+_FLAT_CODES_LENGTH = struct.Struct("<Q")
+
+
+def check_index_file(path, kind: str, dim: int, n_vectors: int) -> None:
+    """Refuse a faiss file that is not the ``kind`` index of ``n_vectors`` x ``dim`` inner-
+    product vectors the metadata describes, reading only its header (and, for ``flat``, its
+    exact size), so that faiss never parses a file of another shape.
+
+    Messages name no path (the caller adds it): :class:`IndexMismatchError` for a valid index
+    of another kind, shape or metric, :class:`SkillmapError` for a file that is none.
+    """
+    kind = normalise_kind(kind)
+    with open(path, "rb") as handle:
+        header = handle.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise SkillmapError(f"corrupt faiss index (only {len(header)} bytes)")
+    fourcc, d, ntotal, _, _, _, metric = _HEADER.unpack(header)
+    if fourcc not in FOURCC.values():
+        raise SkillmapError(f"corrupt faiss index (starts with {fourcc!r}, not a faiss index "
+                            "of a kind skillmap writes)")
+    if fourcc != FOURCC.get(kind):
+        found = next(k for k, v in FOURCC.items() if v == fourcc)
+        raise IndexMismatchError(f"the file holds a {found} index, the metadata says {kind}")
+    if d != dim or ntotal != n_vectors:
+        raise IndexMismatchError(f"the file holds {ntotal} vectors of dimension {d}, the "
+                                 f"metadata says {n_vectors} of dimension {dim}")
+    if metric != faiss.METRIC_INNER_PRODUCT:
+        raise IndexMismatchError(f"the index does not rank by inner product (faiss metric "
+                                 f"{metric})")
+    if kind == "flat":
+        size = os.path.getsize(path)
+        expected = _HEADER.size + _FLAT_CODES_LENGTH.size + 4 * d * ntotal
+        if size != expected:
+            raise SkillmapError(f"corrupt faiss index ({size} bytes where {n_vectors} x {dim} "
+                                f"vectors take {expected}: truncated or padded)")
+
+
+def check_index_structure(index: faiss.Index, kind: str) -> None:
+    """Refuse a parsed index whose internal links point outside it (a crafted or damaged
+    file that faiss reads without complaint but would follow out of bounds when searching):
+    HNSW neighbour lists and levels, IVF list ids."""
+    kind = normalise_kind(kind)
+    n = index.ntotal
+    if kind == "hnsw":
+        real = faiss.downcast_index(index)
+        hnsw = real.hnsw
+        neighbors, offsets, levels = (_view(hnsw.neighbors), _view(hnsw.offsets),
+                                      _view(hnsw.levels))  # no copies of big graphs
+        per_level = faiss.vector_to_array(hnsw.cum_nneighbor_per_level)
+        problems = []
+        if real.storage is None or real.storage.ntotal != n or real.storage.d != index.d:
+            problems.append("its vector storage does not match the graph")
+        elif len(levels) != n or len(offsets) != n + 1:
+            problems.append("level or offset tables of the wrong length")
+        elif len(neighbors) and (neighbors.min() < -1 or neighbors.max() >= n):
+            problems.append("neighbours outside the index")
+        elif n and (levels.min() < 1 or levels.max() >= len(per_level)):
+            problems.append("node levels out of range")
+        elif n and (offsets[0] != 0 or offsets[-1] != len(neighbors)
+                    or not np.array_equal(np.diff(offsets).astype(np.int64),
+                                          per_level[levels].astype(np.int64))):
+            problems.append("neighbour lists of the wrong size")
+        elif n and not (0 <= hnsw.entry_point < n and hnsw.max_level == levels.max() - 1):
+            problems.append("an entry point outside the graph")
+        if problems:
+            raise SkillmapError(f"corrupt HNSW index: {problems[0]}")
+    elif kind == "ivfpq":
+        ivf = faiss.extract_index_ivf(index)
+        lists, seen = ivf.invlists, 0
+        if ivf.quantizer.ntotal != ivf.nlist or ivf.quantizer.d != index.d:
+            raise SkillmapError("corrupt IVF-PQ index: its coarse quantizer does not match")
+        for number in range(ivf.nlist):
+            size = lists.list_size(number)
+            if size:
+                ids = faiss.rev_swig_ptr(lists.get_ids(number), size)
+                if ids.min() < 0 or ids.max() >= n:
+                    raise SkillmapError("corrupt IVF-PQ index: ids outside the index")
+            seen += size
+        if seen != n:
+            raise SkillmapError(f"corrupt IVF-PQ index: its lists hold {seen} vectors, not {n}")
+
+
+def _view(vector) -> np.ndarray:
+    """A faiss vector as a numpy array over its memory (no copy; empty for an empty one)."""
+    size = vector.size()
+    return faiss.rev_swig_ptr(vector.data(), size) if size else np.zeros(0, dtype=np.int64)

@@ -12,7 +12,9 @@ is accepted: it carries its source model's fingerprint, and its own probe must s
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -24,7 +26,8 @@ import numpy as np
 
 from skillmap.encoder.skill_encoder import SkillEncoder
 from skillmap.errors import IndexMismatchError, SkillmapError
-from skillmap.index.ann import apply_search_params, build_ann_index, normalise_kind
+from skillmap.index.ann import (apply_search_params, build_ann_index, check_index_file,
+                                check_index_structure, normalise_kind)
 from skillmap.index.lexical import LabelMatcher
 from skillmap.index.skill_text import DEFAULT_TEMPLATE, check_template, skill_text
 from skillmap.io import atomic_directory
@@ -55,16 +58,61 @@ class IndexMetadata:
     created_at: str = ""
     faiss_params: dict = field(default_factory=dict)  # search-time parameters, re-applied on load
 
+    index_sha256: str = ""   # of index.faiss; checked on load (empty: written before it was)
+
     @classmethod
     def from_json(cls, path: Path) -> "IndexMetadata":
+        """Read and type-check ``metadata.json``: every field, before anything uses one."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**data)
         except FileNotFoundError:
             raise SkillmapError(f"{path.parent}: not a skillmap index (no metadata.json); "
                                 "build one with `skillmap index build`") from None
-        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
-            raise SkillmapError(f"{path}: corrupt index metadata ({exc})") from None
+        except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError
+            raise SkillmapError(f"{path}: corrupt index metadata ({_one_line(exc)})") from None
+        if not isinstance(data, dict):
+            raise SkillmapError(f"{path}: corrupt index metadata (not a JSON object)")
+        version = data.get("format_version", INDEX_FORMAT_VERSION)
+        if version != INDEX_FORMAT_VERSION:
+            raise SkillmapError(f"{path.parent}: index format {version!r} is not supported; "
+                                "rebuild it with `skillmap index build`")
+        try:
+            metadata = cls(**data)
+        except TypeError as exc:  # a missing or unknown field
+            raise SkillmapError(f"{path}: corrupt index metadata ({_one_line(exc)})") from None
+        problem = metadata._problem()
+        if problem:
+            raise SkillmapError(f"{path}: corrupt index metadata ({problem})")
+        return metadata
+
+    def _problem(self) -> str | None:
+        """What is wrong with the field types and values, or None."""
+        def is_int(value, low=0):
+            return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+        for name in ("taxonomy_name", "taxonomy_version", "taxonomy_fingerprint", "model_id",
+                     "text_template", "faiss_type", "created_at", "index_sha256"):
+            if not isinstance(getattr(self, name), str):
+                return f"{name} is not a string"
+        if not self.model_id.strip():
+            return "model_id is empty"
+        if not is_int(self.embedding_dim, 1):
+            return "embedding_dim is not a positive integer"
+        if not is_int(self.n_skills):
+            return "n_skills is not a count"
+        if (not isinstance(self.probe, list) or len(self.probe) != self.embedding_dim
+                or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                           and math.isfinite(x) for x in self.probe)):
+            return f"probe is not {self.embedding_dim} finite numbers"
+        if not isinstance(self.faiss_params, dict) or not all(
+                is_int(v, 1) for v in self.faiss_params.values()):
+            return "faiss_params are not positive integers"
+        return None
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class SkillIndex:
@@ -110,6 +158,7 @@ class SkillIndex:
         folder = Path(folder)
         with atomic_directory(folder) as tmp:
             faiss.write_index(self.index, str(tmp / "index.faiss"))
+            self.metadata.index_sha256 = _sha256(tmp / "index.faiss")
             (tmp / "metadata.json").write_text(json.dumps(asdict(self.metadata), indent=2),
                                                encoding="utf-8")
             write_taxonomy(self.taxonomy, tmp / "taxonomy")
@@ -117,34 +166,58 @@ class SkillIndex:
 
     @classmethod
     def load(cls, folder: str | os.PathLike) -> "SkillIndex":
-        """Load and cross-check an index folder written by :meth:`save`."""
+        """Load and cross-check an index folder written by :meth:`save`.
+
+        Everything is checked before faiss parses a byte: the metadata's fields and format
+        version, the taxonomy copy against its fingerprint and skill count, the faiss file's
+        checksum, kind, shape and metric against the metadata; then the parsed index's
+        internal links (see :mod:`skillmap.index.ann`). Each problem is one
+        :class:`SkillmapError` line.
+        """
         folder = Path(folder)
         if not folder.is_dir():
             raise SkillmapError(f"{folder}: no such index directory")
         metadata = IndexMetadata.from_json(folder / "metadata.json")
-        if metadata.format_version != INDEX_FORMAT_VERSION:
-            raise SkillmapError(f"{folder}: index format {metadata.format_version} is not "
-                                f"supported; rebuild it with `skillmap index build`")
+        try:
+            metadata.faiss_type = normalise_kind(metadata.faiss_type)
+        except SkillmapError as exc:
+            raise SkillmapError(f"{folder}: {exc}") from None
+        if metadata.faiss_type == "auto":
+            raise SkillmapError(f"{folder}: corrupt index metadata (faiss_type auto)")
         taxonomy = load_taxonomy(folder / "taxonomy")
         if taxonomy.fingerprint != metadata.taxonomy_fingerprint:
             raise IndexMismatchError(f"{folder}: the taxonomy copy does not match the one the "
                                      "index was built from; rebuild the index")
+        if metadata.n_skills != len(taxonomy.skills):
+            raise IndexMismatchError(f"{folder}: metadata says {metadata.n_skills} skills, the "
+                                     f"taxonomy copy has {len(taxonomy.skills)}; rebuild the index")
         index_file = folder / "index.faiss"
         if not index_file.is_file():
             raise SkillmapError(f"{folder}: index.faiss is missing; rebuild the index")
+        if metadata.index_sha256 and _sha256(index_file) != metadata.index_sha256:
+            raise SkillmapError(f"{index_file}: corrupt faiss index (its checksum differs from "
+                                "the one recorded at build time); rebuild the index")
+        try:
+            check_index_file(index_file, metadata.faiss_type, metadata.embedding_dim,
+                             len(taxonomy.skills))
+        except SkillmapError as exc:
+            raise type(exc)(f"{index_file}: {exc}; rebuild the index") from None
         try:
             index = faiss.read_index(str(index_file))
-        except RuntimeError:
+        except (RuntimeError, MemoryError):
             raise SkillmapError(f"{index_file}: corrupt faiss index; rebuild the index") from None
         if index.ntotal != len(taxonomy.skills) or index.d != metadata.embedding_dim:
             raise IndexMismatchError(
                 f"{folder}: index holds {index.ntotal} vectors of dimension {index.d}, metadata "
                 f"says {len(taxonomy.skills)} skills of dimension {metadata.embedding_dim}")
         try:
-            metadata.faiss_type = normalise_kind(metadata.faiss_type)
+            check_index_structure(index, metadata.faiss_type)
+            apply_search_params(index, metadata.faiss_type, metadata.faiss_params)
         except SkillmapError as exc:
-            raise SkillmapError(f"{folder}: {exc}") from None
-        apply_search_params(index, metadata.faiss_type, metadata.faiss_params)
+            raise SkillmapError(f"{index_file}: {exc}; rebuild the index") from None
+        except RuntimeError as exc:
+            raise SkillmapError(f"{index_file}: corrupt faiss index ({_one_line(exc)}); "
+                                "rebuild the index") from None
         return cls(taxonomy, index, metadata)
 
     def check_encoder(self, encoder: SkillEncoder) -> None:
@@ -199,3 +272,11 @@ class SkillIndex:
         m = self.metadata
         return (f"SkillIndex(taxonomy={m.taxonomy_name!r} {m.taxonomy_version}, "
                 f"skills={m.n_skills}, model={m.model_id!r}, faiss={m.faiss_type})")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -7,12 +7,15 @@
   request, so the same prompt and seed always get the same answer;
 - ``"429"`` / ``"500"`` / ``"401"``: that status (429 with ``retry-after-ms: 1``);
 - ``"malformed"``: 200 whose content is not JSON; ``"truncated"``: cut-off JSON with
-  ``finish_reason: length``; ``"refusal"``: a refusal message;
+  ``finish_reason: length``; ``"refusal"``: a refusal message; ``"echo"``: ok sentences
+  that quote the bearer token the request carried;
 - ``"sleep:S"``: wait S seconds, then answer ok (provokes client timeouts);
 - ``"block"``: hold the connection until :meth:`release` (to kill a client mid-call).
 
 ``calls`` counts requests received; ``answered`` lists the (prompt hash) of every request
-that got a complete ok answer.
+that got a complete ok answer. ``secret_echo`` is put into 401 messages; ``echo_auth=True``
+echoes the bearer token each request carried into every error message, every malformed,
+truncated or refused answer and an ``x-echo`` response header (a leak test's worst server).
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class StubOpenAI:
-    def __init__(self, script=(), secret_echo: str = ""):
+    def __init__(self, script=(), secret_echo: str = "", echo_auth: bool = False):
         self.script = list(script)
+        self.echo_auth = echo_auth
+        self.tokens: list[str] = []
         self.calls = 0
         self.answered: list[str] = []
         self.bodies: list[dict] = []
@@ -44,11 +49,13 @@ class StubOpenAI:
             def do_POST(self):
                 length = int(self.headers.get("content-length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                token = self.headers.get("authorization", "").removeprefix("Bearer ")
                 with stub._lock:
                     stub.calls += 1
                     stub.bodies.append(body)
+                    stub.tokens.append(token)
                     action = stub.script.pop(0) if stub.script else "ok"
-                stub._serve(self, body, action)
+                stub._serve(self, body, action, token)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -75,7 +82,9 @@ class StubOpenAI:
         key = json.dumps([body.get("messages"), body.get("seed")], sort_keys=True)
         return hashlib.sha256(key.encode()).hexdigest()[:12]
 
-    def _serve(self, handler, body: dict, action: str) -> None:
+    def _serve(self, handler, body: dict, action: str, token: str = "") -> None:
+        echo = f" (your key: {token})" if self.echo_auth else ""
+        extra = {"x-echo": token} if self.echo_auth else {}
         if action == "block":
             self.blocked.set()
             self._release.wait(timeout=60)
@@ -87,9 +96,9 @@ class StubOpenAI:
             message = "rate limited" if action == "429" else "server error"
             if action == "401":
                 message = f"invalid api key {self.secret_echo}"
-            payload = {"error": {"message": message, "type": "stub", "code": action}}
+            payload = {"error": {"message": message + echo, "type": "stub", "code": action}}
             headers = {"retry-after-ms": "1"} if action == "429" else {}
-            return _send(handler, int(action), payload, headers)
+            return _send(handler, int(action), payload, {**headers, **extra})
         h = self.prompt_hash(body)
         user = body["messages"][-1]["content"]
         wanted = re.search(r"Write (\d+)", user)
@@ -98,11 +107,14 @@ class StubOpenAI:
                      for k in range(n)]
         content, finish, refusal = json.dumps({"sentences": sentences}), "stop", None
         if action == "malformed":
-            content = "Sure! Here are your sentences: sentence one, sentence two"
+            content = "Sure! Here are your sentences: sentence one, sentence two" + echo
         elif action == "truncated":
-            content, finish = content[: len(content) // 2], "length"
+            content, finish = content[: len(content) // 2] + echo, "length"
         elif action == "refusal":
-            content, refusal = None, "I can't help with that."
+            content, refusal = None, "I can't help with that." + echo
+        elif action == "echo":  # valid JSON whose sentences carry the caller's key
+            content = json.dumps({"sentences": [f"{s[:-1]}, said the server that saw {token}."
+                                                for s in sentences]})
         response = {
             "id": f"chatcmpl-{h}", "object": "chat.completion", "created": 0,
             "model": body.get("model", "stub"),
@@ -112,7 +124,7 @@ class StubOpenAI:
             "usage": {"prompt_tokens": 100, "completion_tokens": 20 * n,
                       "total_tokens": 100 + 20 * n},
         }
-        _send(handler, 200, response)
+        _send(handler, 200, response, extra)
         if action == "ok":
             with self._lock:
                 self.answered.append(h)

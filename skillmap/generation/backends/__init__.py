@@ -26,7 +26,8 @@ def make_backend(name: str, **options: Any) -> Backend:
     if name == "local":
         from skillmap.generation.backends.local_backend import LocalBackend
 
-        keep = ("model", "language", "batch_size", "temperature", "max_new_tokens", "device")
+        keep = ("model", "language", "batch_size", "temperature", "max_new_tokens", "device",
+                "allow_pickle")
         if "max_tokens" in options and "max_new_tokens" not in options:
             options["max_new_tokens"] = options["max_tokens"]
         return LocalBackend(**{k: v for k, v in options.items() if k in keep})

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from skillmap.errors import SkillmapError
+from skillmap.security import MODEL_LOAD_ERRORS
 from skillmap.generation.backends.base import Backend, Completion, Job, prompt_context
 from skillmap.generation.parsing import ParseError, first_line, parse_sentences
 from skillmap.generation.prompts import PromptTemplate
@@ -60,15 +61,23 @@ class LocalBackend(Backend):
 
     def __init__(self, model: str = "gemma3-270m", language: str = "en", batch_size: int = 8,
                  temperature: float = 0.8, top_p: float = 0.95, max_new_tokens: int | None = None,
-                 device: str | None = None, chat: bool | None = None):
+                 device: str | None = None, chat: bool | None = None,
+                 allow_pickle: bool | None = None):
         super().__init__(language)
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        from skillmap.security import check_model_files, safetensors_kwargs
+
         self._torch = torch
         folder, gguf = resolve_local_model(model)
         self._model_name = model if model in ALIASES else (gguf or folder.name)
-        kwargs = {"gguf_file": gguf} if gguf else {}
+        if gguf:  # GGUF is a plain tensor container, not pickle
+            kwargs = {"gguf_file": gguf}
+        else:  # a model folder: safetensors only unless the user opted in
+            check_model_files(folder, allow_pickle, what="language model")
+            kwargs = {}
+        model_kwargs = {**kwargs, **({} if gguf else safetensors_kwargs(allow_pickle))}
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
         try:
@@ -76,10 +85,11 @@ class LocalBackend(Backend):
         except ImportError:
             raise SkillmapError(f"loading {model} (GGUF) needs gguf and accelerate: "
                                 'pip install -e ".[local-llm]"') from None
-        except (OSError, ValueError) as exc:
-            raise SkillmapError(f"cannot load the tokenizer of {model}: {exc}") from None
+        except MODEL_LOAD_ERRORS as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise SkillmapError(f"cannot load the tokenizer of {model}: {first}") from None
         self._load_model = lambda: AutoModelForCausalLM.from_pretrained(
-            str(folder), dtype=dtype, **kwargs).to(self.device).eval()
+            str(folder), dtype=dtype, **model_kwargs).to(self.device).eval()
         self._lm = None  # loaded on the first uncached request: a resumed run may need none
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
@@ -106,8 +116,10 @@ class LocalBackend(Backend):
             except ImportError:
                 raise SkillmapError(f"loading {self._model_name} (GGUF) needs gguf and "
                                     'accelerate: pip install -e ".[local-llm]"') from None
-            except (OSError, ValueError) as exc:
-                raise SkillmapError(f"cannot load local model {self._model_name}: {exc}") from None
+            except MODEL_LOAD_ERRORS as exc:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise SkillmapError(f"cannot load local model {self._model_name}: {first}"
+                                    ) from None
         return self._lm
 
     @property

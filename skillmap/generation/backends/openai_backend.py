@@ -47,6 +47,10 @@ class OpenAIBackend(Backend):
                                     "for a local server that needs no key)")
             api_key = "no-key"  # local servers (Ollama, vLLM, llama-server) ignore it
         self._secret = api_key
+        if api_key != "no-key":
+            from skillmap.security import mask_in_logs
+
+            mask_in_logs(api_key)
         self.base_url = base_url
         self.concurrency = max(1, concurrency)
         self.parse_retries = max(0, parse_retries)
@@ -76,6 +80,16 @@ class OpenAIBackend(Backend):
                     future.cancel()
 
     def _complete(self, request: GenerationRequest, template: PromptTemplate) -> Completion:
+        """One request; whatever the server sent back is stripped of the API key before it
+        can reach the corpus, the cache, the report or a message."""
+        result = self._ask(request, template)
+        if result.error is not None:
+            result.error = self._mask(result.error)
+        result.sentences = [self._mask(s) if isinstance(s, str) else s
+                            for s in result.sentences]
+        return result
+
+    def _ask(self, request: GenerationRequest, template: PromptTemplate) -> Completion:
         messages = self.rendered_prompt(request, template)
         result = Completion(attempts=0)
         for attempt in range(self.parse_retries + 1):
@@ -113,12 +127,14 @@ class OpenAIBackend(Backend):
                 result.error = f"{exc}{cut}"
         return result
 
+    def _mask(self, text: str) -> str:
+        from skillmap.security import mask_secret
+
+        return mask_secret(text, self._secret if self._secret != "no-key" else None)
+
     def _describe(self, exc: Exception) -> str:
         """An error message with the API key masked, whatever the server echoed back."""
-        text = f"{type(exc).__name__}: {exc}"
-        if self._secret and self._secret != "no-key":
-            text = text.replace(self._secret, "***")
-        return text[:300]
+        return self._mask(" ".join(f"{type(exc).__name__}: {exc}".split()))[:300]
 
     def close(self) -> None:
         self._client.close()
