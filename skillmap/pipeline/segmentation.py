@@ -5,7 +5,7 @@ stops, lines hard-wrapped mid-sentence, and (for Chinese/Japanese ads) full-widt
 punctuation. The steps:
 
 1. :func:`clean_text` turns HTML block tags into line breaks, drops other tags, unescapes
-   entities and removes control characters.
+   entities and removes terminal colour codes and control characters.
 2. Lines are grouped into blocks: a blank line or a bullet marker starts a new block, and a
    line that starts in lower case continues an unfinished previous line (hard wrap).
 3. Each block is split into sentences by spaCy's rule-based ``sentencizer`` (no downloaded
@@ -32,6 +32,8 @@ _BLOCK_TAG = re.compile(r"<\s*/?\s*(br|p|div|li|ul|ol|tr|h[1-6]|section|article|
                         r"|table|td|th|dd|dt)\b[^>]*>", re.I)
 _SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
 _ANY_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,500}>|<!--.*?-->", re.S)
+_SENTENCE_END = re.compile(r"[.!?。！？]\s")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # terminal colour codes in copied text
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2028\u2029\ufeff]")
 _BULLET = re.compile(r"^[ \t]*(?:[•·▪▫◦●○■□►▶➢➤✓✔☐❖\-\*–—+]|\(?\d{1,2}[.)]|\(?[a-zA-Z][)])[ \t]+")
 _TERMINAL = tuple(".!?:;。！？；")
@@ -66,6 +68,8 @@ def clean_text(text: str) -> str:
     # line endings after unescaping: "&#13;" decodes to a bare CR, which no step below removed
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u00a0", " ").replace("\t", " ")
+    if "\x1b" in text:
+        text = _ANSI.sub(" ", text)
     return _CONTROL.sub(" ", text)
 
 
@@ -108,11 +112,19 @@ def _blocks(text: str) -> list[tuple[int, int, bool]]:
     return [(b[0], b[1], b[2]) for b in blocks if b is not None]
 
 
-def _cut_long(text: str, start: int, limit: int) -> list[tuple[str, int]]:
-    """Cut an overlong run of text at whitespace into pieces of at most ``limit`` chars."""
+def _cut_long(text: str, start: int, limit: int,
+              at_sentence_end: bool = False) -> list[tuple[str, int]]:
+    """Cut an overlong run of text at whitespace into pieces of at most ``limit`` chars.
+
+    ``at_sentence_end``: prefer the last sentence end (terminal punctuation and a space) in
+    the second half of the window, so that feeding spaCy a huge block in pieces does not
+    cut a sentence in two.
+    """
     pieces = []
     while len(text) > limit:
-        cut = text.rfind(" ", 0, limit)
+        ends = ([m.end() for m in _SENTENCE_END.finditer(text, limit // 2, limit)]
+                if at_sentence_end else [])
+        cut = ends[-1] if ends else text.rfind(" ", 0, limit)
         cut = cut if cut > limit // 2 else limit
         pieces.append((text[:cut], start))
         text, start = text[cut:], start + cut
@@ -129,7 +141,8 @@ def segment(text: str, cleaned: bool = False) -> list[Segment]:
     segments: list[Segment] = []
     for block_start, block_end, is_bullet in _blocks(text):
         kind = "bullet" if is_bullet else "sentence"
-        for chunk, chunk_start in _cut_long(flat[block_start:block_end], block_start, _SPACY_CHUNK):
+        for chunk, chunk_start in _cut_long(flat[block_start:block_end], block_start,
+                                            _SPACY_CHUNK, at_sentence_end=True):
             for sent in nlp(chunk).sents:
                 raw = sent.text
                 for piece, piece_start in _cut_long(raw, chunk_start + sent.start_char,
