@@ -506,7 +506,9 @@ def app_command(
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI, turning user errors into one line."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="skillmap")
+        # without standalone mode click returns (not raises) the code of a typer.Exit(n)
+        result = app(args=argv, standalone_mode=False, prog_name="skillmap")
+        return result if isinstance(result, int) else 0
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:

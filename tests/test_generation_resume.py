@@ -111,3 +111,18 @@ def test_killed_at_random_moments_resumes_to_the_uninterrupted_corpus(tmp_path):
         assert done.returncode == 0, done.stderr
         assert stub.calls <= prompts + kills
     assert out.read_text(encoding="utf-8") == reference
+
+
+def test_a_run_with_failed_prompts_exits_1_and_says_how_many(tmp_path):
+    """Scripts must see failures: exit status 1 and the count on stderr (0 once re-run)."""
+    out = tmp_path / "corpus.jsonl"
+    with StubOpenAI(["500"] * 2) as stub:  # the first prompt fails on both attempts
+        failed = subprocess.run(_command(stub, out, 3) + ["--max-retries", "1"], env=_env(),
+                                capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1, failed.stderr
+    assert "1 failed" in failed.stderr
+    with StubOpenAI() as stub:
+        again = subprocess.run(_command(stub, out, 3), env=_env(), capture_output=True,
+                               text=True, timeout=120)
+        assert stub.calls == 1  # only the failed prompt is sent again
+    assert again.returncode == 0, again.stderr

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import PurePath, PureWindowsPath
 
 import pandas as pd
 
@@ -100,7 +100,8 @@ Upload = TextUpload | TableUpload
 
 def read_upload(name: str, data: bytes) -> Upload:
     """Read one uploaded file, or raise an :class:`InputError` saying what is wrong with it."""
-    name = PurePath(name).name or "upload"   # a browser may send a path; keep the file name
+    # a browser may send a path (also a Windows one); keep the file name only
+    name = PureWindowsPath(name).name or "upload"
     suffix = PurePath(name).suffix.lower().lstrip(".")
     if suffix not in ALL_TYPES:
         raise InputError(f"{name}: unsupported file type {('.' + suffix) if suffix else '(none)'}; "

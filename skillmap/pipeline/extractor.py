@@ -89,6 +89,11 @@ class Extractor:
         if not -1.0 <= min_score <= 1.0 + lexical_boost:
             raise SkillmapError(f"min-score is a similarity in [-1, {1 + lexical_boost}], "
                                 f"got {min_score}")
+        if filter_threshold is not None and not 0.0 <= filter_threshold <= 1.0:
+            raise SkillmapError(f"filter threshold is a probability in [0, 1], got {filter_threshold}")
+        # the filter first: a bad filter folder fails in one line before models load
+        self.sentence_filter = resolve_filter(sentence_filter)
+        self.filter_threshold = filter_threshold
         if index is None:
             encoder = encoder or SkillEncoder.cached()
             index = default_index(encoder)
@@ -101,10 +106,6 @@ class Extractor:
         self.taxonomy = index.taxonomy
         self.top_k, self.min_score, self.aggregation = top_k, min_score, aggregation
         self.lexical_boost = lexical_boost
-        if filter_threshold is not None and not 0.0 <= filter_threshold <= 1.0:
-            raise SkillmapError(f"filter threshold is a probability in [0, 1], got {filter_threshold}")
-        self.sentence_filter = resolve_filter(sentence_filter)
-        self.filter_threshold = filter_threshold
         self._groups = [self._group_labels(skill.id) for skill in index.skills]
 
     def _group_labels(self, skill_id: str) -> tuple[str, str]:
