@@ -16,6 +16,7 @@ and writes the same rows, to the last digit, as an uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -124,27 +125,13 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
         work.mkdir(parents=True)
         with atomic_write(work / "manifest.json") as fh:
             json.dump(manifest, fh, indent=2)
-    try:
-        return _code_chunks(extractor, table, columns, work, output_path, total, chunk_size,
-                            text_column, id_column, cache_size=dedup_cache,
-                            show_progress=show_progress)
-    except Exception:
-        if not any(work.glob("chunk-*.csv")):  # nothing to resume: leave no trace
-            shutil.rmtree(work, ignore_errors=True)
-        raise
-
-
-def _code_chunks(extractor: Extractor, table: AdTable, columns: list[str], work: Path,
-                 output_path: Path, total: int, chunk_size: int, text_column: str,
-                 id_column: str | None, cache_size: int, show_progress: bool) -> BatchReport:
-    """Code the chunks not yet in ``work`` and assemble the output (see module docstring)."""
     report = BatchReport()
-    cache = SentenceCache(cache_size) if cache_size else None
-    bar = tqdm(total=total, unit="ad", desc="coding ads", disable=not show_progress,
-               dynamic_ncols=True)
+    cache = SentenceCache(dedup_cache) if dedup_cache else None
     chunks = _checked(lambda: table.chunks(columns, chunk_size), table)
     first_row = 1  # Parquet batches may be shorter than chunk_size at row-group boundaries
-    try:
+    with _discarded_on_error_if_empty(work), tqdm(
+            total=total, unit="ad", desc="coding ads", disable=not show_progress,
+            dynamic_ncols=True) as bar:
         for number, chunk in enumerate(chunks):
             report.chunks += 1
             part = work / f"chunk-{number:06d}.csv"
@@ -157,11 +144,11 @@ def _code_chunks(extractor: Extractor, table: AdTable, columns: list[str], work:
                          if len(text) > extractor.max_ad_chars]
             report.ads_truncated += len(truncated)
             report.first_truncated = report.first_truncated or next(iter(truncated), "")
+            report.ads += len(chunk)
             if part.exists():
                 if cache is not None:  # rebuild the cache exactly as this chunk left it
                     cache.replay(added)
                 report.chunks_resumed += 1
-                report.ads += len(chunk)
                 bar.update(len(chunk))
                 continue
             hits_before = cache.hits if cache is not None else 0
@@ -172,20 +159,27 @@ def _code_chunks(extractor: Extractor, table: AdTable, columns: list[str], work:
                 cache.dump(added)  # before the chunk counts as done (its part file)
             with atomic_write(part, newline="") as fh:
                 write_long_csv(fh, results, header=False)
-            codable = [s.text for r in results for s in r.sentences if s.kind != "heading"]
-            report.sentences += len(codable)
+            report.sentences += sum(s.kind != "heading" for r in results for s in r.sentences)
             if cache is None:
                 report.encoded_sentences += len({s.text for r in results for s in r.sentences
                                                  if s.kind != "heading" and not s.filtered})
             report.filtered_sentences += sum(s.filtered for r in results for s in r.sentences)
-            report.ads += len(chunk)
             bar.update(len(chunk))
-    finally:
-        bar.close()
 
     _assemble(work, output_path, report)
     shutil.rmtree(work, ignore_errors=True)
     return report
+
+@contextlib.contextmanager
+def _discarded_on_error_if_empty(work: Path):
+    """Remove the run's checkpoint folder if the run fails before finishing a chunk: with
+    nothing to resume, a failed run leaves no trace (Ctrl-C keeps it, for --resume)."""
+    try:
+        yield
+    except Exception:
+        if not any(work.glob("chunk-*.csv")):
+            shutil.rmtree(work, ignore_errors=True)
+        raise
 
 
 code_csv = code_corpus  # the name from when CSV was the only input format
