@@ -409,9 +409,9 @@ def batch(
          f"{report.encoded_sentences} sentences encoded, {report.cached_sentences} reused "
          "from earlier chunks")
     if report.ads_truncated:
+        example = f", e.g. doc_id {report.first_truncated!r}" if report.first_truncated else ""
         _say(f"{report.ads_truncated} ads were longer than {max_ad_chars:,} characters and were "
-             f"coded on their first {max_ad_chars:,} (--max-ad-chars), e.g. doc_id "
-             f"{report.first_truncated!r}")
+             f"coded on their first {max_ad_chars:,} (--max-ad-chars){example}")
 
 
 # --------------------------------------------------------------------------- eval

@@ -140,3 +140,15 @@ def test_cli_refuses_options_of_the_other_engine(ads, tmp_path, capsys, extra, n
     err = capsys.readouterr().err.strip()
     assert code == 2 and needle in err and len(err.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_engine_ray_counts_ads_cut_at_max_ad_chars(index_dir, ads, tmp_path, capsys):
+    texts = pd.read_json(ads / "ads.jsonl.gz", lines=True)["description"]
+    longer = int((texts.str.len() > 600).sum())
+    assert 0 < longer < len(texts)
+    code = main(["batch", str(ads / "ads.jsonl.gz"), "-c", "description", "-o",
+                 str(tmp_path / "ray.csv"), "--index", str(index_dir), "--engine", "ray",
+                 "--num-actors", "1", "--max-ad-chars", "600"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert f"{longer} ads were longer than 600 characters" in err

@@ -224,6 +224,7 @@ def _assemble_shards(shards: Path, output_path: Path, report: BatchReport) -> No
             report.sentences += pc.sum(markers.column("_sentences")).as_py() or 0
             report.encoded_sentences += pc.sum(markers.column("_encoded")).as_py() or 0
             report.filtered_sentences += pc.sum(markers.column("_filtered")).as_py() or 0
+            report.ads_truncated += pc.sum(markers.column("_truncated")).as_py() or 0
             skills = rows.filter(pc.invert(is_marker)).select(list(LONG_COLUMNS))
             writer.write(skills)
             coded_ads += pc.sum(pc.equal(skills.column("rank"), 1)).as_py() or 0

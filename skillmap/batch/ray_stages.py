@@ -37,7 +37,7 @@ CHUNK_SCHEMA = pa.schema([("_row", pa.int64()), ("doc_id", pa.list_(pa.string())
                           ("text", pa.list_(pa.string()))])
 
 # the shards' schema: the long format plus the ad's input row and the marker rows' counts
-COUNTS = ("_ads", "_sentences", "_encoded", "_filtered")
+COUNTS = ("_ads", "_sentences", "_encoded", "_filtered", "_truncated")
 SHARD_SCHEMA = pa.schema(
     [("_row", pa.int64())]
     + [(c, pa.int32() if c == "rank" else pa.float64() if c == "score" else pa.string())
@@ -99,7 +99,8 @@ class CodeAds:
                   "_sentences": sum(s.kind != "heading" for s in sentences),
                   "_encoded": len({s.text for s in sentences
                                    if s.kind != "heading" and not s.filtered}),
-                  "_filtered": sum(s.filtered for s in sentences)}
+                  "_filtered": sum(s.filtered for s in sentences),
+                  "_truncated": sum(r.truncated_chars > 0 for r in results)}
         marker = {"_row": first_row, "rank": 0, "score": 0.0, **counts}
         for name in SHARD_SCHEMA.names:
             out[name].append(marker.get(name, ""))
