@@ -1011,3 +1011,22 @@ def test_the_cli_opt_in_loads_a_pickle_model(tmp_path, cli_inputs):
                           cwd=tmp_path, env={ALLOW_PICKLE_ENV: "1"})
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["skills"]
+
+
+def test_the_extractor_takes_the_pickle_opt_in_for_the_model_its_index_records(
+        tmp_path, pickle_model, demo_taxonomy):
+    """Through ``Extractor(allow_pickle=)`` and the ``ExtractorSpec`` the CLI and Ray use."""
+    from skillmap.pipeline import Extractor
+    from skillmap.pipeline.spec import ExtractorSpec
+
+    folder = tmp_path / "index"
+    SkillIndex.build(demo_taxonomy, SkillEncoder(pickle_model, allow_pickle=True)).save(folder)
+    with pytest.raises(SkillmapError, match="stored only as pickle"):
+        Extractor(index=folder, sentence_filter=None)
+    extractor = Extractor(index=folder, sentence_filter=None, allow_pickle=True)
+    assert extractor.extract("We need a Python developer.").sentences
+    spec = ExtractorSpec(index=str(folder), sentence_filter=None)
+    with pytest.raises(SkillmapError, match="stored only as pickle"):
+        spec.build()
+    spec.allow_pickle = True
+    assert spec.build().extract("We need a Python developer.").sentences

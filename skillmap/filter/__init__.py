@@ -28,8 +28,10 @@ def default_filter() -> SentenceFilter | None:
     return load_filter(DEFAULT_FILTER_DIR)
 
 
-def resolve_filter(spec: SentenceFilter | str | os.PathLike | None) -> SentenceFilter | None:
-    """``"default"`` -> the shipped filter; None or ``"none"`` -> no filter; a path -> load it."""
+def resolve_filter(spec: SentenceFilter | str | os.PathLike | None,
+                   allow_pickle: bool | None = None) -> SentenceFilter | None:
+    """``"default"`` -> the shipped filter; None or ``"none"`` -> no filter; a path -> load it
+    (pickle-format weights only with ``allow_pickle``: :func:`load_filter`)."""
     if spec is None or isinstance(spec, SentenceFilter):
         return spec
     text = str(spec)
@@ -41,7 +43,7 @@ def resolve_filter(spec: SentenceFilter | str | os.PathLike | None) -> SentenceF
         from skillmap.filter.heuristic import KeywordLengthFilter
 
         return KeywordLengthFilter()
-    return load_filter(text)
+    return load_filter(text, allow_pickle=allow_pickle)
 
 
 # torch, transformers and scikit-learn load only when a filter class is used: `skillmap --help`

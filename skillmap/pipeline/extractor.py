@@ -62,6 +62,9 @@ class Extractor:
         the rest in :attr:`AdResult.truncated_chars`: a million characters is some 200 job
         ads, so a longer "ad" is a corpus pasted into one cell, and coding all of it would
         hold millions of sentences in memory for one row.
+    allow_pickle: let the encoder and filter this extractor loads come from pickle-format
+        weights (untrusted code can run on unpickling; :mod:`skillmap.security`); None
+        follows ``$SKILLMAP_ALLOW_PICKLE``.
     """
 
     DEFAULT_LEXICAL_BOOST = 0.2
@@ -75,7 +78,7 @@ class Extractor:
                  lexical_boost: float = DEFAULT_LEXICAL_BOOST,
                  sentence_filter: SentenceFilter | str | os.PathLike | None = "default",
                  filter_threshold: float | None = None,
-                 max_ad_chars: int = DEFAULT_MAX_AD_CHARS):
+                 max_ad_chars: int = DEFAULT_MAX_AD_CHARS, allow_pickle: bool | None = None):
         if aggregation not in self.AGGREGATIONS:
             raise SkillmapError(f"aggregation must be one of {', '.join(self.AGGREGATIONS)}, "
                                 f"got {aggregation!r}")
@@ -92,15 +95,15 @@ class Extractor:
         if filter_threshold is not None and not 0.0 <= filter_threshold <= 1.0:
             raise SkillmapError(f"filter threshold is a probability in [0, 1], got {filter_threshold}")
         # the filter first: a bad filter folder fails in one line before models load
-        self.sentence_filter = resolve_filter(sentence_filter)
+        self.sentence_filter = resolve_filter(sentence_filter, allow_pickle=allow_pickle)
         self.filter_threshold = filter_threshold
         if index is None:
-            encoder = encoder or SkillEncoder.cached()
+            encoder = encoder or SkillEncoder.cached(allow_pickle=allow_pickle)
             index = default_index(encoder)
         elif not isinstance(index, SkillIndex):
             index = SkillIndex.load(index)
         if encoder is None:
-            encoder = SkillEncoder.cached(index.metadata.model_id)
+            encoder = SkillEncoder.cached(index.metadata.model_id, allow_pickle=allow_pickle)
         index.check_encoder(encoder)
         self.index, self.encoder = index, encoder
         self.taxonomy = index.taxonomy

@@ -30,6 +30,7 @@ class ExtractorSpec:
     filter_threshold: float | None = None
     backend: str | None = None         # encoder backend: torch, onnx, onnx-int8 (None: torch)
     max_ad_chars: int = 1_000_000      # = Extractor.DEFAULT_MAX_AD_CHARS
+    allow_pickle: bool | None = None   # pickle-format weights (None: $SKILLMAP_ALLOW_PICKLE)
 
     def __post_init__(self):
         self.index = None if self.index is None else str(Path(self.index).expanduser().resolve())
@@ -49,10 +50,11 @@ class ExtractorSpec:
 
             model = IndexMetadata.from_json(Path(self.index) / "metadata.json").model_id
         backend = {} if self.backend is None else {"backend": self.backend}
-        encoder = SkillEncoder.cached(model, **backend) if model or backend else None
+        encoder = (SkillEncoder.cached(model, allow_pickle=self.allow_pickle, **backend)
+                   if model or backend else None)
         return Extractor(index=self.index, encoder=encoder, top_k=self.top_k,
                          min_score=self.min_score, aggregation=self.aggregation,
                          lexical_boost=self.lexical_boost,
                          sentence_filter=self.sentence_filter,
                          filter_threshold=self.filter_threshold,
-                         max_ad_chars=self.max_ad_chars)
+                         max_ad_chars=self.max_ad_chars, allow_pickle=self.allow_pickle)
