@@ -23,3 +23,10 @@ class IndexMismatchError(SkillmapError):
 
 class InputError(SkillmapError):
     """An input file (job ads, CSV) that cannot be read as asked."""
+
+
+def exception_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when it has none): how a
+    library's error is quoted inside one of our one-line messages."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

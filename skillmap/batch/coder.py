@@ -28,7 +28,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from skillmap.batch.readers import AdTable, not_decodable, open_ad_table
-from skillmap.errors import InputError
+from skillmap.errors import InputError, exception_line
 from skillmap.io import atomic_write
 from skillmap.pipeline.extractor import Extractor
 from skillmap.pipeline.results import LONG_COLUMNS, long_parquet_schema, write_long_csv
@@ -190,7 +190,7 @@ def _checked(open_reader, table: AdTable):
     def fail(exc: Exception) -> InputError:
         if isinstance(exc, UnicodeDecodeError):
             return InputError(not_decodable(table, exc))
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = exception_line(exc)
         return InputError(f"{table.path}: malformed {table.format.upper()} ({first})")
 
     errors = (UnicodeDecodeError, pd.errors.ParserError, ValueError, EOFError, OSError)

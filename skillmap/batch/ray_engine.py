@@ -38,7 +38,7 @@ import tempfile
 from pathlib import Path
 
 from skillmap.batch.coder import BatchReport, check_batch_input, output_format_of
-from skillmap.errors import InputError, SkillmapError
+from skillmap.errors import InputError, SkillmapError, exception_line
 from skillmap.io import atomic_write
 from skillmap.pipeline.results import LONG_COLUMNS, long_parquet_schema
 from skillmap.pipeline.spec import ExtractorSpec  # noqa: F401  (the engine's public input)
@@ -113,7 +113,7 @@ def _connect(address: str | None) -> bool:
                 else os.cpu_count()
             ray.init(address="local", num_cpus=cpus, include_dashboard=False, **quiet)
     except (ConnectionError, ValueError, RuntimeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = exception_line(exc)
         raise SkillmapError(f"cannot start or reach Ray{f' at {address}' if address else ''}: "
                             f"{first}") from None
     return True

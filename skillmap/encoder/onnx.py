@@ -44,7 +44,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from skillmap.encoder.skill_encoder import ONNX_MANIFEST, PROBE_SENTENCE, resolve_model
-from skillmap.errors import SkillmapError
+from skillmap.errors import SkillmapError, exception_line
 
 log = logging.getLogger(__name__)
 
@@ -372,7 +372,7 @@ class OnnxSentenceEncoder:
                                                 providers=providers)
             self.tokenizer = AutoTokenizer.from_pretrained(str(self.folder / TOKENIZER_DIR))
         except Exception as exc:  # onnxruntime raises its own exception types
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = exception_line(exc)
             raise SkillmapError(f"{self.folder}: cannot load the ONNX encoder ({first})") from None
         self.tokenizer.padding_side = "right"  # the exported BiLSTM assumes right padding
 

@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from skillmap.errors import SkillmapError
+from skillmap.errors import SkillmapError, exception_line
 from skillmap.security import MODEL_LOAD_ERRORS
 
 OFF_THE_SHELF_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -131,11 +131,6 @@ def skillmap_module_classes(path: str) -> dict[str, type]:
     return {t: getattr(modules, t.rsplit(".", 1)[1]) for t in types if t in SKILLMAP_MODULES}
 
 
-def needs_skillmap_modules(path: str) -> bool:
-    """Whether a model directory uses skillmap's pooling modules (and only known modules)."""
-    return bool(skillmap_module_classes(path))
-
-
 def _load_sentence_transformer(path: str, device: str | None, allow_pickle: bool | None):
     """``SentenceTransformer(path)`` without pickle weights and without remote code."""
     from sentence_transformers import SentenceTransformer
@@ -190,7 +185,7 @@ class SkillEncoder:
             else:
                 self.model = _load_sentence_transformer(self._load_path, device, allow_pickle)
         except MODEL_LOAD_ERRORS as exc:
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first_line = exception_line(exc)
             raise SkillmapError(f"could not load encoder {self.model_id!r}: {first_line} "
                                 "(give a local model directory; no model hub is reachable "
                                 "offline)") from None

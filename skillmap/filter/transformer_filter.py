@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from skillmap.errors import SkillmapError
+from skillmap.errors import SkillmapError, exception_line
 from skillmap.filter.base import SentenceFilter
 
 BACKBONE_MODES = ("lora", "full")
@@ -48,7 +48,7 @@ def _quiet_load(loader, *args, **kwargs):
     try:
         return loader(*args, **kwargs)
     except MODEL_LOAD_ERRORS as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = exception_line(exc)
         raise SkillmapError(f"could not load filter backbone {args[0]!r}: {first}") from None
     finally:
         hf_logging.set_verbosity(level)

@@ -25,7 +25,7 @@ import faiss
 import numpy as np
 
 from skillmap.encoder.skill_encoder import SkillEncoder
-from skillmap.errors import IndexMismatchError, SkillmapError
+from skillmap.errors import IndexMismatchError, SkillmapError, exception_line
 from skillmap.index.ann import (apply_search_params, build_ann_index, check_index_file,
                                 check_index_structure, normalise_kind)
 from skillmap.index.lexical import LabelMatcher
@@ -69,7 +69,7 @@ class IndexMetadata:
             raise SkillmapError(f"{path.parent}: not a skillmap index (no metadata.json); "
                                 "build one with `skillmap index build`") from None
         except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError
-            raise SkillmapError(f"{path}: corrupt index metadata ({_one_line(exc)})") from None
+            raise SkillmapError(f"{path}: corrupt index metadata ({exception_line(exc)})") from None
         if not isinstance(data, dict):
             raise SkillmapError(f"{path}: corrupt index metadata (not a JSON object)")
         version = data.get("format_version", INDEX_FORMAT_VERSION)
@@ -79,7 +79,7 @@ class IndexMetadata:
         try:
             metadata = cls(**data)
         except TypeError as exc:  # a missing or unknown field
-            raise SkillmapError(f"{path}: corrupt index metadata ({_one_line(exc)})") from None
+            raise SkillmapError(f"{path}: corrupt index metadata ({exception_line(exc)})") from None
         problem = metadata._problem()
         if problem:
             raise SkillmapError(f"{path}: corrupt index metadata ({problem})")
@@ -108,11 +108,6 @@ class IndexMetadata:
                 is_int(v, 1) for v in self.faiss_params.values()):
             return "faiss_params are not positive integers"
         return None
-
-
-def _one_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class SkillIndex:
@@ -216,7 +211,7 @@ class SkillIndex:
         except SkillmapError as exc:
             raise SkillmapError(f"{index_file}: {exc}; rebuild the index") from None
         except RuntimeError as exc:
-            raise SkillmapError(f"{index_file}: corrupt faiss index ({_one_line(exc)}); "
+            raise SkillmapError(f"{index_file}: corrupt faiss index ({exception_line(exc)}); "
                                 "rebuild the index") from None
         return cls(taxonomy, index, metadata)
 

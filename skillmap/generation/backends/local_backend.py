@@ -19,7 +19,7 @@ import logging
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from skillmap.errors import SkillmapError
+from skillmap.errors import SkillmapError, exception_line
 from skillmap.security import MODEL_LOAD_ERRORS
 from skillmap.generation.backends.base import Backend, Completion, Job, prompt_context
 from skillmap.generation.parsing import ParseError, first_line, parse_sentences
@@ -86,7 +86,7 @@ class LocalBackend(Backend):
             raise SkillmapError(f"loading {model} (GGUF) needs gguf and accelerate: "
                                 'pip install -e ".[local-llm]"') from None
         except MODEL_LOAD_ERRORS as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = exception_line(exc)
             raise SkillmapError(f"cannot load the tokenizer of {model}: {first}") from None
         self._load_model = lambda: AutoModelForCausalLM.from_pretrained(
             str(folder), dtype=dtype, **model_kwargs).to(self.device).eval()
@@ -117,7 +117,7 @@ class LocalBackend(Backend):
                 raise SkillmapError(f"loading {self._model_name} (GGUF) needs gguf and "
                                     'accelerate: pip install -e ".[local-llm]"') from None
             except MODEL_LOAD_ERRORS as exc:
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                first = exception_line(exc)
                 raise SkillmapError(f"cannot load local model {self._model_name}: {first}"
                                     ) from None
         return self._lm
