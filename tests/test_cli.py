@@ -10,20 +10,14 @@ import sys
 
 import pytest
 
-from skillmap.cli import main
 
 from conftest import DATA, REPO
+from helpers.cli import one_line_error, run
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _warm(demo_extractor):
     """Load the model and default index once; CLI calls in this module reuse them."""
-
-
-def run(capsys, *args):
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_extract_json_has_skills_and_per_sentence_detail(capsys):
@@ -50,14 +44,6 @@ def test_extract_table_and_stdin(capsys, monkeypatch):
         "Fluent German is required.".encode())))
     code, out, _ = run(capsys, "extract", "-")
     assert code == 0 and "speak German" in out
-
-
-def one_line_error(code, err, *needles):
-    assert code == 2
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("skillmap: error:"), err
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
 
 
 def test_extract_bad_inputs(capsys, tmp_path):

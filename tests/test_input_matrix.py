@@ -20,9 +20,9 @@ import pytest
 
 from skillmap.app.uploads import read_upload
 from skillmap.batch import code_corpus
-from skillmap.cli import main
 from skillmap.errors import InputError, SkillmapError
 
+from helpers.cli import one_line_error, run
 from helpers.documents import xlsx_bytes
 
 AD = "We need a Python developer who knows SQL."
@@ -85,19 +85,6 @@ def _warm(demo_extractor):
     """Load the model and default index once; CLI calls in this module reuse them."""
 
 
-def _run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def _assert_one_line_error(code: int, err: str, needle: str) -> None:
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("skillmap: error:"), err
-    assert needle in lines[0], (needle, lines[0])
-
-
 def _assert_clean_coding(result: dict, sentences: int | None) -> None:
     """The stated skill is found; no tag, entity or control character reaches a sentence."""
     assert PYTHON in [s["skill_id"] for s in result["skills"]]
@@ -115,9 +102,9 @@ def test_cli_extract(kind, tmp_path, capsys):
     data, expected = TEXT_INPUTS[kind]
     path = tmp_path / "ad.txt"
     path.write_bytes(data)
-    code, out, err = _run(capsys, "extract", path, "--format", "json")
+    code, out, err = run(capsys, "extract", path, "--format", "json")
     if isinstance(expected, str):
-        _assert_one_line_error(code, err, expected)
+        one_line_error(code, err, expected)
         assert out == ""
     else:
         assert code == 0, err
@@ -142,7 +129,7 @@ def test_app_text_upload(kind, demo_extractor):
 def test_latin1_is_coded_when_the_encoding_is_given(tmp_path, capsys):
     path = tmp_path / "ad.txt"
     path.write_bytes(TEXT_INPUTS["latin-1"][0])
-    code, out, err = _run(capsys, "extract", path, "--format", "json", "--encoding", "latin-1")
+    code, out, err = run(capsys, "extract", path, "--format", "json", "--encoding", "latin-1")
     assert code == 0, err
     result = json.loads(out)
     assert result["sentences"][0]["text"] == "Koch für Küche gesucht."
@@ -157,8 +144,8 @@ def huge_file(tmp_path_factory):
 
 
 def test_a_100_mb_ad_is_refused_before_it_is_read(huge_file, capsys):
-    code, out, err = _run(capsys, "extract", huge_file)
-    _assert_one_line_error(code, err, "more than one job ad")
+    code, out, err = run(capsys, "extract", huge_file)
+    one_line_error(code, err, "more than one job ad")
     assert out == ""
     with pytest.raises(InputError, match="25 MB limit"):
         read_upload("huge.txt", huge_file.read_bytes())
@@ -211,9 +198,9 @@ def test_cli_batch(kind, tmp_path, capsys):
     name, data, expected = TABLE_INPUTS[kind]
     source, out = tmp_path / name, tmp_path / "out.csv"
     source.write_bytes(data)
-    code, _, err = _run(capsys, "batch", source, "-c", "text", "--id-column", "id", "-o", out)
+    code, _, err = run(capsys, "batch", source, "-c", "text", "--id-column", "id", "-o", out)
     if isinstance(expected, str):
-        _assert_one_line_error(code, err, expected)
+        one_line_error(code, err, expected)
         assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # nothing written
         return
     assert code == 0, err
@@ -270,8 +257,8 @@ def test_app_table_upload(kind, demo_extractor):
 def test_missing_column_is_named_with_the_columns_there(tmp_path, capsys):
     source = tmp_path / "ads.csv"
     source.write_bytes(_csv(f"1,{AD}"))
-    code, _, err = _run(capsys, "batch", source, "-c", "body", "-o", tmp_path / "out.csv")
-    _assert_one_line_error(code, err, "no column 'body' (--text-column); columns are: id, text")
+    code, _, err = run(capsys, "batch", source, "-c", "body", "-o", tmp_path / "out.csv")
+    one_line_error(code, err, "no column 'body' (--text-column); columns are: id, text")
     with pytest.raises(InputError, match="no column 'body'"):
         read_upload("ads.csv", source.read_bytes()).ads("body")
 
@@ -283,7 +270,7 @@ def test_a_100_mb_cell_is_coded_in_part_and_counted(huge_file, tmp_path, capsys)
         fh.write(huge_file.read_bytes())
         fh.write(f'"\n2,{AD}\n'.encode())
     out = tmp_path / "out.csv"
-    code, _, err = _run(capsys, "batch", source, "-c", "text", "--id-column", "id", "-o", out)
+    code, _, err = run(capsys, "batch", source, "-c", "text", "--id-column", "id", "-o", out)
     assert code == 0, err
     assert "coded 2 ads" in err and "1 ads were longer than 1,000,000 characters" in err
     assert _coded_ids(out) == {"1", "2"}
