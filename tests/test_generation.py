@@ -10,6 +10,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
+import yaml
 
 from conftest import REPO
 from skillmap.errors import InputError, SkillmapError
@@ -140,6 +141,30 @@ def test_template_corpus_is_deterministic_covers_every_skill_and_says_what_it_is
     assert all(r.group for r in constrained)
     assert report.written == len(records)
     assert len({r.text.lower() for r in records}) == len(records)
+
+
+def test_template_backend_writes_noun_combinations_as_bare_lists_too(tmp_path, demo_taxonomy):
+    """Tech ads list their stack ("java reactjs sql"); the corpus must show that form, and a
+    phrasings file without the optional `terse` section must still work (and write none)."""
+    from skillmap.generation.backends.template_backend import TemplateBackend
+    from skillmap.generation.sampling import GenerationRequest
+
+    knowledge = tuple(s for s in demo_taxonomy.skills if s.skill_type == "knowledge")[:3]
+    request = GenerationRequest(mode="constrained", index=0, skills=knowledge, n=40, seed=1)
+    backend = make_backend("template")
+    backend.prepare(demo_taxonomy)
+    prose = [s for s in backend.sentences(request) if " and " in s]
+    bare = [s for s in backend.sentences(request) if " and " not in s]
+    assert prose and bare
+    assert any(s == s.lower() for s in bare)  # lower-cased, as stacks are often written
+
+    phrasings = dict(backend.phrasings)
+    del phrasings["terse"]
+    older = tmp_path / "template.yaml"
+    older.write_text(yaml.safe_dump(phrasings), encoding="utf-8")
+    without = TemplateBackend(phrasings=older)
+    without.prepare(demo_taxonomy)
+    assert all(" and " in s for s in without.sentences(request))
 
 
 def test_template_backend_refuses_languages_it_has_no_phrasings_for():

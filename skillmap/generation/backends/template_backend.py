@@ -5,7 +5,8 @@ No language model is involved, and the corpus says so (``backend: template``,
 ESCO's disambiguating parenthesis removed), one of its alternative labels, or, for
 verb-phrase skills, the first clause of its description; that name goes into a verb or noun
 phrasing chosen by the request's seed. The result is grammatical but formulaic — useful as
-a default that needs nothing, and as the floor an LLM corpus has to beat.
+a default that needs nothing, and as the floor an LLM corpus has to beat. Noun-only
+combinations are sometimes written as bare lists ("java reactjs sql"), as tech ads do.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ _PAREN = re.compile(r"\s*\([^)]*\)")
 _CLAUSE_END = re.compile(r"[.;:]|,\s(?:in order to|so that|such as|including|and ensure)\b")
 SPARES = 12  # cheap; covers skills that share names with others (ESCO has many)
 MAX_DESCRIPTION_WORDS = 7  # below QualityRules.copy_span: a phrase, never a copy
+MAX_TAG_WORDS = 3  # "ruby-on-rails" is a tag; a hyphenated seven-word label is not
 
 
 class TemplateBackend(Backend):
@@ -117,6 +119,9 @@ class TemplateBackend(Backend):
         elif verbs:
             pattern = rng.choice(self.phrasings["combined_verbs"])
         else:
+            terse = self.phrasings.get("terse")
+            if terse and rng.random() < terse["share"]:
+                return _terse_list(nouns, terse, rng)
             pattern = rng.choice(self.phrasings["combined_nouns"])
         return _finish(pattern.format(vs=_join(verbs), ks=_join(nouns)))
 
@@ -174,6 +179,22 @@ def _join(parts: list[str]) -> str:
     if len(parts) <= 1:
         return "".join(parts)
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _terse_list(names: list[str], terse: dict[str, Any], rng: random.Random) -> str:
+    """Skill names as a bare list ("java reactjs sql"), as tech ads write their stack.
+
+    Real requirement lines are often nothing but names, lower-cased or written like tags
+    ("ruby-on-rails"); sentences in full prose alone never show an encoder or a filter that.
+    """
+    lowercase = rng.random() < terse["lowercase"]
+    written = []
+    for name in names:
+        if len(name.split()) <= MAX_TAG_WORDS and rng.random() < terse["tag_style"]:
+            name = "-".join(name.lower().split())
+        written.append(name.lower() if lowercase else name)
+    listed = rng.choice(terse["separators"]).join(written)
+    return re.sub(r"\s+", " ", rng.choice(terse["patterns"]).format(list=listed)).strip()
 
 
 def _finish(sentence: str) -> str:
