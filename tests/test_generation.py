@@ -167,6 +167,20 @@ def test_template_backend_writes_noun_combinations_as_bare_lists_too(tmp_path, d
     assert all(" and " in s for s in without.sentences(request))
 
 
+def test_template_backend_reads_the_phrasings_of_a_prompts_folder(tmp_path):
+    """`--prompts DIR` reproduces a corpus written with an older phrasings version."""
+    folder = tmp_path / "prompts"
+    shutil.copytree(REPO / "prompts", folder)
+    phrasings = yaml.safe_load((folder / "template.yaml").read_text(encoding="utf-8"))
+    phrasings["version"] = 99
+    (folder / "template.yaml").write_text(yaml.safe_dump(phrasings), encoding="utf-8")
+    assert make_backend("template", prompts_dir=folder).model == "template-phrasings@v99"
+    shipped = make_backend("template").model
+    assert shipped != "template-phrasings@v99"
+    (folder / "template.yaml").unlink()  # a folder of LLM prompts only: the shipped phrasings
+    assert make_backend("template", prompts_dir=folder).model == shipped
+
+
 def test_template_backend_refuses_languages_it_has_no_phrasings_for():
     with pytest.raises(SkillmapError, match="only has English"):
         make_backend("template", language="de")

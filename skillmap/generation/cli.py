@@ -94,7 +94,8 @@ def generate(
         "--cache", help="SQLite file caching every LLM answer [default: <out>.cache.sqlite].")
     ] = None,
     prompts: Annotated[Optional[Path], typer.Option(
-        "--prompts", help="Folder of prompt templates [default: prompts/].")] = None,
+        "--prompts", help="Folder of prompt templates [default: prompts/]; with --llm "
+        "template, its template.yaml (if any) replaces the shipped phrasings.")] = None,
 ) -> None:
     """Write synthetic job-ad sentences for every skill of a taxonomy (JSONL).
 
@@ -133,7 +134,7 @@ def generate(
     backend = make_backend(llm.value, model=model, base_url=base_url, language=language,
                            concurrency=concurrency, timeout=timeout, max_retries=max_retries,
                            json_mode=json_mode, temperature=temperature, max_tokens=max_tokens,
-                           batch_size=batch_size)
+                           batch_size=batch_size, prompts_dir=prompts)
     response_cache = None
     if backend.cacheable:
         response_cache = ResponseCache(cache or out.with_name(out.name + ".cache.sqlite"))

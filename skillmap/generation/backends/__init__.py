@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from skillmap.errors import SkillmapError
@@ -11,12 +12,18 @@ BACKENDS = ("template", "openai", "local")
 
 
 def make_backend(name: str, **options: Any) -> Backend:
-    """The backend called ``name``; options that do not apply to it are ignored if None."""
+    """The backend called ``name``; options that do not apply to it are ignored if None.
+
+    The template backend reads ``template.yaml`` from ``prompts_dir`` when that folder has
+    one (an older phrasings version, say), else the shipped phrasings."""
     options = {k: v for k, v in options.items() if v is not None}
     if name == "template":
         from skillmap.generation.backends.template_backend import TemplateBackend
 
-        return TemplateBackend(language=options.get("language", "en"))
+        prompts_dir = options.get("prompts_dir")
+        phrasings = Path(prompts_dir) / "template.yaml" if prompts_dir else None
+        return TemplateBackend(language=options.get("language", "en"),
+                               phrasings=phrasings if phrasings and phrasings.is_file() else None)
     if name == "openai":
         from skillmap.generation.backends.openai_backend import OpenAIBackend
 
