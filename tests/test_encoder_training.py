@@ -6,6 +6,8 @@ these tests check code paths and invariants, not quality (benchmarks measure qua
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -147,6 +149,10 @@ def test_a_bundle_rebuilds_the_trained_model_from_the_backbone(backbone, corpus,
     full = sum(p.stat().st_size for p in (tmp_path / "full").rglob("*") if p.is_file())
     assert sizes < full / 2  # the backbone is not in the bundle
     assert (tmp_path / "bundle" / "adapter").is_dir() == (mode == "lora")
+    if mode == "lora":  # portable: names the backbone, not where this machine keeps it
+        adapter = json.loads((tmp_path / "bundle" / "adapter" / "adapter_config.json").read_text())
+        assert adapter["base_model_name_or_path"] == backbone
+        assert not (tmp_path / "bundle" / "adapter" / "README.md").exists()
     np.testing.assert_allclose(SkillEncoder(tmp_path / "bundle", device="cpu").encode(TEXTS),
                                expected, atol=1e-4)
     np.testing.assert_allclose(SkillEncoder(tmp_path / "full", device="cpu").encode(TEXTS),

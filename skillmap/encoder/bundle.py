@@ -39,15 +39,30 @@ def save_bundle(model, folder: str | Path, backbone: str | None, card: dict) -> 
                                                   f"{type(module).__name__}"})
         transformer = model[0].model  # the transformers model (a PeftModel when adapted)
         adapter = None
+        backbone = backbone or OFF_THE_SHELF_MODEL_ID
         if hasattr(transformer, "peft_config"):
             transformer.save_pretrained(str(tmp / "adapter"))  # adapter weights only
+            _make_portable(tmp / "adapter", backbone)
             adapter = "adapter"
         manifest = {"name": card.get("name", f"skillmap/{folder.name}"),
-                    "backbone": backbone or OFF_THE_SHELF_MODEL_ID,
+                    "backbone": backbone,
                     "max_seq_length": model[0].max_seq_length,
                     "modules": entries, "adapter": adapter, "card": card}
         (tmp / BUNDLE_FILE).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return folder
+
+
+def _make_portable(adapter: Path, backbone: str) -> None:
+    """peft names the base model by the path it was loaded from (this machine's site-packages)
+    and writes an empty model-card template; a shipped adapter names the backbone's id, lists
+    its target modules in a stable order (peft writes a set) and carries no placeholder card."""
+    config_path = adapter / "adapter_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["base_model_name_or_path"] = backbone
+    if isinstance(config.get("target_modules"), list):
+        config["target_modules"] = sorted(config["target_modules"])
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (adapter / "README.md").unlink(missing_ok=True)
 
 
 def load_bundle(folder: str | Path, device: str | None = None,
