@@ -166,6 +166,11 @@ def test_template_backend_writes_noun_combinations_as_bare_lists_too(tmp_path, d
     without.prepare(demo_taxonomy)
     assert all(" and " in s for s in without.sentences(request))
 
+    phrasings["terse"] = {"share": 0.5}  # a user's file with half a section: a clear error
+    older.write_text(yaml.safe_dump(phrasings), encoding="utf-8")
+    with pytest.raises(SkillmapError, match="section 'terse' needs lowercase, tag_style"):
+        TemplateBackend(phrasings=older)
+
 
 def test_template_backend_reads_the_phrasings_of_a_prompts_folder(tmp_path):
     """`--prompts DIR` reproduces a corpus written with an older phrasings version."""

@@ -31,6 +31,7 @@ _PAREN = re.compile(r"\s*\([^)]*\)")
 _CLAUSE_END = re.compile(r"[.;:]|,\s(?:in order to|so that|such as|including|and ensure)\b")
 SPARES = 12  # cheap; covers skills that share names with others (ESCO has many)
 MAX_DESCRIPTION_WORDS = 7  # below QualityRules.copy_span: a phrase, never a copy
+TERSE_KEYS = ("share", "lowercase", "tag_style", "separators", "patterns")
 MAX_TAG_WORDS = 3  # "ruby-on-rails" is a tag; a hyphenated seven-word label is not
 
 
@@ -55,6 +56,11 @@ class TemplateBackend(Backend):
                     "combined_mixed", "negatives", "fillers"):
             if key not in self.phrasings:
                 raise SkillmapError(f"{self.path}: missing section {key!r}")
+        terse = self.phrasings.get("terse")
+        if terse is not None:
+            missing = [k for k in TERSE_KEYS if k not in (terse if isinstance(terse, dict) else {})]
+            if missing:
+                raise SkillmapError(f"{self.path}: section 'terse' needs {', '.join(missing)}")
 
     @property
     def model(self) -> str:
