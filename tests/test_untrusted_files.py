@@ -316,10 +316,11 @@ def _copy_default_bundle(folder: Path) -> Path:
 def test_a_bundle_with_pickle_only_module_weights_is_refused(tmp_path):
     marker = tmp_path / "ran"
     bundle = _copy_default_bundle(tmp_path / "bundle")
-    (bundle / "1_BiLSTM" / "model.safetensors").unlink()
-    plant_pickle(bundle / "1_BiLSTM" / "pytorch_model.bin", marker)
+    head = json.loads((bundle / "bundle.json").read_text())["modules"][0]["path"]  # trained
+    (bundle / head / "model.safetensors").unlink()
+    plant_pickle(bundle / head / "pytorch_model.bin", marker)
     with pytest.raises(SkillmapError, match=r"bundle weights stored only as pickle "
-                                            r"\(1_BiLSTM/pytorch_model.bin\)") as info:
+                                            rf"\({head}/pytorch_model.bin\)") as info:
         SkillEncoder(bundle)
     one_line(info)
     assert not marker.exists()
