@@ -153,8 +153,9 @@ def test_template_backend_writes_noun_combinations_as_bare_lists_too(tmp_path, d
     request = GenerationRequest(mode="constrained", index=0, skills=knowledge, n=40, seed=1)
     backend = make_backend("template")
     backend.prepare(demo_taxonomy)
-    prose = [s for s in backend.sentences(request) if " and " in s]
-    bare = [s for s in backend.sentences(request) if " and " not in s]
+    sentences = backend.sentences(request)
+    prose = [s for s in sentences if " and " in s]
+    bare = [s for s in sentences if " and " not in s]
     assert prose and bare
     assert any(s == s.lower() for s in bare)  # lower-cased, as stacks are often written
 

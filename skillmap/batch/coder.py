@@ -170,6 +170,7 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
     shutil.rmtree(work, ignore_errors=True)
     return report
 
+
 @contextlib.contextmanager
 def _discarded_on_error_if_empty(work: Path):
     """Remove the run's checkpoint folder if the run fails before finishing a chunk: with

@@ -58,7 +58,7 @@ class TemplateBackend(Backend):
                 raise SkillmapError(f"{self.path}: missing section {key!r}")
         terse = self.phrasings.get("terse")
         if terse is not None:
-            missing = [k for k in TERSE_KEYS if k not in (terse if isinstance(terse, dict) else {})]
+            missing = [k for k in TERSE_KEYS if not isinstance(terse, dict) or k not in terse]
             if missing:
                 raise SkillmapError(f"{self.path}: section 'terse' needs {', '.join(missing)}")
 
@@ -200,11 +200,16 @@ def _terse_list(names: list[str], terse: dict[str, Any], rng: random.Random) -> 
             name = "-".join(name.lower().split())
         written.append(name.lower() if lowercase else name)
     listed = rng.choice(terse["separators"]).join(written)
-    return re.sub(r"\s+", " ", rng.choice(terse["patterns"]).format(list=listed)).strip()
+    return _squash(rng.choice(terse["patterns"]).format(list=listed))
+
+
+def _squash(text: str) -> str:
+    """One space between words: slot fillers can leave doubles."""
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _finish(sentence: str) -> str:
-    sentence = re.sub(r"\s+", " ", sentence).strip()
+    sentence = _squash(sentence)
     if sentence.startswith("- "):
         return sentence  # a bullet fragment: no capital, no full stop, as ads write them
     sentence = sentence[0].upper() + sentence[1:]
