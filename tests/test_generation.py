@@ -109,9 +109,10 @@ def test_plans_are_seeded_and_limits_and_group_samples_apply(demo_taxonomy):
 
 def test_negatives_cycle_through_the_kinds_of_skill_free_text(demo_taxonomy):
     categories = list(load_prompt("negatives").categories)
-    requests = plan_requests(demo_taxonomy, ["negatives"], negatives=43,
+    wanted = 5 * len(categories) + 3  # every kind at least once, the last request smaller
+    requests = plan_requests(demo_taxonomy, ["negatives"], negatives=wanted,
                              negative_categories=categories).requests
-    assert sum(r.n for r in requests) == 43
+    assert sum(r.n for r in requests) == wanted
     assert {r.category for r in requests} == set(categories)
     assert all(r.skills == () for r in requests)
 
@@ -171,6 +172,33 @@ def test_template_backend_writes_noun_combinations_as_bare_lists_too(tmp_path, d
     older.write_text(yaml.safe_dump(phrasings), encoding="utf-8")
     with pytest.raises(SkillmapError, match="section 'terse' needs lowercase, tag_style"):
         TemplateBackend(phrasings=older)
+
+
+def test_template_skill_sentences_draw_other_slots_from_the_fillers(tmp_path, demo_taxonomy):
+    """A skill sentence may name a company ("At {company} you will {v}."), so names do not
+    mark negatives only; a slot with no fillers is a one-line error naming it."""
+    from skillmap.generation.backends.template_backend import TemplateBackend
+    from skillmap.generation.sampling import GenerationRequest
+
+    phrasings = dict(make_backend("template").phrasings)
+    phrasings["verb"] = ["At {company} you will {v}."]
+    phrasings["noun"] = ["At {company} we use {k}."]
+    path = tmp_path / "template.yaml"
+    path.write_text(yaml.safe_dump(phrasings), encoding="utf-8")
+    backend = TemplateBackend(phrasings=path)
+    backend.prepare(demo_taxonomy)
+    skill = demo_taxonomy.skills[0]
+    sentences = backend.sentences(GenerationRequest("single", 0, (skill,), n=10, seed=2))
+    companies = {c for c in phrasings["fillers"]["company"] if any(c in s for s in sentences)}
+    assert len(companies) >= 2  # drawn per sentence, not fixed
+    assert all(s.startswith("At ") and "{" not in s for s in sentences)
+
+    phrasings["verb"] = phrasings["noun"] = ["At {employer} you will {v}."]
+    path.write_text(yaml.safe_dump(phrasings), encoding="utf-8")
+    backend = TemplateBackend(phrasings=path)
+    backend.prepare(demo_taxonomy)
+    with pytest.raises(SkillmapError, match="no fillers for slot 'employer'"):
+        backend.sentences(GenerationRequest("single", 0, (skill,), n=1, seed=2))
 
 
 def test_template_backend_reads_the_phrasings_of_a_prompts_folder(tmp_path):

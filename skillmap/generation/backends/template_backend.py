@@ -112,8 +112,8 @@ class TemplateBackend(Backend):
     def _single(self, skill: Skill, rng: random.Random, verb_pick: int, noun_pick: int) -> str:
         phrase, is_verb = self._name(skill, rng, allow_description=True)
         if is_verb:
-            return _finish(self.phrasings["verb"][verb_pick].format(v=phrase))
-        return _finish(self.phrasings["noun"][noun_pick].format(k=phrase))
+            return _finish(self._fill(self.phrasings["verb"][verb_pick], rng, v=phrase))
+        return _finish(self._fill(self.phrasings["noun"][noun_pick], rng, k=phrase))
 
     def _combined(self, skills: Sequence[Skill], rng: random.Random) -> str:
         verbs, nouns = [], []
@@ -129,18 +129,28 @@ class TemplateBackend(Backend):
             if terse and rng.random() < terse["share"]:
                 return _terse_list(nouns, terse, rng)
             pattern = rng.choice(self.phrasings["combined_nouns"])
-        return _finish(pattern.format(vs=_join(verbs), ks=_join(nouns)))
+        return _finish(self._fill(pattern, rng, vs=_join(verbs), ks=_join(nouns)))
 
     def _negative(self, category: str, rng: random.Random) -> str:
         patterns = self.phrasings["negatives"].get(category)
         if not patterns:
             raise SkillmapError(f"{self.path}: no negatives of kind {category!r}")
-        pattern = rng.choice(patterns)
+        return self._fill(rng.choice(patterns), rng)
+
+    def _fill(self, pattern: str, rng: random.Random, **given: str) -> str:
+        """``pattern`` with the ``given`` slots set and every other slot drawn from `fillers`.
+
+        Skill sentences may name a company, city or job title too ("At {company} you will
+        {v}."): if only negatives ever named one, a filter would learn "a name = no skill".
+        """
         # slots in pattern order (not a set: its order changes with PYTHONHASHSEED and so
         # would the random draws, breaking reproducibility across runs)
         slots = list(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(pattern)
-                                   if name))
-        return pattern.format(**{slot: rng.choice(self.fillers[slot]) for slot in slots})
+                                   if name and name not in given))
+        unknown = [slot for slot in slots if slot not in self.fillers]
+        if unknown:
+            raise SkillmapError(f"{self.path}: no fillers for slot {unknown[0]!r} in {pattern!r}")
+        return pattern.format(**given, **{slot: rng.choice(self.fillers[slot]) for slot in slots})
 
     @cached_property
     def fillers(self) -> dict[str, list[str]]:
