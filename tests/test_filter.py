@@ -85,6 +85,9 @@ def test_filter_data_is_balanced_labelled_and_split_by_hash(corpus):
 
 
 def test_label_fragments_are_positives_named_from_the_taxonomy(corpus, demo_taxonomy):
+    from skillmap.filter.data import title_case
+
+    assert title_case("financial services, SQL") == "Financial Services, SQL"
     data = load_filter_data([corpus], positive_ratio=1.0, taxonomy=demo_taxonomy,
                             fragment_share=0.3, seed=0)
     names = {n.lower() for s in demo_taxonomy.skills for n in (s.label, *s.alt_labels)}
@@ -92,6 +95,10 @@ def test_label_fragments_are_positives_named_from_the_taxonomy(corpus, demo_taxo
     fragments = [t for t in texts if t.lower().lstrip("- ") in names]
     assert data.counts["fragments"] > 0 and len(fragments) > 0
     assert all(texts[t] == 1 for t in fragments)
+    # written the ways ads write them: as in the taxonomy, lower case and Title Case
+    assert any(t == t.lower() for t in fragments)
+    assert any(t.lstrip("- ") == title_case(t.lstrip("- ")) != t.lower().lstrip("- ")
+               for t in fragments)
     assert sum(texts.values()) == data.counts["positives_used"]  # the balance is kept
     with pytest.raises(SkillmapError, match="--taxonomy"):
         load_filter_data([corpus], fragment_share=0.3)

@@ -9,8 +9,8 @@ in every run.
 Real ads also state skills as bare fragments — a bullet "SQL", a line "python, docker,
 kubernetes" — which generated sentences never are. With a taxonomy, ``fragment_share`` of
 the positives are such fragments built from skill labels and alternative labels (one to
-four skills of one Level-2 group, sometimes lower-cased), so the filter does not learn
-"short = no skill".
+four skills of one Level-2 group, some lower-cased, some in Title Case), so the filter does
+not learn "short = no skill" or "a bare Title Case line = no skill".
 """
 
 from __future__ import annotations
@@ -116,10 +116,21 @@ def skill_fragments(taxonomy: Taxonomy, count: int, rng: random.Random,
         if not names:
             continue
         text = rng.choice((", ", " / ", "; ")).join(names)
-        if rng.random() < 0.3:
+        casing = rng.random()
+        if casing < 0.3:
             text = text.lower()
+        elif casing < 0.6:
+            text = title_case(text)
         if rng.random() < 0.2:
             text = "- " + text
         if text.strip() and text not in exclude:
             fragments[text] = None
     return list(fragments)
+
+
+def title_case(text: str) -> str:
+    """"financial services, SQL" -> "Financial Services, SQL": headline style, as ads list
+    industries and tools. Without it every bare Title Case line a filter sees in training is
+    a negative (job titles, company names, section headings), and it learns casing, not skills.
+    """
+    return " ".join(word[:1].upper() + word[1:] for word in text.split(" "))
