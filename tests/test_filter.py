@@ -104,6 +104,28 @@ def test_label_fragments_are_positives_named_from_the_taxonomy(corpus, demo_taxo
         load_filter_data([corpus], fragment_share=0.3)
 
 
+def test_mixed_positives_glue_a_skill_sentence_to_training_side_context(corpus, demo_taxonomy):
+    from skillmap.generation.corpus import in_heldout
+
+    records = [json.loads(line) for line in corpus.read_text().splitlines()]
+    negatives = {r["text"] for r in records if r["mode"] == "negatives"}
+    skill_sentences = {r["text"].rstrip(". ") for r in records if r["mode"] != "negatives"}
+    data = load_filter_data([corpus], taxonomy=demo_taxonomy, fragment_share=0.2,
+                            mixed_share=0.3, seed=0)
+    texts = dict(zip(data.train_texts + data.heldout_texts, data.train_labels + data.heldout_labels))
+    mixed = [t for t in texts if t not in negatives and any(
+        n[1:] in t and n != t for n in negatives)]
+    assert data.counts["mixed"] > 0 and len(mixed) == data.counts["mixed"]
+    assert all(texts[t] == 1 for t in mixed)  # the skill decides, not the context
+    assert all(any(s in t for s in skill_sentences) for t in mixed)
+    for text in mixed:  # a held-out negative never leaks into training through a mixture
+        inside = [n for n in negatives if n[1:] in text]
+        assert any(not in_heldout(n, 0.1) for n in inside)
+    assert sum(texts.values()) == data.counts["positives_used"]
+    with pytest.raises(SkillmapError, match="mixed share"):
+        load_filter_data([corpus], taxonomy=demo_taxonomy, fragment_share=0.5, mixed_share=0.6)
+
+
 def test_a_corpus_without_negatives_is_refused(tmp_path, demo_taxonomy):
     path = tmp_path / "positives.jsonl"
     generate_corpus(demo_taxonomy, make_backend("template"), path, modes=["single"], per_skill=1)

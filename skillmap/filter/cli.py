@@ -31,6 +31,10 @@ def train_filter_command(
     fragment_share: Annotated[float, typer.Option(
         "--fragment-share", min=0.0, max=0.9, help="Share of the positives that are label "
         "fragments (needs --taxonomy).")] = 0.25,
+    mixed_share: Annotated[float, typer.Option(
+        "--mixed-share", min=0.0, max=0.7, help="Share of the positives written as a skill "
+        "sentence glued to skill-free context ('You will manage payroll; we offer a pension.'), "
+        "so context words alone do not make a sentence negative.")] = 0.0,
     kind: Annotated[FilterKind, typer.Option(
         help="transformer: fine-tune a sequence classifier; embedding-logistic: logistic "
         "regression on frozen encoder embeddings (fast on a CPU).")] = FilterKind.transformer,
@@ -89,10 +93,12 @@ def train_filter_command(
     data = load_filter_data(corpus, heldout_fraction=heldout_fraction,
                             positive_ratio=positive_ratio, seed=seed, max_examples=max_examples,
                             taxonomy=load_taxonomy(taxonomy) if taxonomy else None,
-                            fragment_share=fragment_share if taxonomy else 0.0)
+                            fragment_share=fragment_share if taxonomy else 0.0,
+                            mixed_share=mixed_share)
     typer.echo(f"training on {data.counts['train']} sentences, {data.counts['heldout']} held out "
                f"({data.counts['negatives']} negatives, {data.counts['positives_used']} skill "
-               f"sentences of which {data.counts['fragments']} label fragments; "
+               f"sentences of which {data.counts['fragments']} label fragments and "
+               f"{data.counts['mixed']} mixed with context; "
                f"{data.counts['positives_available']} skill sentences available)", err=True)
     model = train_filter(data, config, out, resume=resume)
     held = model.card["heldout"]

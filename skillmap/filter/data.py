@@ -42,10 +42,12 @@ class FilterData:
 def load_filter_data(corpora: Sequence[str | Path], heldout_fraction: float = 0.1,
                      positive_ratio: float = 1.0, seed: int = 0,
                      max_examples: int | None = None, taxonomy: Taxonomy | None = None,
-                     fragment_share: float = 0.0) -> FilterData:
+                     fragment_share: float = 0.0, mixed_share: float = 0.0) -> FilterData:
     """Read, de-duplicate, balance and split the corpora's sentences (module docstring)."""
     if not 0.0 <= fragment_share < 1.0:
         raise SkillmapError(f"fragment share must be in [0, 1), got {fragment_share}")
+    if not 0.0 <= mixed_share < 1.0 - fragment_share:
+        raise SkillmapError(f"mixed share must be in [0, 1 - fragment share), got {mixed_share}")
     if fragment_share and taxonomy is None:
         raise SkillmapError("skill-label fragments need the taxonomy (--taxonomy)")
     positives, negatives = _read(corpora)
@@ -65,6 +67,18 @@ def load_filter_data(corpora: Sequence[str | Path], heldout_fraction: float = 0.
         wanted = int(len(positives) * fragment_share)
         fragments = skill_fragments(taxonomy, wanted, rng, exclude=set(negatives))
         positives = rng.sample(positives, len(positives) - len(fragments)) + fragments
+    mixed: list[str] = []
+    if mixed_share:
+        # only training-side negatives go into mixtures: the held-out split stays unseen
+        pool = [t for t in negatives if not in_heldout(t, heldout_fraction)]
+        bare = set(fragments)
+        sentences = [t for t in positives if t not in bare]
+        chosen = set(rng.sample(range(len(sentences)),
+                                min(int(len(positives) * mixed_share), len(sentences))))
+        mixed = [mix_with_context(t, rng.choice(pool), rng) if i in chosen else t
+                 for i, t in enumerate(sentences)]
+        positives = mixed + fragments
+        mixed = [mixed[i] for i in sorted(chosen)]
     examples = [(t, 1) for t in positives] + [(t, 0) for t in negatives]
     rng.shuffle(examples)
     if max_examples:
@@ -78,7 +92,7 @@ def load_filter_data(corpora: Sequence[str | Path], heldout_fraction: float = 0.
             data.train_texts.append(text)
             data.train_labels.append(label)
     data.counts = {"positives_available": available, "negatives": len(negatives),
-                   "positives_used": len(positives), "fragments": len(fragments), "train": len(data.train_texts),
+                   "positives_used": len(positives), "fragments": len(fragments), "mixed": len(mixed), "train": len(data.train_texts),
                    "heldout": len(data.heldout_texts)}
     return data
 
@@ -126,6 +140,19 @@ def skill_fragments(taxonomy: Taxonomy, count: int, rng: random.Random,
         if text.strip() and text not in exclude:
             fragments[text] = None
     return list(fragments)
+
+
+def mix_with_context(skill_sentence: str, context: str, rng: random.Random) -> str:
+    """One line that states a skill amid skill-free context, still a positive.
+
+    Real sentences mix the two ("... will be an advantage because of our customers in Oslo";
+    a segmenter glues "We offer a pension. You will manage payroll."). Pure positives next to
+    pure negatives teach "context words = no skill"; these mixtures say the skill decides.
+    """
+    if rng.random() < 0.5:
+        return f"{context} {skill_sentence}"
+    joiner = rng.choice(("; ", ", and ", " - ", ", "))
+    return skill_sentence.rstrip(". ") + joiner + context[:1].lower() + context[1:]
 
 
 def title_case(text: str) -> str:
