@@ -75,10 +75,10 @@ def load_filter_data(corpora: Sequence[str | Path], heldout_fraction: float = 0.
         sentences = [t for t in positives if t not in bare]
         chosen = set(rng.sample(range(len(sentences)),
                                 min(int(len(positives) * mixed_share), len(sentences))))
-        mixed = [mix_with_context(t, rng.choice(pool), rng) if i in chosen else t
-                 for i, t in enumerate(sentences)]
-        positives = mixed + fragments
-        mixed = [mixed[i] for i in sorted(chosen)]
+        written = [mix_with_context(t, rng.choice(pool), rng) if i in chosen else t
+                   for i, t in enumerate(sentences)]
+        positives = written + fragments
+        mixed = [written[i] for i in sorted(chosen)]
     examples = [(t, 1) for t in positives] + [(t, 0) for t in negatives]
     rng.shuffle(examples)
     if max_examples:
@@ -92,7 +92,8 @@ def load_filter_data(corpora: Sequence[str | Path], heldout_fraction: float = 0.
             data.train_texts.append(text)
             data.train_labels.append(label)
     data.counts = {"positives_available": available, "negatives": len(negatives),
-                   "positives_used": len(positives), "fragments": len(fragments), "mixed": len(mixed), "train": len(data.train_texts),
+                   "positives_used": len(positives), "fragments": len(fragments),
+                   "mixed": len(mixed), "train": len(data.train_texts),
                    "heldout": len(data.heldout_texts)}
     return data
 
@@ -145,8 +146,8 @@ def skill_fragments(taxonomy: Taxonomy, count: int, rng: random.Random,
 def mix_with_context(skill_sentence: str, context: str, rng: random.Random) -> str:
     """One line that states a skill amid skill-free context, still a positive.
 
-    Real sentences mix the two ("... will be an advantage because of our customers in Oslo";
-    a segmenter glues "We offer a pension. You will manage payroll."). Pure positives next to
+    Real sentences mix the two ("experience with SAP, which our finance team has run since
+    2010"; a segmenter glues "We offer a pension. You will manage payroll."). Pure positives next to
     pure negatives teach "context words = no skill"; these mixtures say the skill decides.
     """
     if rng.random() < 0.5:
