@@ -113,8 +113,8 @@ def test_mixed_positives_glue_a_skill_sentence_to_training_side_context(corpus, 
     data = load_filter_data([corpus], taxonomy=demo_taxonomy, fragment_share=0.2,
                             mixed_share=0.3, seed=0)
     texts = dict(zip(data.train_texts + data.heldout_texts, data.train_labels + data.heldout_labels))
-    mixed = [t for t in texts if t not in negatives and any(
-        n[1:] in t and n != t for n in negatives)]
+    originals = {r["text"] for r in records}
+    mixed = [t for t in texts if t not in originals and any(n[1:] in t for n in negatives)]
     assert data.counts["mixed"] > 0 and len(mixed) == data.counts["mixed"]
     assert all(texts[t] == 1 for t in mixed)  # the skill decides, not the context
     assert all(any(s in t for s in skill_sentences) for t in mixed)
