@@ -62,23 +62,22 @@ def load_filter_data(corpora: Sequence[str | Path], heldout_fraction: float = 0.
     available = len(positives)
     if positive_ratio > 0 and len(positives) > positive_ratio * len(negatives):
         positives = rng.sample(positives, int(positive_ratio * len(negatives)))
+    sentences = positives
     fragments: list[str] = []
     if fragment_share:
         wanted = int(len(positives) * fragment_share)
         fragments = skill_fragments(taxonomy, wanted, rng, exclude=set(negatives))
-        positives = rng.sample(positives, len(positives) - len(fragments)) + fragments
+        sentences = rng.sample(positives, len(positives) - len(fragments))
     mixed: list[str] = []
     if mixed_share:
         # only training-side negatives go into mixtures: the held-out split stays unseen
         pool = [t for t in negatives if not in_heldout(t, heldout_fraction)]
-        bare = set(fragments)
-        sentences = [t for t in positives if t not in bare]
-        chosen = set(rng.sample(range(len(sentences)),
-                                min(int(len(positives) * mixed_share), len(sentences))))
-        written = [mix_with_context(t, rng.choice(pool), rng) if i in chosen else t
-                   for i, t in enumerate(sentences)]
-        positives = written + fragments
-        mixed = [written[i] for i in sorted(chosen)]
+        chosen = sorted(rng.sample(range(len(sentences)),
+                                   min(int(len(positives) * mixed_share), len(sentences))))
+        for i in chosen:
+            sentences[i] = mix_with_context(sentences[i], rng.choice(pool), rng)
+        mixed = [sentences[i] for i in chosen]
+    positives = sentences + fragments
     examples = [(t, 1) for t in positives] + [(t, 0) for t in negatives]
     rng.shuffle(examples)
     if max_examples:
