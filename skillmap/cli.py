@@ -79,13 +79,18 @@ BoostOption = Annotated[float, typer.Option(
     "embedding similarity).")]
 FilterOption = Annotated[str, typer.Option(
     "--filter", help="Skill-sentence filter run before retrieval: a folder from `skillmap train "
-    "filter`, 'keyword-length' (the heuristic), or 'default' = the shipped filter (none yet: no "
-    "trained filter passes the quality bar, docs/benchmarks.md §6, so default = no filter).")]
+    "filter`, 'keyword-length' (the heuristic), 'shipped' (the trained MiniLM filter in the "
+    "package) or 'default'. default = no filter for now: the shipped filter still costs a "
+    "little more recall than the quality bar allows (docs/benchmarks.md §6.2).")]
 NoFilterOption = Annotated[bool, typer.Option(
     "--no-filter", help="Search every sentence, including those the filter would drop.")]
 FilterThresholdOption = Annotated[Optional[float], typer.Option(
     "--filter-threshold", min=0.0, max=1.0, help="Override the filter's calibrated threshold "
     "(lower keeps more sentences).")]
+FilterDropsNamedOption = Annotated[bool, typer.Option(
+    "--filter-drops-named", help="Let the filter drop sentences that name a skill verbatim "
+    "too. By default such a sentence is always searched: a named skill is direct evidence, "
+    "and the filter can be fooled by talk of pay, customers or the company around it.")]
 MaxAdCharsOption = Annotated[int, typer.Option(
     "--max-ad-chars", min=1, help="Longest ad, in characters: a longer one is almost always a "
     "corpus pasted as one ad. extract refuses it; batch codes its first MAX_AD_CHARS "
@@ -102,13 +107,15 @@ def _extractor_spec(index: Optional[Path], model: Optional[str], top_k: int, min
                     aggregation: "Aggregation", lexical_boost: float,
                     filter_spec: str = "default", no_filter: bool = False,
                     filter_threshold: Optional[float] = None,
-                    backend: Optional["Backend"] = None, max_ad_chars: int = 1_000_000):
+                    backend: Optional["Backend"] = None, max_ad_chars: int = 1_000_000,
+                    filter_keeps_named: bool = True):
     from skillmap.pipeline.spec import ExtractorSpec
 
     return ExtractorSpec(index=index, model=model, top_k=top_k, min_score=min_score,
                          aggregation=aggregation.value, lexical_boost=lexical_boost,
                          sentence_filter=None if no_filter else filter_spec,
                          filter_threshold=filter_threshold,
+                         filter_keeps_named=filter_keeps_named,
                          backend=backend.value if backend else None,
                          max_ad_chars=max_ad_chars)
 
@@ -235,6 +242,7 @@ def extract(
     filter_spec: FilterOption = "default",
     no_filter: NoFilterOption = False,
     filter_threshold: FilterThresholdOption = None,
+    filter_drops_named: FilterDropsNamedOption = False,
     encoding: EncodingOption = None,
     backend: BackendOption = None,
     max_ad_chars: MaxAdCharsOption = 1_000_000,
@@ -272,7 +280,8 @@ def extract(
         texts.append(text)
         ids.append("stdin" if name == "-" else Path(name).name)
     extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost,
-                           filter_spec, no_filter, filter_threshold, backend, max_ad_chars)
+                           filter_spec, no_filter, filter_threshold, backend, max_ad_chars,
+                           filter_keeps_named=not filter_drops_named)
     results = extractor.extract_many(texts, ids)
     if fmt is OutputFormat.json:
         payload = [r.to_dict() for r in results]
@@ -341,6 +350,7 @@ def batch(
     filter_spec: FilterOption = "default",
     no_filter: NoFilterOption = False,
     filter_threshold: FilterThresholdOption = None,
+    filter_drops_named: FilterDropsNamedOption = False,
     encoding: EncodingOption = None,
     backend: BackendOption = None,
     engine: Annotated[Engine, typer.Option(
@@ -386,7 +396,8 @@ def batch(
             raise SkillmapError("--dedup-cache applies to --engine local only; the Ray engine "
                                 "de-duplicates sentences within each chunk")
         spec = _extractor_spec(index, model, top_k, min_score, aggregation, lexical_boost,
-                               filter_spec, no_filter, filter_threshold, backend, max_ad_chars)
+                               filter_spec, no_filter, filter_threshold, backend, max_ad_chars,
+                               filter_keeps_named=not filter_drops_named)
         started = time.perf_counter()
         report = code_corpus_ray(spec, input_csv, out, text_column, id_column,
                                  chunk_size=chunk_size, encoding=encoding, address=ray_address,
@@ -396,7 +407,8 @@ def batch(
             raise SkillmapError("--ray-address, --num-actors and --gpus-per-actor need "
                                 "--engine ray")
         extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost,
-                               filter_spec, no_filter, filter_threshold, backend, max_ad_chars)
+                               filter_spec, no_filter, filter_threshold, backend, max_ad_chars,
+                               filter_keeps_named=not filter_drops_named)
         started = time.perf_counter()
         report = code_corpus(extractor, input_csv, out, text_column=text_column,
                              id_column=id_column, chunk_size=chunk_size, encoding=encoding,
@@ -445,6 +457,7 @@ def evaluate_command(
     filter_spec: FilterOption = "default",
     no_filter: NoFilterOption = False,
     filter_threshold: FilterThresholdOption = None,
+    filter_drops_named: FilterDropsNamedOption = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     backend: BackendOption = None,
 ) -> None:
@@ -458,7 +471,8 @@ def evaluate_command(
     from skillmap.evaluation import HEADLINE, PipelineRanker, evaluate, read_benchmark
 
     extractor = _extractor(index, model, top_k, -1.0, Aggregation.interleave, lexical_boost,
-                           filter_spec, no_filter, filter_threshold, backend)
+                           filter_spec, no_filter, filter_threshold, backend,
+                           filter_keeps_named=not filter_drops_named)
     gold = read_benchmark(benchmark, extractor.taxonomy, level.value if level else None)
     if system is System.pipeline:
         ranker = PipelineRanker(extractor, level=gold.level)

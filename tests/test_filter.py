@@ -286,6 +286,21 @@ def test_pipeline_marks_and_skips_filtered_sentences(demo_index, encoder, monkey
     assert next(s for s in unfiltered.sentences if "holiday" in s.text).matches
 
 
+def test_a_sentence_naming_a_skill_passes_the_filter_unless_told_otherwise(demo_index, encoder):
+    """The filter scores "Python..." 0.1 (no "drive"), but the sentence names the demo skill
+    "Python" verbatim: it is searched, shows its low score, and is dropped only with
+    ``filter_keeps_named=False``."""
+    ad = "Our whole platform is written in Python.\nWe offer free parking for every employee.\n"
+    kept = Extractor(index=demo_index, encoder=encoder, sentence_filter=WordFilter("drive"))
+    python, parking = kept.extract(ad).sentences
+    assert not python.filtered and python.filter_score == pytest.approx(0.1)
+    assert "python-programming" in [m.skill_id for m in python.matches]
+    assert parking.filtered and parking.matches == []
+    strict = Extractor(index=demo_index, encoder=encoder, sentence_filter=WordFilter("drive"),
+                       filter_keeps_named=False)
+    assert all(s.filtered and not s.matches for s in strict.extract(ad).sentences)
+
+
 def test_filter_threshold_override_and_sentence_level_ranking(demo_index, encoder):
     from skillmap.evaluation import PipelineRanker
 
@@ -316,6 +331,12 @@ def test_cli_trains_a_logistic_filter_and_extract_uses_it(tmp_path, corpus, caps
     assert main(["extract", str(ad), "--format", "json", "--no-filter"]) == 0
     unfiltered = json.loads(capsys.readouterr().out)["sentences"]
     assert [s["filtered"] for s in unfiltered] == [False, False] and unfiltered[1]["skills"]
+    # "SQL" named verbatim in a one-word line the heuristic drops: kept unless told otherwise
+    ad.write_text("We offer 30 days of paid holiday.\nSQL\n")
+    for flags, expected in (([], [True, False]), (["--filter-drops-named"], [True, True])):
+        assert main(["extract", str(ad), "--format", "json", "--filter", "keyword-length",
+                     *flags]) == 0
+        assert [s["filtered"] for s in json.loads(capsys.readouterr().out)["sentences"]] == expected
 
 
 def test_eval_filter_reads_skillspan_format(tmp_path, capsys):
@@ -344,4 +365,5 @@ def test_skillspan_postings_trace_back_to_their_sentences():
         for start, sentence in zip(posting.starts, posting.sentences):
             assert posting.text[start:start + len(sentence.text)] == sentence.text
             assert posting.sentence_at(start + len(sentence.text) // 2) is sentence
+
 

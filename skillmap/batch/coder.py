@@ -66,6 +66,7 @@ def _manifest(path: Path, text_column: str, id_column: str | None, chunk_size: i
             "aggregation": extractor.aggregation, "lexical_boost": extractor.lexical_boost,
             "filter": extractor.sentence_filter.fingerprint if extractor.sentence_filter else None,
             "filter_threshold": extractor.filter_threshold,
+            "filter_keeps_named": extractor.filter_keeps_named,
             "index": hashlib.sha256(f"{meta.taxonomy_fingerprint}|{meta.model_id}|"
                                     f"{meta.text_template}".encode()).hexdigest()[:16]}
 

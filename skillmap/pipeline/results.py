@@ -47,7 +47,9 @@ class SentenceResult:
     kind: str
     matches: list[SkillMatch] = field(default_factory=list)
     filtered: bool = False                # the filter judged it states no skill: not searched
-    filter_score: float | None = None     # the filter's P(states a skill); None: no filter run
+    # the filter's P(states a skill); None: no filter run. Below the threshold but not
+    # filtered: the sentence names a skill verbatim (Extractor's filter_keeps_named)
+    filter_score: float | None = None
 
 
 @dataclass(slots=True)

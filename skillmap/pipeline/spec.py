@@ -28,6 +28,7 @@ class ExtractorSpec:
     lexical_boost: float = 0.2
     sentence_filter: str | None = "default"
     filter_threshold: float | None = None
+    filter_keeps_named: bool = True
     backend: str | None = None         # encoder backend: torch, onnx, onnx-int8 (None: torch)
     max_ad_chars: int = 1_000_000      # = Extractor.DEFAULT_MAX_AD_CHARS
     allow_pickle: bool | None = None   # pickle-format weights (None: $SKILLMAP_ALLOW_PICKLE)
@@ -36,7 +37,7 @@ class ExtractorSpec:
         self.index = None if self.index is None else str(Path(self.index).expanduser().resolve())
         for name in ("model", "sentence_filter"):
             value = getattr(self, name)
-            if value not in (None, "default", "none", "keyword-length") \
+            if value not in (None, "default", "shipped", "none", "keyword-length") \
                     and Path(str(value)).expanduser().exists():
                 setattr(self, name, str(Path(str(value)).expanduser().resolve()))
 
@@ -57,4 +58,5 @@ class ExtractorSpec:
                          lexical_boost=self.lexical_boost,
                          sentence_filter=self.sentence_filter,
                          filter_threshold=self.filter_threshold,
+                         filter_keeps_named=self.filter_keeps_named,
                          max_ad_chars=self.max_ad_chars, allow_pickle=self.allow_pickle)
