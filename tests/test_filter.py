@@ -367,3 +367,39 @@ def test_skillspan_postings_trace_back_to_their_sentences():
             assert posting.sentence_at(start + len(sentence.text) // 2) is sentence
 
 
+
+# --------------------------------------------------------------------------- the shipped filter
+def test_shipped_filter_loads_offline_and_is_default_only_when_switched_on(monkeypatch):
+    import skillmap.filter as filters
+
+    shipped = resolve_filter("shipped")
+    assert isinstance(shipped, TransformerFilter) and shipped is filters.shipped_filter()
+    assert 0.0 < shipped.threshold < 1.0
+    skill, holiday = shipped.predict_proba(["Solid knowledge of SQL is required.",
+                                            "We offer 30 days of paid holiday."])
+    assert skill >= shipped.threshold > holiday
+    monkeypatch.setattr(filters, "SHIPPED_FILTER_IS_DEFAULT", False)
+    assert resolve_filter("default") is None
+    monkeypatch.setattr(filters, "SHIPPED_FILTER_IS_DEFAULT", True)
+    assert resolve_filter("default") is shipped
+
+
+@pytest.mark.skipif(not SKILLSPAN.is_file(), reason="../shared/benchmarks/skillspan is absent")
+def test_shipped_filter_reproduces_its_recorded_skillspan_numbers():
+    """What filter.json records (docs/benchmarks.md §6.2) is what this installation measures,
+    and it beats the keyword/length heuristic on real postings."""
+    from skillmap.evaluation.skillspan import read_skillspan
+    from skillmap.filter import DEFAULT_FILTER_DIR
+
+    recorded = json.loads((DEFAULT_FILTER_DIR / "filter.json").read_text())["card"][
+        "validation"]["skillspan_dev"]
+    spans = read_skillspan(SKILLSPAN)
+    texts = [s.text for s in spans.sentences]
+    labels = [int(s.has_skill) for s in spans.sentences]
+    shipped = resolve_filter("shipped")
+    report = classification_report(shipped.predict_proba(texts), labels, shipped.threshold)
+    for name in ("precision", "recall", "f1", "roc_auc"):
+        assert report[name] == pytest.approx(recorded[name], abs=0.003), name
+    heuristic = KeywordLengthFilter()
+    baseline = classification_report(heuristic.predict_proba(texts), labels, heuristic.threshold)
+    assert report["f1"] > baseline["f1"] and report["roc_auc"] > baseline["roc_auc"]

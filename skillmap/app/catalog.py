@@ -67,13 +67,16 @@ def discover_indexes() -> list[IndexChoice]:
 
 
 def discover_filters() -> dict[str, str]:
-    """Filter choices: key -> label. The shipped default (when there is one) comes first."""
-    from skillmap.filter import default_filter
+    """Filter choices: key -> label. The shipped default (when there is one) comes first; a
+    shipped filter that is not the default is offered second, after "off"."""
+    from skillmap.filter import default_filter, shipped_filter
 
     choices: dict[str, str] = {}
     if default_filter() is not None:
         choices["default"] = "Trained filter (shipped default)"
     choices[NO_FILTER] = "Off: code every sentence"
+    if default_filter() is None and shipped_filter() is not None:
+        choices["shipped"] = "Trained filter (shipped, off by default)"
     choices[HEURISTIC_FILTER] = "Keyword/length heuristic"
     for path in _env_paths(FILTER_PATHS_ENV):
         if (path / "filter.json").is_file():
