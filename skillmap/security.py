@@ -126,12 +126,15 @@ def resolve_inside(folder: str | os.PathLike, relative, what: str) -> Path:
 
 def mask_secret(text: str, secret: str | None, fragment: int = 8) -> str:
     """``text`` with ``secret`` replaced by ``***``, and any run of ``fragment`` or more of
-    its consecutive characters too (a server that echoes part of a key leaks that part)."""
-    if not secret or not text:
+    its consecutive characters too (a server that echoes part of a key leaks that part).
+
+    A "secret" shorter than ``fragment`` is left alone: local servers take any key, so users
+    pass placeholders like ``x`` or ``EMPTY``, and masking those would turn every "x" of a
+    generated sentence into "***" ("e***perience"). No real API key is that short.
+    """
+    if not secret or not text or len(secret) < fragment:
         return text
     text = text.replace(secret, "***")
-    if len(secret) < fragment:
-        return text
     out, position = [], 0
     while position < len(text):
         length = 0

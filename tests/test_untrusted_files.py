@@ -914,6 +914,13 @@ def test_mask_secret_hides_the_key_and_fragments_of_it(text, masked):
     assert mask_secret(text, KEY) == masked
 
 
+@pytest.mark.parametrize("placeholder", ["x", "EMPTY", "ollama"])
+def test_a_placeholder_key_for_a_local_server_leaves_generated_text_alone(placeholder):
+    """Local servers accept any key; a short placeholder is not a secret to mask."""
+    sentence = "Flexible hours and an EMPTY inbox: ollama experience expected."
+    assert mask_secret(sentence, placeholder) == sentence
+
+
 def test_generate_through_the_cli_never_prints_or_stores_the_key(tmp_path):
     script = ["429", "429", "500", "500", "malformed", "refusal", "truncated", "echo"]
     out = tmp_path / "out"
