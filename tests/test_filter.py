@@ -367,7 +367,6 @@ def test_skillspan_postings_trace_back_to_their_sentences():
             assert posting.sentence_at(start + len(sentence.text) // 2) is sentence
 
 
-
 # --------------------------------------------------------------------------- the shipped filter
 def test_shipped_filter_loads_offline_and_is_default_only_when_switched_on(monkeypatch):
     import skillmap.filter as filters

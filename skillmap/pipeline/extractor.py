@@ -18,8 +18,8 @@ Per sentence, skills whose label or alternative label the sentence names verbati
 ``lexical_boost`` added to their cosine similarity (hybrid scoring, see
 :mod:`skillmap.index.lexical`), so a reported ``score`` is cosine + boost when named.
 
-The *filter* (:mod:`skillmap.filter`; ``"default"`` is the filter shipped in the package)
-scores every sentence; sentences below its threshold are not encoded or searched —
+The *filter* (:mod:`skillmap.filter`; ``"shipped"`` is the filter in the package, and
+``"default"`` is it once it is switched on, no filter until then) scores every sentence; sentences below its threshold are not encoded or searched —
 retrieval always returns its top k, so a sentence about the pension scheme would otherwise
 yield false skills. They stay in the per-sentence detail, marked ``filtered``. With
 ``filter_keeps_named`` (the default) a sentence that names a taxonomy skill verbatim is
@@ -61,8 +61,8 @@ class Extractor:
     min_score: matches scoring below this cosine similarity are dropped.
     aggregation: how an ad's skills are ranked: ``interleave`` or ``max`` (module docstring).
     lexical_boost: added to the score of skills a sentence names verbatim (0 disables).
-    sentence_filter: ``"default"`` (the shipped filter, if installed), a filter or its folder,
-        or None for no filter.
+    sentence_filter: ``"default"`` (the shipped filter once switched on, else none),
+        ``"shipped"``, a filter or its folder, or None for no filter.
     filter_threshold: overrides the filter's calibrated threshold.
     filter_keeps_named: sentences that name a skill of the index's taxonomy verbatim pass the
         filter whatever their score (module docstring).
@@ -226,9 +226,10 @@ class Extractor:
             vectors = self.encoder.encode(list(sentences), show_progress=show_progress)
         scores, keep = self.sentence_filter.keep(sentences, self.filter_threshold,
                                                  embeddings=vectors)
-        if self.filter_keeps_named:
+        if self.filter_keeps_named:  # only the dropped ones need looking at
             matcher = self.index.label_matcher
-            keep = keep | np.array([bool(matcher.find(sentence)) for sentence in sentences])
+            for i in np.flatnonzero(~keep):
+                keep[i] = bool(matcher.find(sentences[i]))
         return scores, keep, vectors
 
     def rank_sentences(self, sentences: Sequence[str], vectors: np.ndarray | None = None
