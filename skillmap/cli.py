@@ -20,7 +20,8 @@ from typer.exceptions import TyperException
 from skillmap.encoder.cli import train_app
 from skillmap.encoder.onnx_cli import encoder_app
 from skillmap.errors import SkillmapError
-from skillmap.filter.cli import eval_filter_command, train_filter_command
+from skillmap.filter.cli import (calibrate_filter_command, eval_filter_command,
+                                 train_filter_command)
 from skillmap.generation.cli import generate_app
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ app.add_typer(generate_app, name="generate",
               help="Write synthetic training sentences with an LLM or the offline template "
               "backend; `generate stats` measures a corpus.")
 train_app.command("filter")(train_filter_command)
+train_app.command("calibrate-filter")(calibrate_filter_command)
 app.add_typer(train_app, name="train")
 app.command("eval-filter")(eval_filter_command)
 app.add_typer(encoder_app, name="encoder")

@@ -18,7 +18,7 @@ from skillmap.errors import SkillmapError
 from skillmap.filter import (EmbeddingLogisticFilter, KeywordLengthFilter, SentenceFilter,
                              TransformerFilter, calibrate, load_filter, resolve_filter)
 from skillmap.filter.calibration import classification_report
-from skillmap.filter.data import load_filter_data
+from skillmap.filter.data import load_filter_data, load_labelled_sentences
 from skillmap.filter.training import FilterTrainingConfig, train_filter
 from skillmap.generation import generate_corpus, make_backend
 from skillmap.pipeline import Extractor
@@ -338,6 +338,35 @@ def test_cli_trains_a_logistic_filter_and_extract_uses_it(tmp_path, corpus, caps
                      *flags]) == 0
         assert [s["filtered"] for s in json.loads(capsys.readouterr().out)["sentences"]] == expected
 
+
+
+def test_calibrate_filter_moves_only_the_threshold_and_keeps_the_old_one(tmp_path, corpus, data,
+                                                                          encoder, capsys):
+    model = EmbeddingLogisticFilter(encoder.model_id).fit(data.train_texts, data.train_labels)
+    model.threshold, model.card = 0.5, {"name": "lr", "calibration": {"target": "f1"}}
+    model.save(tmp_path / "lr")
+    out = tmp_path / "lr-recalibrated"
+    assert main(["train", "calibrate-filter", str(tmp_path / "lr"), "-c", str(corpus),
+                 "--target", "recall:1.0", "-o", str(out)]) == 0
+    assert "threshold 0.500 ->" in capsys.readouterr().err
+    texts, labels = load_labelled_sentences([corpus])
+    scores = model.predict_proba(texts)
+    lowest_positive = min(s for s, label in zip(scores, labels) if label == 1)
+    again = load_filter(out)
+    assert again.threshold == pytest.approx(lowest_positive, abs=1e-6)  # keeps every one
+    np.testing.assert_allclose(again.predict_proba(PROBES), model.predict_proba(PROBES),
+                               atol=1e-6)
+    assert again.card["earlier_calibrations"] == [{"threshold": 0.5,
+                                                   "calibration": {"target": "f1"}}]
+    assert again.card["calibration"]["on"] == corpus.name
+    assert load_filter(tmp_path / "lr").threshold == 0.5  # the input folder is untouched
+    only_positives = tmp_path / "positives.jsonl"
+    only_positives.write_text("".join(line + "\n" for line in corpus.read_text().splitlines()
+                                      if json.loads(line)["mode"] != "negatives"))
+    bad = tmp_path / "never-written"
+    assert main(["train", "calibrate-filter", str(tmp_path / "lr"), "-c", str(only_positives),
+                 "-o", str(bad)]) != 0
+    assert "needs skill sentences and negatives" in capsys.readouterr().err and not bad.exists()
 
 def test_eval_filter_reads_skillspan_format(tmp_path, capsys):
     rows = [{"idx": 1, "tokens": ["Experience", "with", "SQL", "is", "required"],

@@ -97,6 +97,16 @@ def load_filter_data(corpora: Sequence[str | Path], heldout_fraction: float = 0.
     return data
 
 
+def load_labelled_sentences(corpora: Sequence[str | Path]) -> tuple[list[str], list[int]]:
+    """Every distinct sentence of the corpora with its label (1 = a skill sentence), unbalanced
+    and unsplit: the data a threshold is re-calibrated on (:func:`recalibrate_filter`)."""
+    positives, negatives = _read(corpora)
+    if not positives or not negatives:
+        raise SkillmapError("calibration needs skill sentences and negatives: generate both "
+                            "(`skillmap generate --mode single --mode negatives`)")
+    return positives + negatives, [1] * len(positives) + [0] * len(negatives)
+
+
 def _read(corpora: Iterable[str | Path]) -> tuple[list[str], list[str]]:
     positives: dict[str, None] = {}
     negatives: dict[str, None] = {}

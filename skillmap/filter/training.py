@@ -13,6 +13,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Sequence
 
 from skillmap.errors import SkillmapError
 from skillmap.filter.base import SentenceFilter
@@ -121,3 +122,25 @@ def _fit_transformer(data: FilterData, config: FilterTrainingConfig, checkpoints
     model.model = trainer.model
     return model
 
+
+
+def recalibrate_filter(model: SentenceFilter, texts: Sequence[str], labels: Sequence[int],
+                       target: str, source: str) -> SentenceFilter:
+    """Choose ``model``'s threshold again, for ``target``, on other labelled sentences.
+
+    Why: a filter trained on offline template sentences separates its own held-out split
+    almost perfectly, so every threshold looks right there. Sentences written by an LLM read
+    like real ads, and a threshold chosen on them is closer to the one real ads need. The
+    weights are untouched; the card keeps the earlier calibrations (``source`` names the data).
+    """
+    scores = model.predict_proba(list(texts))
+    calibration = calibrate(scores, labels, target)
+    card = dict(model.card)
+    card["earlier_calibrations"] = [*card.get("earlier_calibrations", []),
+                                    {"threshold": model.threshold,
+                                     "calibration": card.get("calibration")}]
+    card["calibration"] = {**calibration.to_dict(), "on": source,
+                           "report": classification_report(scores, labels,
+                                                           calibration.threshold)}
+    model.threshold, model.card = calibration.threshold, card
+    return model
