@@ -339,7 +339,6 @@ def test_cli_trains_a_logistic_filter_and_extract_uses_it(tmp_path, corpus, caps
         assert [s["filtered"] for s in json.loads(capsys.readouterr().out)["sentences"]] == expected
 
 
-
 def test_calibrate_filter_moves_only_the_threshold_and_keeps_the_old_one(tmp_path, corpus, data,
                                                                           encoder, capsys):
     model = EmbeddingLogisticFilter(encoder.model_id).fit(data.train_texts, data.train_labels)
@@ -367,6 +366,7 @@ def test_calibrate_filter_moves_only_the_threshold_and_keeps_the_old_one(tmp_pat
     assert main(["train", "calibrate-filter", str(tmp_path / "lr"), "-c", str(only_positives),
                  "-o", str(bad)]) != 0
     assert "needs skill sentences and negatives" in capsys.readouterr().err and not bad.exists()
+
 
 def test_eval_filter_reads_skillspan_format(tmp_path, capsys):
     rows = [{"idx": 1, "tokens": ["Experience", "with", "SQL", "is", "required"],

@@ -1,8 +1,8 @@
 """Stage 4: the skill-sentence filter in front of retrieval.
 
 Kinds (one interface, :class:`SentenceFilter`): a fine-tuned sequence classifier
-(:class:`TransformerFilter`, the kind shipped in the package), logistic regression on frozen embeddings
-(:class:`EmbeddingLogisticFilter`, cheap on a CPU) and the keyword/length heuristic
+(:class:`TransformerFilter`, the kind shipped in the package), logistic regression on frozen
+embeddings (:class:`EmbeddingLogisticFilter`, cheap on a CPU) and the keyword/length heuristic
 (:class:`KeywordLengthFilter`, the baseline). ``resolve_filter`` turns what a user passes
 (``"default"``, ``"shipped"``, ``"none"``, a folder, an instance) into a filter or None.
 

@@ -130,7 +130,7 @@ def calibrate_filter_command(
 
       skillmap generate -t esco --llm openai --mode single --mode negatives -o llm.jsonl
 
-      skillmap train calibrate-filter models/filter -c llm.jsonl --target recall:0.998 -o models/filter-llm
+      skillmap train calibrate-filter models/filter -c llm.jsonl --target recall:0.99 -o models/filter-llm
     """
     from skillmap.filter import DEFAULT_FILTER_DIR, load_filter
     from skillmap.filter.calibration import parse_target
@@ -138,6 +138,7 @@ def calibrate_filter_command(
     from skillmap.filter.training import recalibrate_filter
 
     parse_target(target)
+    # a fresh copy: resolve_filter("shipped") is the process-wide cached instance
     model = load_filter(DEFAULT_FILTER_DIR if filter_spec == "shipped" else filter_spec)
     texts, labels = load_labelled_sentences(corpus)
     before = model.threshold
@@ -149,6 +150,7 @@ def calibrate_filter_command(
                f"({target}) on {report['n']} sentences ({report['positives']} skill "
                f"sentences): precision {report['precision']:.3f}, recall {report['recall']:.3f}, "
                f"F1 {report['f1']:.3f}, ROC-AUC {report['roc_auc']:.3f}", err=True)
+
 
 def eval_filter_command(
     benchmark: Annotated[Path, typer.Option(

@@ -123,7 +123,6 @@ def _fit_transformer(data: FilterData, config: FilterTrainingConfig, checkpoints
     return model
 
 
-
 def recalibrate_filter(model: SentenceFilter, texts: Sequence[str], labels: Sequence[int],
                        target: str, source: str) -> SentenceFilter:
     """Choose ``model``'s threshold again, for ``target``, on other labelled sentences.

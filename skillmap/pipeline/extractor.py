@@ -19,7 +19,8 @@ Per sentence, skills whose label or alternative label the sentence names verbati
 :mod:`skillmap.index.lexical`), so a reported ``score`` is cosine + boost when named.
 
 The *filter* (:mod:`skillmap.filter`; ``"shipped"`` is the filter in the package, and
-``"default"`` is it once it is switched on, no filter until then) scores every sentence; sentences below its threshold are not encoded or searched —
+``"default"`` is it once it is switched on, no filter until then) scores every sentence;
+sentences below its threshold are not encoded or searched —
 retrieval always returns its top k, so a sentence about the pension scheme would otherwise
 yield false skills. They stay in the per-sentence detail, marked ``filtered``. With
 ``filter_keeps_named`` (the default) a sentence that names a taxonomy skill verbatim is
