@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -37,8 +38,9 @@ def test_every_mode_has_a_versioned_prompt_with_few_shot_examples(mode, demo_tax
     assert [m["role"] for m in messages[:3]] == ["system", "user", "assistant"]
     asked = messages[-1]["content"]
     assert "German" in asked and "JSON" in asked
-    for skill in request.skills:
-        assert skill.label in asked
+    implicit = template.variation(request.seed)[1]
+    for skill in request.skills:  # an implicit request gives the definition instead
+        assert (skill.description if implicit else skill.label) in asked
     completion = template.completion_prompt(prompt_context(request, template, "en"))
     assert completion.rstrip().endswith("Sentence:")
     assert template.examples[0]["sentences"][0] in completion
@@ -47,10 +49,10 @@ def test_every_mode_has_a_versioned_prompt_with_few_shot_examples(mode, demo_tax
 def test_a_language_specific_prompt_file_wins(tmp_path):
     for mode in ALL_MODES:
         shutil.copy(REPO / "prompts" / f"{mode}.yaml", tmp_path)
-    german = (tmp_path / "single.yaml").read_text().replace("version: 1", "version: 7")
+    german = re.sub(r"(?m)^version: \d+$", "version: 7", (tmp_path / "single.yaml").read_text())
     (tmp_path / "single.de.yaml").write_text(german)
     assert load_prompt("single", tmp_path, "de").version == 7
-    assert load_prompt("single", tmp_path, "en").version == 1
+    assert load_prompt("single", tmp_path, "en").version == load_prompt("single").version
 
 
 def test_a_broken_prompt_file_is_a_clear_error(tmp_path):
@@ -397,3 +399,83 @@ def test_a_repeated_few_shot_example_is_dropped():
         "copies a prompt example"
     assert QualityRules().check("You will restock the shelves and help customers find what "
                                 "they need.", (), template.example_sentences) is None
+
+
+# --------------------------------------------------------------------------- prompts v2
+def test_each_request_gets_a_seeded_style_and_implicit_flag(demo_taxonomy):
+    template = load_prompt("single")
+    draws = [template.variation(seed) for seed in range(2000)]
+    assert draws == [template.variation(seed) for seed in range(2000)]  # pure in the seed
+    assert {style for style, _ in draws} == set(template.styles)
+    implicit = sum(flag for _, flag in draws) / len(draws)
+    assert abs(implicit - template.implicit_share) < 0.05
+    # style and flag vary independently: every style is drawn both ways
+    assert {(s, f) for s, f in draws} == {(s, f) for s in template.styles for f in (True, False)}
+
+
+def test_an_implicit_request_shows_the_definition_but_not_the_names(demo_taxonomy):
+    template = load_prompt("single")
+    plan = plan_requests(demo_taxonomy, ["single"], per_skill=1)
+    shown = {}
+    for request in plan.requests:
+        context = prompt_context(request, template, "en")
+        shown.setdefault(context["implicit"], (request, template.messages(context)[-1]["content"]))
+    (explicit, explicit_text), (implicit, implicit_text) = shown[False], shown[True]
+    assert explicit.skills[0].label in explicit_text
+    assert implicit.skills[0].label not in implicit_text
+    assert implicit.skills[0].description in implicit_text
+    assert template.styles[template.variation(implicit.seed)[0]] in implicit_text
+
+
+def test_the_style_asked_for_is_recorded_on_each_corpus_line(tmp_path, demo_taxonomy):
+    from helpers.stub_openai import StubOpenAI
+    from skillmap.generation.backends.openai_backend import OpenAIBackend
+
+    with StubOpenAI() as stub:
+        backend = OpenAIBackend(model="stub", base_url=stub.base_url, api_key="sk-test")
+        generate_corpus(demo_taxonomy, backend, tmp_path / "c.jsonl", modes=["single"],
+                        per_skill=1, limit=12)
+    template = load_prompt("single")
+    records = list(read_corpus(tmp_path / "c.jsonl"))
+    assert records and all(r.style in template.styles for r in records)
+    assert {r.implicit for r in records} == {True, False}
+
+
+@pytest.mark.parametrize("sentence", ["Python programming.", "Python, Python programming",
+                                      "Experience in Python."])
+def test_a_sentence_that_only_repeats_the_skill_name_is_dropped(sentence, demo_taxonomy):
+    python = demo_taxonomy.skill("python-programming")
+    assert QualityRules().check(sentence, [python]) == "only the skill's name"
+    assert QualityRules().check(sentence, [python], names_by_design=True) is None
+
+
+@pytest.mark.parametrize("sentence, language, wrong", [
+    ("负责公司数据管道的开发和维护工作", "en", True),
+    ("You will maintain our data pipelines and review the code of the team.", "en", False),
+    ("Sie entwickeln und pflegen unsere Datenpipelines mit dem ganzen Team.", "en", True),
+    ("Sie entwickeln und pflegen unsere Datenpipelines mit dem ganzen Team.", "de", False),
+    ("Python, SQL, Docker, Kubernetes", "de", False),  # nothing to judge: kept
+    ("负责公司数据管道的开发和维护工作", "zh", False),
+    ("You will maintain our data pipelines and review the code.", "zh", True),
+])
+def test_a_sentence_in_another_language_is_dropped(sentence, language, wrong):
+    from skillmap.generation.language import wrong_language
+
+    assert bool(wrong_language(sentence, language)) is wrong
+    reason = QualityRules().check(sentence, (), language=language)
+    assert (reason == "wrong language") is wrong
+
+
+def test_near_duplicates_of_the_same_skills_are_dropped_but_not_across_skills(tmp_path):
+    path = tmp_path / "c.jsonl"
+    first = "Plan the yearly budget and report variances to the finance director."
+    near = "Plan the yearly budget and report all variances to the finance director."
+    with CorpusWriter(path, near_duplicate=0.8) as writer:
+        assert writer.add(_record(first))
+        assert not writer.add(_record(near))
+        other_skill = _record(near).model_copy(update={"skill_ids": ["y"]})
+        assert writer.add(other_skill)
+        assert writer.add(_record("Keep spending within the agreed envelope."))
+    assert writer.near_duplicates == 1
+    with CorpusWriter(path, near_duplicate=0.8) as writer:  # a resumed run remembers them
+        assert not writer.add(_record(near))

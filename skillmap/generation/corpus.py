@@ -17,7 +17,7 @@ from typing import IO, Iterator
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from skillmap.errors import InputError
-from skillmap.generation.quality import normalise
+from skillmap.generation.quality import near_duplicate, normalise, words
 
 
 class CorpusRecord(BaseModel):
@@ -36,6 +36,8 @@ class CorpusRecord(BaseModel):
     category: str | None = None    # kind of text, for negatives
     language: str = "en"
     request_id: str = ""
+    style: str | None = None       # the form the prompt asked for (duty, terse list, ...)
+    implicit: bool | None = None   # whether the prompt asked to avoid the skills' own words
 
 
 def read_corpus(path: str | os.PathLike) -> Iterator[CorpusRecord]:
@@ -60,13 +62,19 @@ def read_corpus(path: str | os.PathLike) -> Iterator[CorpusRecord]:
 class CorpusWriter:
     """Append-only, de-duplicating JSONL writer; use as a context manager."""
 
-    def __init__(self, path: str | os.PathLike, flush_every: int = 200):
+    def __init__(self, path: str | os.PathLike, flush_every: int = 200,
+                 near_duplicate: float | None = None):
         self.path = Path(path)
         self.flush_every = flush_every
         self.seen: set[bytes] = set()  # 16-byte digests: memory stays small on big corpora
+        # near-duplicates are looked for among sentences of the same skills only: that is
+        # where a model repeats itself, and it keeps the check linear in the corpus size
+        self.near_threshold = near_duplicate
+        self._by_skills: dict[tuple[str, ...], list[frozenset[str]]] = {}
         self.existing = 0
         self.written = 0
         self.duplicates = 0
+        self.near_duplicates = 0
         self.repaired_bytes = 0
         self._handle: IO[str] | None = None
         self._unflushed = 0
@@ -77,6 +85,7 @@ class CorpusWriter:
             self.repaired_bytes = _cut_torn_tail(self.path)
             for record in read_corpus(self.path):
                 self.seen.add(_dedupe_key(record.text))
+                self._remember(record)
                 self.existing += 1
         self._handle = self.path.open("a", encoding="utf-8")
         return self
@@ -87,7 +96,13 @@ class CorpusWriter:
         if key in self.seen:
             self.duplicates += 1
             return False
+        if self.near_threshold is not None and record.skill_ids and near_duplicate(
+                frozenset(words(record.text)), self._by_skills.get(tuple(record.skill_ids), ()),
+                self.near_threshold):
+            self.near_duplicates += 1
+            return False
         self.seen.add(key)
+        self._remember(record)
         assert self._handle is not None, "use CorpusWriter as a context manager"
         self._handle.write(record.model_dump_json() + "\n")
         self.written += 1
@@ -95,6 +110,11 @@ class CorpusWriter:
         if self._unflushed >= self.flush_every:
             self.flush()
         return True
+
+    def _remember(self, record: CorpusRecord) -> None:
+        if self.near_threshold is not None and record.skill_ids:
+            self._by_skills.setdefault(tuple(record.skill_ids), []).append(
+                frozenset(words(record.text)))
 
     def flush(self) -> None:
         if self._handle is not None:

@@ -10,6 +10,7 @@ Rendering uses Jinja2 (sandboxed: template files are data, not code).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from functools import lru_cache
@@ -54,6 +55,20 @@ class PromptTemplate(BaseModel):
     examples: list[dict[str, Any]] = Field(min_length=1)
     completion: CompletionForm
     categories: dict[str, str] = Field(default_factory=dict)
+    # the forms a sentence may take (requirement bullet, duty, terse list...): each request
+    # gets one, drawn from its seed, so a corpus mixes registers the way real ads do
+    styles: dict[str, str] = Field(default_factory=dict)
+    # share of requests asked to describe the skill without the words of its names
+    implicit_share: float = Field(default=0.0, ge=0.0, le=1.0)
+
+    def variation(self, seed: int) -> tuple[str, bool]:
+        """The ``(style, implicit)`` of the request with this seed; ``("", False)`` for a
+        template without styles. A pure function of the seed, so a resumed run asks again
+        exactly what it asked before."""
+        style = list(self.styles)[seed % len(self.styles)] if self.styles else ""
+        draw = int.from_bytes(hashlib.sha256(f"implicit|{seed}".encode()).digest()[:4], "big")
+        implicit = draw % 1000 < round(self.implicit_share * 1000)
+        return style, implicit
 
     @property
     def example_sentences(self) -> list[str]:
@@ -90,10 +105,13 @@ class PromptTemplate(BaseModel):
     def _example_context(self, example: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
         skills = [{"alt_labels": [], "description": "", **s} for s in example.get("skills", [])]
         category = example.get("category", "")
+        style = example.get("style", "")
         return {**context, "skills": skills, "skill": skills[0] if skills else None,
                 "n": len(example["sentences"]),
                 "group_label": example.get("group_label", ""), "category": category,
-                "category_text": self.categories.get(category, category)}
+                "category_text": self.categories.get(category, category),
+                "style": style, "style_text": self.styles.get(style, style),
+                "implicit": bool(example.get("implicit", False))}
 
 
 def _render(source: str, context: dict[str, Any], tag: str) -> str:

@@ -1,9 +1,11 @@
 """Checks every generated sentence must pass before it enters the corpus.
 
 A sentence is dropped (and counted, by reason) when it is empty, too short or too long to be
-one job-ad sentence, a refusal or a meta-comment instead of an ad sentence, or a verbatim
-copy of a skill's definition — the model parroting its input teaches the encoder nothing
-about how ads word a skill.
+one job-ad sentence, a refusal or a meta-comment instead of an ad sentence, a verbatim copy
+of a skill's definition or of a prompt example, little more than the skill's own name, or in
+another language than the one asked for — the model parroting its input, or drifting, teaches
+the encoder nothing about how ads word a skill. Near-duplicates of a sentence already written
+for the same skills are caught by the corpus writer (:func:`near_duplicate`), which sees them.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from skillmap.generation.language import stop_words, wrong_language
 from skillmap.taxonomy import Skill
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# a CJK character counts as a word (those scripts write no spaces between words)
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+", re.UNICODE)
 _REFUSAL = re.compile(r"^(?:i'?m sorry|i cannot|i can't|as an ai|sorry,|here (?:is|are) )", re.I)
 
 
@@ -26,16 +31,26 @@ def words(text: str) -> list[str]:
 class QualityRules:
     """Limits for one sentence; the defaults suit job-ad sentences in European languages."""
 
-    min_words: int = 4
+    # terse lines of real ads ("SQL / dbt", "Forklift licence") are skill statements too
+    min_words: int = 2
     # skill-free lines of a real ad are often headers or metadata ("Job type: permanent",
     # "Full-time"): the filter must see them, so negatives may be as short as one word
     min_words_negative: int = 1
     max_words: int = 60
     copy_span: int = 8  # this many consecutive words of a definition count as a copy
+    # a sentence with fewer words than this beyond its skills' names and function words only
+    # repeats the label ("Manage budgets."); terse lists of several skills are not affected
+    min_own_words: int = 2
+    # token-set overlap above which a sentence repeats one already written for its skills
+    near_duplicate: float = 0.8
 
     def check(self, sentence: str, skills: Sequence[Skill] = (),
-              examples: Sequence[str] = (), negative: bool = False) -> str | None:
+              examples: Sequence[str] = (), negative: bool = False,
+              language: str | None = None, names_by_design: bool = False) -> str | None:
         """The reason ``sentence`` is rejected, or None when it passes.
+
+        ``names_by_design``: the sentence was written by filling a skill's name into a
+        phrasing (the template backend), so naming it is not parroting.
 
         ``examples`` are the prompt's few-shot sentences: small models often repeat one
         verbatim, which would teach the encoder a sentence unrelated to the requested skills.
@@ -43,6 +58,8 @@ class QualityRules:
         tokens = words(sentence)
         if not tokens:
             return "empty"
+        if language and wrong_language(sentence, language):
+            return "wrong language"
         if len(tokens) < (self.min_words_negative if negative else self.min_words):
             return "too short"
         if len(tokens) > self.max_words:
@@ -55,7 +72,17 @@ class QualityRules:
         for example in examples:
             if _shares_span(tokens, words(example), self.copy_span):
                 return "copies a prompt example"
+        if (len(skills) == 1 and not names_by_design
+                and self._parrots(tokens, skills[0], language or "en")):
+            return "only the skill's name"
         return None
+
+    def _parrots(self, sentence: list[str], skill: Skill, language: str) -> bool:
+        """Nothing but the skill's names and function words: the label handed back."""
+        names = {w for name in (skill.label, *skill.alt_labels) for w in words(name)}
+        function = stop_words(language.split("-")[0]) or stop_words("en")
+        own = [w for w in sentence if w not in names and w not in function]
+        return len(own) < self.min_own_words
 
     def _copies(self, sentence: list[str], skill: Skill) -> bool:
         """``copy_span`` consecutive words of the definition (or all of a short one) appear in
@@ -82,3 +109,13 @@ def _shares_span(sentence: list[str], other: list[str], span: int) -> bool:
 def normalise(text: str) -> str:
     """The de-duplication key of a sentence: case, spacing and punctuation do not count."""
     return " ".join(words(text))
+
+
+def near_duplicate(tokens: frozenset[str], others: Sequence[frozenset[str]],
+                   threshold: float) -> bool:
+    """Whether ``tokens`` overlaps one of ``others`` (Jaccard) at ``threshold`` or more."""
+    for other in others:
+        union = len(tokens | other)
+        if union and len(tokens & other) / union >= threshold:
+            return True
+    return False

@@ -97,17 +97,19 @@ def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
     dropped: Counter[str] = Counter()
     bar = tqdm(total=len(plan.requests), desc="generating", unit="prompt", disable=not progress)
     try:
-        with CorpusWriter(out) as writer:
+        with CorpusWriter(out, near_duplicate=rules.near_duplicate) as writer:
             report.lines_before = writer.existing
             report.torn_bytes_repaired = writer.repaired_bytes
             for start in range(0, len(plan.requests), chunk_size):
                 chunk = plan.requests[start:start + chunk_size]
-                for request, completion in _answer(chunk, templates, backend, cache, report):
-                    bar.update(1)
+                for request, completion in _answer(chunk, templates, backend, cache, report,
+                                                   arrived=lambda: bar.update(1)):
                     _record(request, completion, templates[request.mode], backend, rules,
                             writer, report, written_per_mode, dropped)
                 writer.flush()
             report.duplicates = writer.duplicates
+            if writer.near_duplicates:
+                dropped["near-duplicate"] = writer.near_duplicates
             report.written = writer.written
     finally:
         bar.close()
@@ -119,8 +121,14 @@ def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
 
 
 def _answer(chunk: list[GenerationRequest], templates: dict[str, PromptTemplate],
-            backend: Backend, cache: ResponseCache | None, report: GenerationReport):
-    """Yield ``(request, completion)`` in plan order; uncached requests go to the backend."""
+            backend: Backend, cache: ResponseCache | None, report: GenerationReport,
+            arrived=lambda: None) -> list[tuple[GenerationRequest, Completion]]:
+    """``(request, completion)`` for every request of ``chunk``, in plan order.
+
+    Uncached requests go to the backend; every answer is cached the moment it arrives, before
+    any sentence of the chunk is checked or written, so a kill at any point loses no answer
+    that was paid for. ``arrived`` is called once per request answered (progress).
+    """
     answers: dict[int, Completion] = {}
     keys: dict[int, str] = {}
     to_call: list[int] = []
@@ -131,17 +139,11 @@ def _answer(chunk: list[GenerationRequest], templates: dict[str, PromptTemplate]
             if cached is not None:
                 answers[i] = cached
                 report.answered_from_cache += 1
+                arrived()
                 continue
         to_call.append(i)
-    next_out = 0
     jobs = [(chunk[i], templates[chunk[i].mode]) for i in to_call]
-    pending = iter(backend.generate(jobs)) if jobs else iter(())
-    while next_out < len(chunk):
-        if next_out in answers:
-            yield chunk[next_out], answers.pop(next_out)
-            next_out += 1
-            continue
-        position, completion = next(pending)
+    for position, completion in (backend.generate(jobs) if jobs else ()):
         i = to_call[position]
         if backend.cacheable:
             report.model_calls += 1
@@ -150,6 +152,8 @@ def _answer(chunk: list[GenerationRequest], templates: dict[str, PromptTemplate]
             if cache is not None:
                 cache.put(keys[i], completion)
         answers[i] = completion
+        arrived()
+    return [(request, answers[i]) for i, request in enumerate(chunk)]
 
 
 def _record(request: GenerationRequest, completion: Completion, template: PromptTemplate,
@@ -162,12 +166,14 @@ def _record(request: GenerationRequest, completion: Completion, template: Prompt
     report.sentences_received += len(sentences)
     kept = 0
     template_id, version = backend.provenance(template)
+    style, implicit = backend.variation(request, template)
     for sentence in sentences:
         if kept == request.n:
             break  # a backend may offer spares; the request asked for n
         text = sentence.strip() if isinstance(sentence, str) else ""
         reason = rules.check(text, request.skills, template.example_sentences,
-                             negative=request.mode == "negatives")
+                             negative=request.mode == "negatives", language=backend.language,
+                             names_by_design=backend.names_by_design)
         if reason is not None:
             dropped[reason] += 1
             continue
@@ -176,7 +182,8 @@ def _record(request: GenerationRequest, completion: Completion, template: Prompt
             template_version=version, backend=backend.name, model=backend.model,
             seed=request.seed, group=request.group.id if request.group else None,
             category=request.category or None, language=backend.language,
-            request_id=request.request_id)
+            request_id=request.request_id, style=style or None,
+            implicit=implicit if style else None)
         if writer.add(record):
             written_per_mode[request.mode] += 1
             kept += 1

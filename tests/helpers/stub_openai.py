@@ -103,7 +103,10 @@ class StubOpenAI:
         user = body["messages"][-1]["content"]
         wanted = re.search(r"Write (\d+)", user)
         n = int(wanted.group(1)) if wanted else 1
-        sentences = [f"Stub sentence {k + 1} of request {h}: you will do the work we describe."
+        # each sentence of a request worded apart, so the near-duplicate check keeps them all
+        openings = ("you will do the work we describe", "we expect careful reports every week",
+                    "a plus is experience with our tools", "tasks include planning the schedule")
+        sentences = [f"Stub sentence {k + 1} of request {h}: {openings[k % len(openings)]}."
                      for k in range(n)]
         content, finish, refusal = json.dumps({"sentences": sentences}), "stop", None
         if action == "malformed":

@@ -52,6 +52,7 @@ def prompt_context(request: GenerationRequest, template: PromptTemplate,
     """The variables a prompt template is rendered with for one request."""
     skills = [{"label": s.label, "alt_labels": list(s.alt_labels[:5]),
                "description": s.description} for s in request.skills]
+    style, implicit = template.variation(request.seed)
     return {
         "skills": skills,
         "skill": skills[0] if skills else None,
@@ -61,6 +62,9 @@ def prompt_context(request: GenerationRequest, template: PromptTemplate,
         "category": request.category,
         "category_text": template.categories.get(request.category, request.category),
         "occupation_hint": "",
+        "style": style,
+        "style_text": template.styles.get(style, ""),
+        "implicit": implicit,
     }
 
 
@@ -71,6 +75,9 @@ class Backend(ABC):
     name: str = ""
     #: whether answers are worth caching (a model call); the template backend is not
     cacheable: bool = True
+    #: whether sentences are skill names filled into phrasings (the template backend): the
+    #: quality check for a model handing the label back does not apply to them
+    names_by_design: bool = False
 
     def __init__(self, language: str = "en"):
         self.language = language
@@ -83,6 +90,11 @@ class Backend(ABC):
     def provenance(self, template: PromptTemplate) -> tuple[str, int]:
         """The ``(template_id, template_version)`` recorded on the lines this backend writes."""
         return template.id, template.version
+
+    def variation(self, request: GenerationRequest, template: PromptTemplate) -> tuple[str, bool]:
+        """The ``(style, implicit)`` the prompt for ``request`` asked for, recorded on its
+        corpus lines; ``("", False)`` where the backend does not render the template."""
+        return template.variation(request.seed)
 
     def prepare(self, taxonomy: Taxonomy) -> None:
         """Learn what the backend needs from the taxonomy before a run (default: nothing)."""

@@ -130,6 +130,10 @@ class LocalBackend(Backend):
         return {"temperature": self.temperature, "top_p": self.top_p, "chat": self.chat,
                 "max_new_tokens": self.max_new_tokens}
 
+    def variation(self, request: GenerationRequest, template: PromptTemplate) -> tuple[str, bool]:
+        # a base model sees only the few-shot completion form, which has no style
+        return template.variation(request.seed) if self.chat else ("", False)
+
     def rendered_prompt(self, request: GenerationRequest, template: PromptTemplate) -> Any:
         context = prompt_context(request, template, self.language)
         if self.chat:

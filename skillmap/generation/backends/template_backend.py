@@ -40,6 +40,7 @@ class TemplateBackend(Backend):
 
     name = "template"
     cacheable = False
+    names_by_design = True
 
     def __init__(self, language: str = "en", phrasings: str | Path | None = None):
         super().__init__(language)
@@ -69,6 +70,9 @@ class TemplateBackend(Backend):
     def provenance(self, template: PromptTemplate) -> tuple[str, int]:
         """The phrasings file wrote the sentence, not the mode's LLM prompt."""
         return self.phrasings["id"], int(self.phrasings["version"])
+
+    def variation(self, request: GenerationRequest, template: PromptTemplate) -> tuple[str, bool]:
+        return "", False  # the phrasings file wrote the sentence, not the mode's prompt
 
     def prepare(self, taxonomy: Taxonomy) -> None:
         """Learn the taxonomy's verbs: the first words of its skill/competence labels.
