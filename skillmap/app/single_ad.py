@@ -55,7 +55,7 @@ def render(settings: Settings) -> None:
 
     result = resources.code_ad(text, settings.index_key, settings.filter_key, settings.top_k,
                                settings.min_score)
-    codable = [s for s in result.sentences if s.kind != "heading"]
+    codable = [s for s in result.sentences if s.is_content]
     counts = st.columns(4)
     counts[0].metric("Sentences", len(codable))
     counts[1].metric("Skill sentences", sum(bool(s.matches) for s in codable))

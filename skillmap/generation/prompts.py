@@ -84,11 +84,13 @@ class PromptTemplate(BaseModel):
         messages = [{"role": "system", "content": self.system.strip()}]
         for example in self.examples:
             shot = self._example_context(example, context)
-            messages.append({"role": "user", "content": _render(self.user, shot, self.tag).strip()})
+            messages.append({"role": "user",
+                             "content": render_template(self.user, shot, self.tag).strip()})
             messages.append({"role": "assistant",
                              "content": json.dumps({"sentences": example["sentences"]},
                                                    ensure_ascii=False)})
-        messages.append({"role": "user", "content": _render(self.user, context, self.tag).strip()})
+        messages.append({"role": "user",
+                         "content": render_template(self.user, context, self.tag).strip()})
         return messages
 
     def completion_prompt(self, context: dict[str, Any]) -> str:
@@ -97,9 +99,9 @@ class PromptTemplate(BaseModel):
         for example in self.examples:
             shot = self._example_context(example, context)
             for sentence in example["sentences"]:
-                parts.append(_render(self.completion.example, {**shot, "sentence": sentence},
-                                     self.tag))
-        parts.append(_render(self.completion.query, context, self.tag))
+                parts.append(render_template(self.completion.example,
+                                             {**shot, "sentence": sentence}, self.tag))
+        parts.append(render_template(self.completion.query, context, self.tag))
         return "".join(parts)
 
     def _example_context(self, example: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
@@ -114,7 +116,7 @@ class PromptTemplate(BaseModel):
                 "implicit": bool(example.get("implicit", False))}
 
 
-def _render(source: str, context: dict[str, Any], tag: str) -> str:
+def render_template(source: str, context: dict[str, Any], tag: str) -> str:
     try:
         return _ENV.from_string(source).render(**context)
     except TemplateError as exc:

@@ -127,6 +127,23 @@ class OpenAIBackend(Backend):
                 result.error = f"{exc}{cut}"
         return result
 
+    def chat(self, messages: list[dict[str, str]], seed: int) -> tuple[str | None, str, int, int]:
+        """One chat completion for callers with their own answer format (sentence labelling):
+        ``(content or None, finish reason, prompt tokens, completion tokens)``. Transport
+        errors after the client's retries raise ``openai.APIError``; the content is masked."""
+        response = self._client.chat.completions.create(
+            model=self.model, messages=messages, temperature=self.temperature,
+            max_tokens=self.max_tokens, seed=seed,
+            **({"response_format": {"type": "json_object"}} if self.json_mode else {}))
+        usage = response.usage
+        if not response.choices:
+            return None, "empty", 0, 0
+        choice = response.choices[0]
+        content = choice.message.content
+        return (None if content is None else self._mask(content), choice.finish_reason or "",
+                (usage.prompt_tokens or 0) if usage else 0,
+                (usage.completion_tokens or 0) if usage else 0)
+
     def _mask(self, text: str) -> str:
         from skillmap.security import mask_secret
 
