@@ -519,8 +519,24 @@ def app_command(
 
 
 # --------------------------------------------------------------------------- entry
+def _quiet_model_loading() -> None:
+    """The terminal shows skillmap's own results, progress and one-line errors: not
+    sentence-transformers' INFO lines nor transformers' "Loading weights" bar on every model
+    load. Process-wide settings, so the CLI makes them (the library classes do not); the
+    environment variable also reaches the app and Ray workers started from here."""
+    import logging
+    import os
+
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read when transformers loads
+    transformers_logging = sys.modules.get("transformers.utils.logging")
+    if transformers_logging is not None:  # already imported (the CLI run in-process)
+        transformers_logging.disable_progress_bar()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI, turning user errors into one line."""
+    _quiet_model_loading()
     try:
         # without standalone mode click returns (not raises) the code of a typer.Exit(n)
         result = app(args=argv, standalone_mode=False, prog_name="skillmap")
