@@ -17,6 +17,8 @@ from typing import Annotated, Optional
 import typer
 from typer.exceptions import TyperException
 
+from skillmap.choices import choices
+from skillmap.encoder.backends import ENCODER_BACKENDS
 from skillmap.encoder.cli import train_app
 from skillmap.encoder.onnx_cli import encoder_app
 from skillmap.errors import SkillmapError
@@ -53,11 +55,7 @@ ModelOption = Annotated[Optional[str], typer.Option(
     "the model the index was built with (e.g. after moving a local model directory).")]
 
 
-class Backend(str, Enum):
-    torch = "torch"
-    onnx = "onnx"
-    onnx_int8 = "onnx-int8"
-
+Backend = choices("Backend", ENCODER_BACKENDS)
 
 BackendOption = Annotated[Optional[Backend], typer.Option(
     "--backend", help="Run the encoder with torch, or ONNX Runtime in float32 (onnx) or int8 "
