@@ -20,32 +20,34 @@ from typing import Any
 from skillmap.errors import SkillmapError
 from skillmap.security import check_model_files, resolve_inside, safetensors_kwargs
 
-# The module classes a model folder may name, by class name per package. sentence-transformers
-# moves its classes between releases (models.Normalize, sentence_transformer.modules...,
-# base.modules.normalize.Normalize), so any path inside its package names the class of that
-# name; skillmap's own classes must be named by their exact import path.
-SENTENCE_TRANSFORMERS_MODULES = ("Transformer", "StaticEmbedding", "Pooling",
-                                 "WeightedLayerPooling", "Dense", "LayerNorm", "Dropout",
-                                 "Normalize", "CNN", "LSTM")
-SKILLMAP_MODULES = ("BiLSTM", "AttentionPooling")
-SKILLMAP_MODULE_PATH = "skillmap.encoder.modules"
+# The one list of module classes a model folder may name, by the package they come from.
+# sentence-transformers moves its classes between releases (models.Normalize,
+# sentence_transformer.modules.normalize.Normalize, base.modules.normalize.Normalize), so a
+# type anywhere inside its package names its class of that name; skillmap's own classes must
+# be named by their exact import path. Router, Asym and CLIPModel are left out: they load
+# further classes by name themselves.
+SKILLMAP_MODULES = "skillmap.encoder.modules"
+MODULE_CLASSES = {
+    "sentence_transformers": ("Transformer", "StaticEmbedding", "Pooling",
+                              "WeightedLayerPooling", "Dense", "LayerNorm", "Dropout",
+                              "Normalize", "CNN", "LSTM"),
+    SKILLMAP_MODULES: ("BiLSTM", "AttentionPooling"),
+}
 
 
 def module_class(type_ref: Any) -> type | None:
     """The allowed class a ``type`` entry of ``modules.json``/``bundle.json`` names, or None."""
     if not isinstance(type_ref, str):
         return None
-    package, _, name = type_ref.rpartition(".")
-    if package == SKILLMAP_MODULE_PATH and name in SKILLMAP_MODULES:
+    path, _, name = type_ref.rpartition(".")
+    if path == SKILLMAP_MODULES and name in MODULE_CLASSES[SKILLMAP_MODULES]:
         from skillmap.encoder import modules
-
-        return getattr(modules, name)
-    if ((package == "sentence_transformers" or package.startswith("sentence_transformers."))
-            and name in SENTENCE_TRANSFORMERS_MODULES):
+    elif (path.split(".")[0] == "sentence_transformers"
+          and name in MODULE_CLASSES["sentence_transformers"]):
         from sentence_transformers.sentence_transformer import modules
-
-        return getattr(modules, name)
-    return None
+    else:
+        return None
+    return getattr(modules, name)
 
 
 def module_classes(type_refs: list, where: str | Path) -> list[type]:
@@ -53,9 +55,10 @@ def module_classes(type_refs: list, where: str | Path) -> list[type]:
     classes = [module_class(ref) for ref in type_refs]
     refused = [ref for ref, cls in zip(type_refs, classes) if cls is None]
     if refused:
+        allowed = ", ".join(name for names in MODULE_CLASSES.values() for name in names)
         raise SkillmapError(f"{where}: refusing to import module classes {refused} (only "
-                            "sentence-transformers' and skillmap's encoder modules are loaded: "
-                            f"{', '.join(SENTENCE_TRANSFORMERS_MODULES + SKILLMAP_MODULES)})")
+                            f"sentence-transformers' and skillmap's encoder modules are "
+                            f"loaded: {allowed})")
     return classes
 
 
