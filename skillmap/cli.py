@@ -17,6 +17,8 @@ from typing import Annotated, Optional
 import typer
 from typer.exceptions import TyperException
 
+from skillmap.choices import choices
+from skillmap.encoder.backends import ENCODER_BACKENDS
 from skillmap.encoder.cli import train_app
 from skillmap.encoder.onnx_cli import encoder_app
 from skillmap.errors import SkillmapError
@@ -55,11 +57,7 @@ ModelOption = Annotated[Optional[str], typer.Option(
     "the model the index was built with (e.g. after moving a local model directory).")]
 
 
-class Backend(str, Enum):
-    torch = "torch"
-    onnx = "onnx"
-    onnx_int8 = "onnx-int8"
-
+Backend = choices("Backend", ENCODER_BACKENDS)
 
 BackendOption = Annotated[Optional[Backend], typer.Option(
     "--backend", help="Run the encoder with torch, or ONNX Runtime in float32 (onnx) or int8 "
@@ -605,8 +603,24 @@ def app_command(
 
 
 # --------------------------------------------------------------------------- entry
+def _quiet_model_loading() -> None:
+    """The terminal shows skillmap's own results, progress and one-line errors: not
+    sentence-transformers' INFO lines nor transformers' "Loading weights" bar on every model
+    load. Process-wide settings, so the CLI makes them (the library classes do not); the
+    environment variable also reaches the app and Ray workers started from here."""
+    import logging
+    import os
+
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read when transformers loads
+    transformers_logging = sys.modules.get("transformers.utils.logging")
+    if transformers_logging is not None:  # already imported (the CLI run in-process)
+        transformers_logging.disable_progress_bar()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI, turning user errors into one line."""
+    _quiet_model_loading()
     try:
         # without standalone mode click returns (not raises) the code of a typer.Exit(n)
         result = app(args=argv, standalone_mode=False, prog_name="skillmap")

@@ -16,10 +16,10 @@ from skillmap.app.render import LEGEND, highlighted_ad, md
 from skillmap.app.settings import Settings
 from skillmap.app.tables import group_skills, sentence_frame
 from skillmap.app.uploads import TEXT_TYPES, read_upload
-from skillmap.defaults import PROJECT_ROOT
+from skillmap.defaults import shipped_path
 from skillmap.errors import SkillmapError
 
-SAMPLE_AD = PROJECT_ROOT / "data" / "sample_ad.txt"
+SAMPLE_AD = shipped_path("data/sample_ad.txt")
 DESCRIPTION_CHARS = 220
 
 

@@ -13,7 +13,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from skillmap.choices import choices
 from skillmap.errors import SkillmapError
+from skillmap.generation.backends import LLM_BACKENDS
 
 
 class Mode(str, Enum):
@@ -23,10 +25,7 @@ class Mode(str, Enum):
     negatives = "negatives"
 
 
-class LLM(str, Enum):
-    template = "template"
-    openai = "openai"
-    local = "local"
+LLM = choices("LLM", LLM_BACKENDS)
 
 
 generate_app = typer.Typer(no_args_is_help=False)

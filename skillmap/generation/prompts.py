@@ -23,7 +23,7 @@ from jinja2.exceptions import TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from skillmap.defaults import PROJECT_ROOT
+from skillmap.defaults import shipped_path
 from skillmap.errors import SkillmapError
 
 MODES = ("single", "constrained", "unconstrained", "negatives")
@@ -124,7 +124,7 @@ def render_template(source: str, context: dict[str, Any], tag: str) -> str:
 
 
 def default_prompts_dir() -> Path:
-    return PROJECT_ROOT / "prompts"
+    return shipped_path("prompts")
 
 
 @lru_cache(maxsize=32)

@@ -47,10 +47,6 @@ class OpenAIBackend(Backend):
                                     "for a local server that needs no key)")
             api_key = "no-key"  # local servers (Ollama, vLLM, llama-server) ignore it
         self._secret = api_key
-        if api_key != "no-key":
-            from skillmap.security import mask_in_logs
-
-            mask_in_logs(api_key)
         self.base_url = base_url
         self.concurrency = max(1, concurrency)
         self.parse_retries = max(0, parse_retries)
@@ -69,7 +65,12 @@ class OpenAIBackend(Backend):
                 "json_mode": self.json_mode}
 
     def generate(self, jobs: Sequence[Job]) -> Iterator[tuple[int, Completion]]:
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+        """Answers as they arrive; meanwhile the HTTP libraries' log records have the API key
+        masked (their DEBUG logs show what the server sent back)."""
+        from skillmap.security import masked_in_logs
+
+        with masked_in_logs(self._secret if self._secret != "no-key" else None), \
+                ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             futures = {pool.submit(self._complete, request, template): i
                        for i, (request, template) in enumerate(jobs)}
             try:
