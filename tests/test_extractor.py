@@ -133,3 +133,22 @@ def segment_texts(text: str) -> list[str]:
     from skillmap.segmentation.text import segment
 
     return [s.text for s in segment(text) if s.kind != "heading"]
+
+
+def test_the_default_pipeline_drops_heading_metadata_and_benefits_and_keeps_requirements(
+        demo_index, encoder):
+    extractor = Extractor(demo_index, encoder)  # every default: structure and filter on
+    result = extractor.extract((DATA / "sample_ad.txt").read_text(encoding="utf-8"))
+    by_text = {s.text: s for s in result.sentences}
+    heading = by_text["What we're looking for"]
+    metadata = by_text["Job type: Full-time, permanent"]
+    benefit = by_text["Company pension with 6% employer contribution."]
+    assert (heading.kind, metadata.kind) == ("heading", "metadata")
+    assert not heading.coded and not metadata.coded and not heading.matches
+    assert benefit.section == "benefits" and benefit.filtered and not benefit.matches
+    requirements = [s for s in result.sentences if s.section == "requirements"
+                    and s.is_content]
+    assert len(requirements) == 6 and all(s.coded for s in requirements)
+    evidence = {m.evidence_sentence for m in result.skills}
+    assert evidence <= {s.text for s in result.sentences if s.coded}
+    assert not evidence & {s.text for s in result.sentences if s.section == "benefits"}

@@ -17,10 +17,12 @@ EVIDENCE_STYLE = "background:#fde68a;border-radius:3px;padding:0 2px"
 SKILL_STYLE = "background:#fef3c7;border-radius:3px;padding:0 2px"
 FILTERED_STYLE = "color:#9ca3af"
 HEADING_STYLE = "font-weight:600"
+STRUCTURE_STYLE = "color:#6b7280;font-style:italic"
 
 LEGEND = (f'<span style="{EVIDENCE_STYLE}">evidence for an ad skill</span> · '
           f'<span style="{SKILL_STYLE}">other skill sentence</span> · '
-          f'<span style="{FILTERED_STYLE}">filtered out (states no skill)</span>')
+          f'<span style="{FILTERED_STYLE}">dropped by the filter (states no skill)</span> · '
+          f'<span style="{STRUCTURE_STYLE}">title, metadata (not searched)</span>')
 
 # inline Markdown only: our snippets never place user text at the start of a line, where
 # "-", "+" or "1." would start a list
@@ -33,10 +35,13 @@ def md(text: str) -> str:
 
 
 def sentence_style(result: AdResult, index: int) -> str:
-    """The CSS class of a sentence: evidence, skill, filtered, heading or plain ("")."""
+    """The CSS class of a sentence: evidence, skill, filtered, heading, structure (title,
+    metadata, placeholder) or plain ("")."""
     sentence = result.sentences[index]
     if sentence.kind == "heading":
         return "heading"
+    if not sentence.is_content:
+        return "structure"
     if sentence.filtered:
         return "filtered"
     if any(m.evidence_index == index for m in result.skills):
@@ -53,7 +58,7 @@ def highlighted_ad(text: str, result: AdResult) -> str:
     """
     text = clean_text(text)
     styles = {"evidence": EVIDENCE_STYLE, "skill": SKILL_STYLE, "filtered": FILTERED_STYLE,
-              "heading": HEADING_STYLE}
+              "heading": HEADING_STYLE, "structure": STRUCTURE_STYLE}
     parts, cursor = [], 0
     for sentence in result.sentences:
         if sentence.start < cursor or sentence.end > len(text):
@@ -62,8 +67,10 @@ def highlighted_ad(text: str, result: AdResult) -> str:
         role = sentence_style(result, sentence.index)
         body = html.escape(text[sentence.start:sentence.end])
         if role:
-            if sentence.filtered:
-                tip = f"filtered: P(skill) = {sentence.filter_score:.2f}"
+            if not sentence.is_content:
+                tip = f"{sentence.kind}" + (f" · {sentence.section}" if sentence.section else "")
+            elif sentence.filtered:
+                tip = f"dropped by the filter: P(skill) = {sentence.filter_score:.2f}"
             else:
                 tip = "; ".join(f"{m.skill_label} ({m.score:.2f})" for m in sentence.matches[:3])
             parts.append(f'<span class="sm-{role}" style="{styles[role]}" '

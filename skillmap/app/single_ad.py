@@ -14,7 +14,7 @@ import streamlit as st
 from skillmap.app import resources
 from skillmap.app.render import LEGEND, highlighted_ad, md
 from skillmap.app.settings import Settings
-from skillmap.app.tables import group_skills, sentence_frame
+from skillmap.app.tables import group_skills, sentence_counts, sentence_frame
 from skillmap.app.uploads import TEXT_TYPES, read_upload
 from skillmap.defaults import shipped_path
 from skillmap.errors import SkillmapError
@@ -55,12 +55,16 @@ def render(settings: Settings) -> None:
 
     result = resources.code_ad(text, settings.index_key, settings.filter_key, settings.top_k,
                                settings.min_score)
-    codable = [s for s in result.sentences if s.is_content]
-    counts = st.columns(4)
-    counts[0].metric("Sentences", len(codable))
-    counts[1].metric("Skill sentences", sum(bool(s.matches) for s in codable))
-    counts[2].metric("Filtered out", sum(s.filtered for s in codable))
-    counts[3].metric("Skills found", len(result.skills))
+    numbers = sentence_counts(result)
+    counts = st.columns(5)
+    counts[0].metric("Segments", numbers["segments"],
+                     help="Sentences, bullet items and lines of the ad.")
+    counts[1].metric("Title, headings, metadata", numbers["structure"],
+                     help="Read as the ad's structure, not searched for skills.")
+    counts[2].metric("Dropped by the filter", numbers["dropped"],
+                     help="Sentences the filter judged to state no skill (0 with no filter).")
+    counts[3].metric("Searched", numbers["searched"])
+    counts[4].metric("Skills found", numbers["skills"])
 
     left, right = st.columns([1, 1], gap="large")
     with left:
@@ -72,7 +76,8 @@ def render(settings: Settings) -> None:
         _grouped_skills(result, settings)
 
     st.subheader("Sentences and their top skills")
-    st.dataframe(sentence_frame(result), hide_index=True, width="stretch",
+    frame = sentence_frame(result)
+    st.dataframe(frame, hide_index=True, width="stretch", height=min(35 * len(frame) + 38, 2000),
                  column_config={"sentence": st.column_config.TextColumn(width="large"),
                                 "top skills": st.column_config.TextColumn(width="large")})
 

@@ -96,22 +96,40 @@ def group_skills(result: AdResult) -> list[GroupedSkills]:
     return [GroupedSkills(level1, list(level2.items())) for level1, level2 in tree.items()]
 
 
+def sentence_status(sentence) -> str:
+    """What the pipeline did with one segment, in words."""
+    if sentence.kind == "title":
+        return "title (skills count as mentions)"
+    if not sentence.is_content:
+        return f"{sentence.kind} (not searched)"
+    if sentence.filtered:
+        score = "" if sentence.filter_score is None else f", P(skill) {sentence.filter_score:.2f}"
+        return f"dropped by the filter{score}"
+    if sentence.matches:
+        return "searched"
+    return "searched, no match above the minimum score"
+
+
+def sentence_counts(result: AdResult) -> dict[str, int]:
+    """What happened to the ad's segments: the counters of the single-ad view."""
+    content = [s for s in result.sentences if s.is_content]
+    return {"segments": len(result.sentences),
+            "structure": len(result.sentences) - len(content),
+            "dropped": sum(s.filtered for s in content),
+            "searched": sum(s.coded for s in content),
+            "skills": len(result.skills)}
+
+
 def sentence_frame(result: AdResult, per_sentence: int = 3) -> pd.DataFrame:
-    """Per sentence: its status and its best skills with scores, for the detail table."""
+    """Per segment: its kind, section, what was done with it and its best skills."""
     rows = []
     for sentence in result.sentences:
-        if sentence.kind == "heading":
-            status = "heading (not coded)"
-        elif sentence.filtered:
-            status = f"filtered ({sentence.filter_score:.2f})"
-        elif sentence.matches:
-            status = "skill"
-        else:
-            status = "no match above min score"
-        rows.append({"#": sentence.index + 1, "sentence": sentence.text, "status": status,
+        rows.append({"#": sentence.index + 1, "sentence": sentence.text, "kind": sentence.kind,
+                     "section": sentence.section, "status": sentence_status(sentence),
                      "top skills": "; ".join(f"{m.skill_label} ({m.score:.2f})"
                                              for m in sentence.matches[:per_sentence])})
-    return pd.DataFrame(rows, columns=["#", "sentence", "status", "top skills"])
+    return pd.DataFrame(rows, columns=["#", "sentence", "kind", "section", "status",
+                                       "top skills"])
 
 
 def taxonomy_frame(taxonomy: Taxonomy, query: str = "", level1: str | None = None,

@@ -132,10 +132,13 @@ class OpenAIBackend(Backend):
         """One chat completion for callers with their own answer format (sentence labelling):
         ``(content or None, finish reason, prompt tokens, completion tokens)``. Transport
         errors after the client's retries raise ``openai.APIError``; the content is masked."""
-        response = self._client.chat.completions.create(
-            model=self.model, messages=messages, temperature=self.temperature,
-            max_tokens=self.max_tokens, seed=seed,
-            **({"response_format": {"type": "json_object"}} if self.json_mode else {}))
+        from skillmap.security import masked_in_logs
+
+        with masked_in_logs(self._secret if self._secret != "no-key" else None):
+            response = self._client.chat.completions.create(
+                model=self.model, messages=messages, temperature=self.temperature,
+                max_tokens=self.max_tokens, seed=seed,
+                **({"response_format": {"type": "json_object"}} if self.json_mode else {}))
         usage = response.usage
         if not response.choices:
             return None, "empty", 0, 0
