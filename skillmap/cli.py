@@ -381,12 +381,12 @@ def batch(
     Example: skillmap batch data/sample_ads.csv --text-column description --id-column ad_id --out coded.csv
     """
     from skillmap.batch import check_batch_input, code_corpus
+    from skillmap.batch.coder import check_batch_output
 
-    from skillmap.batch.coder import output_format_of
-
-    # fail fast, before the model loads: header, columns, then every line's structure
+    # fail fast, before the model loads: header, columns, every line's structure, and an
+    # output that cannot be written (a folder, read-only, full, or another run's)
     check_batch_input(input_csv, text_column, id_column, encoding)[0].scan()
-    output_format_of(out)
+    check_batch_output(out, input_csv)
     if engine is Engine.ray:
         from skillmap.batch.coder import DEFAULT_DEDUP_CACHE
         from skillmap.batch.ray_engine import code_corpus_ray
