@@ -88,9 +88,9 @@ def check_writable_file(path: str | os.PathLike, what: str = "the output") -> No
     parent = path.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-        os.close(fd)
-        os.unlink(probe)
+        # an unnamed file (O_TMPFILE on Linux): a kill here leaves nothing behind
+        with tempfile.TemporaryFile(dir=parent):
+            pass
         free = shutil.disk_usage(parent).free
     except FileExistsError:
         raise InputError(f"{parent}: not a folder, so {what} cannot be written there"

@@ -37,7 +37,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from skillmap.batch.coder import BatchReport, check_batch_input, check_batch_output
+from skillmap.batch.coder import (BatchReport, check_batch_input, check_batch_output,
+                                  output_format_of)
 from skillmap.errors import InputError, SkillmapError, exception_line
 from skillmap.io import atomic_write
 from skillmap.pipeline.results import LONG_COLUMNS, long_parquet_schema

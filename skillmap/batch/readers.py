@@ -116,8 +116,9 @@ class AdTable:
         Sets :attr:`rows` and :attr:`digest`.
         """
         info = self.path.stat()
-        key = (str(self.path.resolve()), info.st_size, info.st_mtime_ns, info.st_ino,
-               self.encoding, tuple(self.selected))
+        # ctime too: a rewrite that restores size and mtime (os.utime) still changes it
+        key = (str(self.path.resolve()), info.st_size, info.st_mtime_ns, info.st_ctime_ns,
+               info.st_ino, self.encoding, tuple(self.selected))
         if key not in _SCANNED:  # the CLI scans before loading the model, the coder again
             _SCANNED.clear()
             _SCANNED[key] = self._scan()
