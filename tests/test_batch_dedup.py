@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -103,10 +104,12 @@ def uninterrupted(corpus_and_index, tmp_path_factory) -> Path:
 
 
 def _batch(corpus: Path, index: Path, out: Path, *extra: str) -> subprocess.Popen:
+    # the tiny model lives outside the index folder: named with --model, as a user would
+    model = json.loads((index / "metadata.json").read_text())["model_id"]
     return subprocess.Popen(
         [str(SKILLMAP), "batch", str(corpus), "--text-column", "description", "--id-column",
-         "ad_id", "--index", str(index), "--no-filter", "--chunk-size", "15", "--out",
-         str(out), *extra],
+         "ad_id", "--index", str(index), "--model", model, "--no-filter", "--chunk-size", "15",
+         "--out", str(out), *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "HF_HUB_OFFLINE": "1"})
 

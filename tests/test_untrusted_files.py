@@ -973,14 +973,15 @@ def cli_inputs(tmp_path_factory, tiny_index, pickle_model):
          "weights": "../../../../etc/passwd"}))
     other = tiny_bert(root / "other-model", seed=5)  # safetensors, 32-dim, other weights
     return {"tampered": tampered, "future": future, "pickle": pickle_model, "evil": evil,
-            "other": other,
+            "other": other, "model": json.loads((tiny_index / "metadata.json").read_text()
+                                                 )["model_id"],
             "filter": bad_filter, "index": tiny_index, "marker": root / "ran"}
 
 
 AD = DATA / "sample_ad.txt"
 CLI_CASES = {
-    "extract with a tampered index": (["extract", "--index", "{tampered}", AD],
-                                      "corrupt faiss index"),
+    "extract with a tampered index": (["extract", "--index", "{tampered}", "--model",
+                                       "{model}", AD], "corrupt faiss index"),
     "extract with an index of a future format": (["extract", "--index", "{future}", AD],
                                                  "index format 2 is not supported"),
     "extract with a pickle-only model": (["extract", "--model", "{pickle}", AD],
@@ -1033,7 +1034,7 @@ def test_the_extractor_takes_the_pickle_opt_in_for_the_model_its_index_records(
         Extractor(index=folder, sentence_filter=None)
     extractor = Extractor(index=folder, sentence_filter=None, allow_pickle=True)
     assert extractor.extract("We need a Python developer.").sentences
-    spec = ExtractorSpec(index=str(folder), sentence_filter=None)
+    spec = ExtractorSpec(index=str(folder), model=str(pickle_model), sentence_filter=None)
     with pytest.raises(SkillmapError, match="stored only as pickle"):
         spec.build()
     spec.allow_pickle = True

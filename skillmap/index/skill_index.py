@@ -25,12 +25,14 @@ import faiss
 import numpy as np
 
 from skillmap.encoder.skill_encoder import SkillEncoder
+from skillmap import bounded
 from skillmap.errors import IndexMismatchError, SkillmapError, exception_line
 from skillmap.index.ann import (apply_search_params, build_ann_index, check_index_file,
                                 check_index_structure, normalise_kind)
 from skillmap.index.lexical import LabelMatcher
 from skillmap.index.skill_text import DEFAULT_TEMPLATE, check_template, skill_text
 from skillmap.io import atomic_directory
+from skillmap.security import resolve_inside
 from skillmap.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
 
 INDEX_FORMAT_VERSION = 1
@@ -62,14 +64,17 @@ class IndexMetadata:
 
     @classmethod
     def from_json(cls, path: Path) -> "IndexMetadata":
-        """Read and type-check ``metadata.json``: every field, before anything uses one."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        """Read and type-check ``metadata.json``: every field, before anything uses one.
+
+        The file is read as untrusted (:mod:`skillmap.bounded`: inside the folder, regular,
+        size-capped)."""
+        if not os.path.lexists(path):
             raise SkillmapError(f"{path.parent}: not a skillmap index (no metadata.json); "
-                                "build one with `skillmap index build`") from None
-        except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError
-            raise SkillmapError(f"{path}: corrupt index metadata ({exception_line(exc)})") from None
+                                "build one with `skillmap index build`")
+        try:
+            data = bounded.read_json(path.parent, path.name, what="index metadata")
+        except SkillmapError as exc:
+            raise SkillmapError(f"corrupt index metadata: {exc}") from None
         if not isinstance(data, dict):
             raise SkillmapError(f"{path}: corrupt index metadata (not a JSON object)")
         version = data.get("format_version", INDEX_FORMAT_VERSION)
@@ -96,6 +101,8 @@ class IndexMetadata:
                 return f"{name} is not a string"
         if not self.model_id.strip():
             return "model_id is empty"
+        if "\0" in self.model_id or len(self.model_id) > 4096:
+            return "model_id is not a model name or path"
         if not is_int(self.embedding_dim, 1):
             return "embedding_dim is not a positive integer"
         if not is_int(self.n_skills):
@@ -117,6 +124,7 @@ class SkillIndex:
         self.taxonomy = taxonomy
         self.index = index
         self.metadata = metadata
+        self.folder: Path | None = None  # where it was loaded from
         self.skills = taxonomy.skills  # row i of the faiss index is skills[i]
 
     @classmethod
@@ -179,7 +187,7 @@ class SkillIndex:
             raise SkillmapError(f"{folder}: {exc}") from None
         if metadata.faiss_type == "auto":
             raise SkillmapError(f"{folder}: corrupt index metadata (faiss_type auto)")
-        taxonomy = load_taxonomy(folder / "taxonomy")
+        taxonomy = load_taxonomy(resolve_inside(folder, "taxonomy", "taxonomy copy"))
         if taxonomy.fingerprint != metadata.taxonomy_fingerprint:
             raise IndexMismatchError(f"{folder}: the taxonomy copy does not match the one the "
                                      "index was built from; rebuild the index")
@@ -187,8 +195,12 @@ class SkillIndex:
             raise IndexMismatchError(f"{folder}: metadata says {metadata.n_skills} skills, the "
                                      f"taxonomy copy has {len(taxonomy.skills)}; rebuild the index")
         index_file = folder / "index.faiss"
-        if not index_file.is_file():
+        if not os.path.lexists(index_file):
             raise SkillmapError(f"{folder}: index.faiss is missing; rebuild the index")
+        # bounded for the checksum's sake (the faiss reader has its own cap)
+        bounded.bounded_file(folder, index_file.name, "faiss", "faiss index",
+                             cap=16 * (metadata.embedding_dim + 64) * max(metadata.n_skills, 1)
+                             + 64 * bounded.MiB)
         if metadata.index_sha256 and _sha256(index_file) != metadata.index_sha256:
             raise SkillmapError(f"{index_file}: corrupt faiss index (its checksum differs from "
                                 "the one recorded at build time); rebuild the index")
@@ -213,7 +225,13 @@ class SkillIndex:
         except RuntimeError as exc:
             raise SkillmapError(f"{index_file}: corrupt faiss index ({exception_line(exc)}); "
                                 "rebuild the index") from None
-        return cls(taxonomy, index, metadata)
+        loaded = cls(taxonomy, index, metadata)
+        loaded.folder = folder
+        return loaded
+
+    def recorded_model(self) -> str:
+        """The model to load for this index when the user names none (:func:`recorded_model`)."""
+        return recorded_model(self.metadata, self.folder or Path("."))
 
     def check_encoder(self, encoder: SkillEncoder) -> None:
         """Refuse an encoder other than the one this index was built with."""
@@ -267,6 +285,39 @@ class SkillIndex:
         m = self.metadata
         return (f"SkillIndex(taxonomy={m.taxonomy_name!r} {m.taxonomy_version}, "
                 f"skills={m.n_skills}, model={m.model_id!r}, faiss={m.faiss_type})")
+
+
+def recorded_model(metadata: IndexMetadata, folder: str | os.PathLike) -> str:
+    """The model an index records, to load when the user names none.
+
+    A hub id or the shipped default loads as it is. A local path is loaded only if it lies
+    inside the index folder: an index downloaded from elsewhere must not make skillmap load
+    whatever its ``model_id`` points at on this machine. For a model folder the user trusts,
+    ``--model`` names it (and the index still checks it is the one it was built with).
+    """
+    model_id = metadata.model_id
+    if not looks_like_path(model_id):
+        return model_id
+    folder = Path(folder)
+    path = Path(model_id) if Path(model_id).is_absolute() else folder / model_id
+    try:
+        inside = path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        raise SkillmapError(f"{folder}: the index names the model folder {model_id!r}, "
+                            "outside the index; pass --model with that folder if you trust "
+                            "it")
+    return str(path)
+
+
+def looks_like_path(model_id: str) -> bool:
+    """Whether a recorded model id names a local folder rather than a hub id
+    (``owner/name``) or the shipped default."""
+    from pathlib import PureWindowsPath
+
+    return (model_id.startswith(("/", "~", ".", "\\")) or PureWindowsPath(model_id).anchor != ""
+            or model_id.count("/") > 1 or ".." in model_id.split("/"))
 
 
 def _sha256(path: Path) -> str:

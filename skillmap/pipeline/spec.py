@@ -46,10 +46,15 @@ class ExtractorSpec:
         from skillmap.pipeline import Extractor
 
         model = self.model
-        if self.backend is not None and not model and self.index is not None:
-            from skillmap.index.skill_index import IndexMetadata
+        if not model and self.index is not None:
+            # the index's own model, unless it names a folder outside the index
+            from skillmap.errors import SkillmapError
+            from skillmap.index.skill_index import IndexMetadata, recorded_model
 
-            model = IndexMetadata.from_json(Path(self.index) / "metadata.json").model_id
+            if not Path(self.index).is_dir():
+                raise SkillmapError(f"{self.index}: no such index directory")
+            model = recorded_model(IndexMetadata.from_json(Path(self.index) / "metadata.json"),
+                                   self.index)
         backend = {} if self.backend is None else {"backend": self.backend}
         encoder = (SkillEncoder.cached(model, allow_pickle=self.allow_pickle, **backend)
                    if model or backend else None)
