@@ -61,8 +61,8 @@ def bounded_file(folder: str | os.PathLike, relative: str | os.PathLike, kind: s
         raise SkillmapError(f"{path}: not a regular file (a device, pipe or folder); refusing "
                             "to read it")
     if info.st_size > limit:
-        raise SkillmapError(f"{path}: {info.st_size:,} bytes is more than a {what} may hold "
-                            f"({limit:,} bytes)")
+        raise SkillmapError(f"{path}: {info.st_size:,} bytes is over the limit for this "
+                            f"{what} ({limit:,} bytes)")
     return path
 
 

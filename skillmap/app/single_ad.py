@@ -15,7 +15,7 @@ from skillmap.app import resources
 from skillmap.app.render import LEGEND, highlighted_ad, md
 from skillmap.app.settings import Settings
 from skillmap.app.tables import group_skills, sentence_frame
-from skillmap.app.uploads import TEXT_TYPES, read_upload
+from skillmap.app.uploads import TEXT_TYPES, read_upload, upload_error
 from skillmap.defaults import PROJECT_ROOT
 from skillmap.errors import SkillmapError
 
@@ -48,6 +48,9 @@ def render(settings: Settings) -> None:
                        "pasted text).")
         except SkillmapError as exc:
             st.error(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - one line, never a traceback page
+            st.error(upload_error(upload.name, exc))
             return
     if not text.strip():
         st.info("Paste an ad or upload a file to see the skills it asks for.")

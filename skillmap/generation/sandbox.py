@@ -31,7 +31,7 @@ from jinja2 import StrictUndefined, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from skillmap.errors import SkillmapError
+from skillmap.errors import SkillmapError, exception_line
 
 MAX_SECONDS = 2.0
 MAX_STEPS = 1_000_000
@@ -44,8 +44,7 @@ ALLOWED_FILTERS = ("abs", "attr", "batch", "capitalize", "count", "d", "default"
                    "striptags", "sum", "title", "tojson", "trim", "truncate", "unique",
                    "upper", "wordcount")
 ALLOWED_GLOBALS = ("range", "dict", "namespace", "cycler", "joiner")
-_BLOCKED_METHODS = ("format", "format_map", "center", "ljust", "rjust", "zfill",
-                    "expandtabs", "replace", "translate")
+_BLOCKED_METHODS = ("center", "ljust", "rjust", "zfill", "expandtabs", "replace", "translate")
 
 
 class TemplateLimitError(SecurityError):
@@ -110,6 +109,16 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             raise TemplateLimitError(f"builds a value of more than {MAX_CHARS:,} items")
         return super().call_binop(context, operator, left, right)
 
+    def wrap_str_format(self, value: Any):
+        """``str.format``/``format_map``: refused (a width such as ``{:>1000000000}`` builds
+        the string before anything can measure it)."""
+        if super().wrap_str_format(value) is None:
+            return None
+
+        def refused(*args, **kwargs):
+            raise TemplateLimitError("uses str.format; use + or join")
+        return refused
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if isinstance(obj, (str, bytes)) and attr in _BLOCKED_METHODS:
             return False
@@ -166,8 +175,10 @@ def render(source: str, context: dict[str, Any], tag: str) -> str:
         return "".join(parts)
     except TemplateLimitError as exc:
         raise SkillmapError(f"prompt {tag}: the template {exc}; refusing it") from None
-    except (TemplateError, RecursionError, OverflowError, MemoryError) as exc:
-        message = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SkillmapError(f"prompt {tag}: {message}") from None
+    except TemplateError as exc:
+        raise SkillmapError(f"prompt {tag}: {exception_line(exc)}") from None
+    except Exception as exc:  # a template's own error (1 + "a", a macro calling itself)
+        raise SkillmapError(f"prompt {tag}: {type(exc).__name__}: {exception_line(exc)}"
+                            ) from None
     finally:
         sys.settrace(previous)

@@ -71,10 +71,12 @@ class IndexMetadata:
         if not os.path.lexists(path):
             raise SkillmapError(f"{path.parent}: not a skillmap index (no metadata.json); "
                                 "build one with `skillmap index build`")
+        text = bounded.read_text(path.parent, path.name, "json", what="index metadata")
         try:
-            data = bounded.read_json(path.parent, path.name, what="index metadata")
-        except SkillmapError as exc:
-            raise SkillmapError(f"corrupt index metadata: {exc}") from None
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise SkillmapError(f"{path}: corrupt index metadata ({exception_line(exc)})"
+                                ) from None
         if not isinstance(data, dict):
             raise SkillmapError(f"{path}: corrupt index metadata (not a JSON object)")
         version = data.get("format_version", INDEX_FORMAT_VERSION)
@@ -298,10 +300,14 @@ def recorded_model(metadata: IndexMetadata, folder: str | os.PathLike) -> str:
     model_id = metadata.model_id
     if not looks_like_path(model_id):
         return model_id
+    from pathlib import PureWindowsPath
+
     folder = Path(folder)
-    path = Path(model_id) if Path(model_id).is_absolute() else folder / model_id
-    try:
-        inside = path.resolve().is_relative_to(folder.resolve())
+    path = Path(model_id).expanduser()  # as the encoder would read it
+    path = path if path.is_absolute() else folder / path
+    try:  # a Windows drive or share is outside wherever it is read
+        inside = (not PureWindowsPath(model_id).drive
+                  and path.resolve().is_relative_to(folder.resolve()))
     except (OSError, RuntimeError):
         inside = False
     if not inside:
@@ -316,8 +322,8 @@ def looks_like_path(model_id: str) -> bool:
     (``owner/name``) or the shipped default."""
     from pathlib import PureWindowsPath
 
-    return (model_id.startswith(("/", "~", ".", "\\")) or PureWindowsPath(model_id).anchor != ""
-            or model_id.count("/") > 1 or ".." in model_id.split("/"))
+    return ("\\" in model_id or model_id.startswith(("/", "~", "."))
+            or PureWindowsPath(model_id).anchor != "" or model_id.count("/") > 1)
 
 
 def _sha256(path: Path) -> str:
