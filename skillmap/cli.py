@@ -19,7 +19,7 @@ from typer.exceptions import TyperException
 
 from skillmap.encoder.cli import train_app
 from skillmap.encoder.onnx_cli import encoder_app
-from skillmap.errors import SkillmapError
+from skillmap.errors import SkillmapError, exception_line, os_error_line
 from skillmap.filter.cli import (calibrate_filter_command, eval_filter_command,
                                  train_filter_command)
 from skillmap.generation.cli import generate_app
@@ -422,6 +422,11 @@ def batch(
          f"{report.sentences} sentences filtered out as stating no skill; "
          f"{report.encoded_sentences} sentences encoded, {report.cached_sentences} reused "
          "from earlier chunks")
+    if report.repeated_ids:
+        _say(f"warning: {report.repeated_ids} ads have an id an earlier ad already has (e.g. "
+             f"{report.first_repeated!r}); their rows share that doc_id in the output")
+    if report.empty_ids:
+        _say(f"warning: {report.empty_ids} ads have an empty id in --id-column {id_column!r}")
     if report.ads_truncated:
         example = f", e.g. doc_id {report.first_truncated!r}" if report.first_truncated else ""
         _say(f"{report.ads_truncated} ads were longer than {max_ad_chars:,} characters and were "
@@ -519,8 +524,32 @@ def app_command(
 
 
 # --------------------------------------------------------------------------- entry
+_DEBUG = {"on": False}
+
+
+@app.callback()
+def _global_options(
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="On an unexpected error, show the full traceback instead of one "
+        "line (also SKILLMAP_DEBUG=1).")] = False,
+) -> None:
+    _DEBUG["on"] = _DEBUG["on"] or debug  # or SKILLMAP_DEBUG, read by main()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: run the CLI, turning user errors into one line."""
+    """Console-script entry point: run the CLI, turning every error into one line.
+
+    The error boundary of every command: a user's problem (:class:`SkillmapError`) and the
+    machine's (disk full, read-only folder, file size limit: ``OSError``) are one line with
+    exit status 2; anything else is a bug, reported in one line with exit status 1 and a
+    hint to re-run with ``--debug`` for the traceback.
+    """
+    import os
+    import signal
+
+    _DEBUG["on"] = os.environ.get("SKILLMAP_DEBUG", "") not in ("", "0")
+    if hasattr(signal, "SIGXFSZ"):  # past `ulimit -f`: an EFBIG error, not a silent kill
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
         # without standalone mode click returns (not raises) the code of a typer.Exit(n)
         result = app(args=argv, standalone_mode=False, prog_name="skillmap")
@@ -541,6 +570,23 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if _DEBUG["on"]:
+            raise
+        _say(f"skillmap: error: {os_error_line(exc)}")
+        return 2
+    except MemoryError:
+        if _DEBUG["on"]:
+            raise
+        _say("skillmap: error: out of memory; use smaller inputs (batch: a smaller "
+             "--chunk-size or --dedup-cache)")
+        return 2
+    except Exception as exc:  # a bug: one line, the traceback on request
+        if _DEBUG["on"]:
+            raise
+        _say(f"skillmap: error: unexpected {type(exc).__name__}: {exception_line(exc)[:300]} "
+             "(a bug; re-run with --debug for the traceback)")
+        return 1
     return 0
 
 

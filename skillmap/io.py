@@ -195,7 +195,10 @@ def read_text_file(path: str | os.PathLike, encoding: str | None = None,
     try:
         if max_chars is not None and path.stat().st_size > 4 * max_chars:
             raise InputError(too_long(str(path), path.stat().st_size, max_chars, unit="bytes"))
-        data = path.read_bytes()
+        with open(path, "rb") as handle:  # read no further than the cap: /dev/zero, a pipe
+            data = handle.read(-1 if max_chars is None else 4 * max_chars + 1)
+        if max_chars is not None and len(data) > 4 * max_chars:
+            raise InputError(too_long(str(path), len(data), max_chars, unit="bytes or more"))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:

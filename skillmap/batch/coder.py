@@ -53,6 +53,9 @@ class BatchReport:
     filtered_sentences: int = 0  # codable sentences the filter judged to state no skill
     ads_truncated: int = 0      # ads longer than the extractor's max_ad_chars (coded in part)
     first_truncated: str = ""   # the doc_id of the first of them, for the summary
+    empty_ids: int = 0          # ads whose id cell is empty (with an id column)
+    repeated_ids: int = 0       # ads whose id an earlier ad already has: their rows mix
+    first_repeated: str = ""    # the first such id, for the summary
 
 
 def _manifest(table: AdTable, text_column: str, id_column: str | None, chunk_size: int,
@@ -148,6 +151,10 @@ def _code_chunks(extractor: Extractor, table: AdTable, text_column: str,
     """Code every chunk not already in ``work``; the report of the whole input."""
     columns = table.selected
     report = BatchReport()
+    repeated = table.ids.repeated_hashes if table.ids else frozenset()
+    if table.ids and id_column != text_column:
+        report.empty_ids, report.repeated_ids = table.ids.empty, table.ids.repeated
+    seen_repeated: set[int] = set()
     cache = SentenceCache(dedup_cache) if dedup_cache else None
     chunks = _checked(lambda: table.chunks(columns, chunk_size), table)
     first_row = 1  # Parquet batches may be shorter than chunk_size at row-group boundaries
@@ -162,6 +169,14 @@ def _code_chunks(extractor: Extractor, table: AdTable, text_column: str,
                    else [str(row + i) for i in range(len(chunk))])
             truncated = [doc_id for doc_id, text in zip(ids, texts)
                          if len(text) > extractor.max_ad_chars]
+            if repeated and not report.first_repeated:
+                for doc_id in ids:
+                    key = table.ids.hash(doc_id)
+                    if key in repeated:
+                        if key in seen_repeated:
+                            report.first_repeated = doc_id
+                            break
+                        seen_repeated.add(key)
             report.ads_truncated += len(truncated)
             report.first_truncated = report.first_truncated or next(iter(truncated), "")
             report.ads += len(chunk)

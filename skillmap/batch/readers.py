@@ -53,7 +53,7 @@ FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "pa
 # a cell (or JSON line) longer than this is not an ad (an unclosed quote, a bomb); a 100 MB
 # scraped page still passes and is coded on its first --max-ad-chars characters
 MAX_CELL_CHARS = 128 * 1024 * 1024
-_SCANNED: dict[tuple, tuple[int, str]] = {}  # the last scan: (path, size, mtime, ...) -> result
+_SCANNED: dict[tuple, tuple] = {}  # the last scan: (path, size, mtime, ...) -> its results
 
 
 def input_format(path: Path) -> tuple[str, bool]:
@@ -106,6 +106,7 @@ class AdTable:
     selected: list[str] = field(default_factory=list)  # the columns read (text, id)
     rows: int | None = None
     digest: str | None = None
+    ids: "IdCheck | None" = None  # empty and repeated ids, when there is an id column
 
     # ------------------------------------------------------------------ scan
     def scan(self) -> int:
@@ -122,17 +123,26 @@ class AdTable:
         if key not in _SCANNED:  # the CLI scans before loading the model, the coder again
             _SCANNED.clear()
             _SCANNED[key] = self._scan()
-        self.rows, self.digest = _SCANNED[key]
+        self.rows, self.digest, self.ids = _SCANNED[key]
         return self.rows
 
-    def _scan(self) -> tuple[int, str]:
+    def _scan(self) -> tuple[int, str, "IdCheck | None"]:
+        ids = IdCheck() if len(self.selected) == 2 else None  # [text, id]
         if self.format == "parquet":
             parquet = self._parquet()
             self._check_parquet_types(parquet, self.selected)
-            return parquet.metadata.num_rows, _file_sha256(self.path)
+            if ids is not None:
+                for batch in parquet.iter_batches(batch_size=65536, columns=self.selected[1:]):
+                    for value in batch.column(0).to_pylist():
+                        ids.add(cell_text(value, f"{self.path}: column {self.selected[1]!r}"))
+            return parquet.metadata.num_rows, _file_sha256(self.path), ids and ids.done()
         stream = _HashingReader(self.path)
-        count = sum(1 for _ in self._records(stream, self.selected))
-        return count, stream.sha256.hexdigest()
+        count = 0
+        for record in self._records(stream, self.selected):
+            count += 1
+            if ids is not None:
+                ids.add(record[1])
+        return count, stream.sha256.hexdigest(), ids and ids.done()
 
     # ------------------------------------------------------------------ read
     def chunks(self, columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
@@ -242,6 +252,39 @@ class AdTable:
         except Exception as exc:  # ArrowInvalid/OSError: a damaged row group
             raise InputError(f"{self.path}: not a readable Parquet file "
                              f"({exception_line(exc)})") from None
+
+
+class IdCheck:
+    """Empty and repeated ids of a corpus, counted in the scan with 8 bytes per ad (a hash of
+    each id), so that a corpus of millions of ads need not hold its ids."""
+
+    def __init__(self):
+        from array import array
+
+        self._hashes = array("Q")
+        self.empty = 0
+        self.repeated = 0               # ads whose id an earlier ad already has
+        self.repeated_hashes: frozenset[int] = frozenset()
+
+    @staticmethod
+    def hash(doc_id: str) -> int:
+        return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"),
+                                              digest_size=8).digest(), "big")
+
+    def add(self, doc_id: str) -> None:
+        if not doc_id.strip():
+            self.empty += 1
+        self._hashes.append(self.hash(doc_id))
+
+    def done(self) -> "IdCheck":
+        import numpy as np
+
+        hashes = np.frombuffer(self._hashes, dtype=np.uint64)
+        values, counts = np.unique(hashes, return_counts=True)
+        self.repeated = int((counts - 1).sum())
+        self.repeated_hashes = frozenset(int(v) for v in values[counts > 1][:100_000])
+        del self._hashes
+        return self
 
 
 def _text_like(kind) -> bool:

@@ -36,6 +36,9 @@ from skillmap.security import resolve_inside
 from skillmap.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
 
 INDEX_FORMAT_VERSION = 1
+# sane ranges for numbers read from an index's metadata (an absurd one would be allocated)
+MAX_DIMENSION = 65_536
+MAX_COUNT = 1_000_000_000
 PROBE_MIN_COSINE = 0.999
 # How far an ONNX / int8 variant of the index's model may move the probe embedding (int8 of
 # the default encoder: ~0.99, docs/benchmarks.md §9); the *identity* of the model is still
@@ -94,8 +97,9 @@ class IndexMetadata:
 
     def _problem(self) -> str | None:
         """What is wrong with the field types and values, or None."""
-        def is_int(value, low=0):
-            return isinstance(value, int) and not isinstance(value, bool) and value >= low
+        def is_int(value, low=0, high=MAX_COUNT):  # in a range skillmap can allocate
+            return (isinstance(value, int) and not isinstance(value, bool)
+                    and low <= value <= high)
 
         for name in ("taxonomy_name", "taxonomy_version", "taxonomy_fingerprint", "model_id",
                      "text_template", "faiss_type", "created_at", "index_sha256"):
@@ -105,8 +109,8 @@ class IndexMetadata:
             return "model_id is empty"
         if "\0" in self.model_id or len(self.model_id) > 4096:
             return "model_id is not a model name or path"
-        if not is_int(self.embedding_dim, 1):
-            return "embedding_dim is not a positive integer"
+        if not is_int(self.embedding_dim, 1, MAX_DIMENSION):
+            return f"embedding_dim is not an integer from 1 to {MAX_DIMENSION:,}"
         if not is_int(self.n_skills):
             return "n_skills is not a count"
         if (not isinstance(self.probe, list) or len(self.probe) != self.embedding_dim
