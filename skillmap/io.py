@@ -103,6 +103,17 @@ def check_writable_file(path: str | os.PathLike, what: str = "the output") -> No
                          f"{what}")
 
 
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB blocks (any size, little memory)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def current_umask() -> int:
     """The process's umask, read without changing it (Linux), else set and restored."""
     try:

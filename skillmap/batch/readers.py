@@ -47,7 +47,7 @@ from typing import Iterator
 import pandas as pd
 
 from skillmap.errors import InputError, exception_line
-from skillmap.io import looks_binary
+from skillmap.io import file_sha256, looks_binary
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 # a cell (or JSON line) longer than this is not an ad (an unclosed quote, a bomb); a 100 MB
@@ -135,7 +135,7 @@ class AdTable:
                 for batch in parquet.iter_batches(batch_size=65536, columns=self.selected[1:]):
                     for value in batch.column(0).to_pylist():
                         ids.add(cell_text(value, f"{self.path}: column {self.selected[1]!r}"))
-            return parquet.metadata.num_rows, _file_sha256(self.path), ids and ids.done()
+            return parquet.metadata.num_rows, file_sha256(self.path), ids and ids.done()
         stream = _HashingReader(self.path)
         count = 0
         for record in self._records(stream, self.selected):
@@ -170,7 +170,7 @@ class AdTable:
             yield pd.DataFrame(buffer, columns=columns, dtype=object)
         if self.rows is not None:
             digest = (stream.sha256.hexdigest() if stream is not None
-                      else _file_sha256(self.path))
+                      else file_sha256(self.path))
             if count != self.rows or digest != self.digest:
                 raise InputError(f"{self.path}: the file changed while it was being read "
                                  f"({count:,} ads read, {self.rows:,} counted before); run "
@@ -336,14 +336,6 @@ def _lines(fh, source: str) -> Iterator[tuple[int, str]]:
                              "characters; not one ad per line")
         if line.strip():
             yield number, line
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_encoding(encoding: str) -> str:

@@ -31,7 +31,7 @@ from skillmap.index.ann import (apply_search_params, build_ann_index, check_inde
                                 check_index_structure, normalise_kind)
 from skillmap.index.lexical import LabelMatcher
 from skillmap.index.skill_text import DEFAULT_TEMPLATE, check_template, skill_text
-from skillmap.io import atomic_directory
+from skillmap.io import atomic_directory, file_sha256
 from skillmap.security import resolve_inside
 from skillmap.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
 
@@ -331,8 +331,4 @@ def looks_like_path(model_id: str) -> bool:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(path)
