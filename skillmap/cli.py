@@ -105,6 +105,32 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
+# ---------------------------------------------------------------- the error boundary
+# main() is the boundary of every command: a user's problem (SkillmapError) and the
+# machine's (disk full, read-only folder, file size limit: OSError) are one line with exit
+# status 2; anything else is a bug, one line with exit status 1 and a hint to re-run with
+# --debug (or SKILLMAP_DEBUG=1) for the traceback.
+_DEBUG = {"on": False}
+
+
+@app.callback()
+def _global_options(
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="On an unexpected error, show the full traceback instead of one "
+        "line (also SKILLMAP_DEBUG=1).")] = False,
+) -> None:
+    _DEBUG["on"] = _DEBUG["on"] or debug
+
+
+def _start_error_boundary() -> None:
+    import os
+    import signal
+
+    _DEBUG["on"] = os.environ.get("SKILLMAP_DEBUG", "") not in ("", "0")
+    if hasattr(signal, "SIGXFSZ"):  # past `ulimit -f`: an EFBIG error, not a silent kill
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
 def _extractor_spec(index: Optional[Path], model: Optional[str], top_k: int, min_score: float,
                     aggregation: "Aggregation", lexical_boost: float,
                     filter_spec: str = "default", no_filter: bool = False,
@@ -524,33 +550,10 @@ def app_command(
 
 
 # --------------------------------------------------------------------------- entry
-_DEBUG = {"on": False}
-
-
-@app.callback()
-def _global_options(
-    debug: Annotated[bool, typer.Option(
-        "--debug", help="On an unexpected error, show the full traceback instead of one "
-        "line (also SKILLMAP_DEBUG=1).")] = False,
-) -> None:
-    _DEBUG["on"] = _DEBUG["on"] or debug  # or SKILLMAP_DEBUG, read by main()
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point: run the CLI, turning every error into one line.
-
-    The error boundary of every command: a user's problem (:class:`SkillmapError`) and the
-    machine's (disk full, read-only folder, file size limit: ``OSError``) are one line with
-    exit status 2; anything else is a bug, reported in one line with exit status 1 and a
-    hint to re-run with ``--debug`` for the traceback.
-    """
-    import os
-    import signal
-
-    _DEBUG["on"] = os.environ.get("SKILLMAP_DEBUG", "") not in ("", "0")
-    if hasattr(signal, "SIGXFSZ"):  # past `ulimit -f`: an EFBIG error, not a silent kill
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    """Console-script entry point: run the CLI, turning user errors into one line."""
     try:
+        _start_error_boundary()
         # without standalone mode click returns (not raises) the code of a typer.Exit(n)
         result = app(args=argv, standalone_mode=False, prog_name="skillmap")
         return result if isinstance(result, int) else 0

@@ -15,7 +15,7 @@ from skillmap.app import resources
 from skillmap.app.render import LEGEND, highlighted_ad, md
 from skillmap.app.settings import Settings
 from skillmap.app.tables import group_skills, sentence_frame
-from skillmap.app.uploads import TEXT_TYPES, read_upload, upload_error
+from skillmap.app.uploads import TEXT_TYPES, read_upload
 from skillmap.defaults import PROJECT_ROOT
 from skillmap.errors import SkillmapError
 
@@ -50,6 +50,8 @@ def render(settings: Settings) -> None:
             st.error(str(exc))
             return
         except Exception as exc:  # noqa: BLE001 - one line, never a traceback page
+            from skillmap.app.uploads import upload_error
+
             st.error(upload_error(upload.name, exc))
             return
     if not text.strip():

@@ -12,7 +12,6 @@ is accepted: it carries its source model's fingerprint, and its own probe must s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
