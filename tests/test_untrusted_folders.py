@@ -46,7 +46,7 @@ def valid_folders(tmp_path_factory) -> dict[str, Path]:
     return {kind: make_folder(kind, root / kind) for kind in FILES}
 
 
-@settings(max_examples=120, deadline=None, derandomize=bool(os.environ.get("CI")),
+@settings(max_examples=200, deadline=None, derandomize=bool(os.environ.get("CI")),
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_file_of_a_folder_replaced_by_something_hostile_is_refused_in_one_line(
