@@ -312,3 +312,12 @@ def test_outputs_follow_the_umask(tmp_path):
     assert (tmp_path / "a.csv").stat().st_mode & 0o777 == 0o644
     assert (tmp_path / "folder").stat().st_mode & 0o777 == 0o755
     assert (tmp_path / "b.csv").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_file_where_the_checkpoint_folder_goes_is_one_line(tmp_path):
+    source = write_ads(tmp_path / "ads.csv", 5)
+    (tmp_path / "coded.csv.partial").write_text("not a folder")
+    with pytest.raises(InputError, match="not a folder"):
+        code_corpus(FakeExtractor(), source, tmp_path / "coded.csv", "description", "ad_id",
+                    show_progress=False)
+    assert (tmp_path / "coded.csv.partial").read_text() == "not a folder"

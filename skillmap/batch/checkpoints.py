@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import json
 import os
 import shutil
@@ -32,6 +31,11 @@ from typing import IO, Iterator
 
 from skillmap.errors import InputError
 from skillmap.io import atomic_write, fsync_directory
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; runs on one output are not kept apart there
+    fcntl = None
 
 MANIFEST = "manifest.json"
 ASSEMBLING = "assembling.json"  # every chunk is done; the output is being assembled
@@ -49,12 +53,14 @@ class CheckpointFolder:
     # ------------------------------------------------------------------ lock
     def __enter__(self) -> "CheckpointFolder":
         self._remove_discarded()
-        while self._fd is None:
+        for _ in range(100):  # a few rounds at most, when other runs race for the folder
             try:
                 self.path.mkdir(parents=True)
                 self.created = True
             except FileExistsError:
-                pass
+                if not self.path.is_dir():
+                    raise InputError(f"{self.path}: in the way of this run's checkpoint "
+                                     "folder (it is not a folder); move or delete it") from None
             fd = _open_directory(self.path)
             if fd is None:      # removed between mkdir and open: try again
                 continue
@@ -63,10 +69,10 @@ class CheckpointFolder:
                 raise InputError(busy_message(self.output))
             if _same_inode(self.path, fd):
                 self._fd = fd
-            else:               # the run that held it renamed it away: take the new one
-                os.close(fd)
-                self.created = False
-        return self
+                return self
+            os.close(fd)        # the run that held it renamed it away: take the new one
+            self.created = False
+        raise InputError(busy_message(self.output))
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
@@ -189,12 +195,14 @@ def check_not_busy(output: Path) -> None:
 
 def _open_directory(path: Path) -> int | None:
     try:
-        return os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        return os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except (FileNotFoundError, NotADirectoryError):
         return None
 
 
 def _try_lock(fd: int) -> bool:
+    if fcntl is None:
+        return True
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         return True

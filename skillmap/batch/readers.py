@@ -189,7 +189,9 @@ class AdTable:
                     return
                 for number, line in _lines(fh, str(self.path)):
                     record = self._json_object(line, number)
-                    yield [cell_text(record.get(c), self._where(number, c)) for c in columns]
+                    values = [record.get(c) for c in columns]
+                    yield [v if type(v) is str else cell_text(v, self._where(number, c))
+                           for v, c in zip(values, columns)]
         except UnicodeDecodeError as exc:
             raise InputError(not_decodable(self, exc)) from None
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
@@ -245,7 +247,7 @@ class AdTable:
             for batch in parquet.iter_batches(batch_size=4096, columns=columns):
                 values = [batch.column(c).to_pylist() for c in columns]
                 for record in zip(*values):
-                    yield [cell_text(v, f"{self.path}: column {c!r}")
+                    yield [v if type(v) is str else cell_text(v, f"{self.path}: column {c!r}")
                            for v, c in zip(record, columns)]
         except InputError:
             raise
