@@ -93,7 +93,7 @@ def every_occurrence(args: list[str]) -> None:
     """Child mode: code the corpus with no de-duplication at all (every sentence occurrence)."""
     from skillmap.batch import code_corpus
     from skillmap.pipeline import Extractor
-    from skillmap.pipeline.segmentation import segment
+    from skillmap.segmentation.text import segment
 
     class EveryOccurrence(Extractor):
         """Filters, encodes and searches each codable sentence occurrence, repeats included."""

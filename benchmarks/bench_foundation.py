@@ -159,7 +159,7 @@ def phase_batch(params: dict) -> dict:
 
     # Untimed: how much de-duplication a single whole-corpus pass could get (the batch
     # de-duplicates within each chunk: BatchReport.encoded_sentences).
-    from skillmap.pipeline.segmentation import segment
+    from skillmap.segmentation.text import segment
 
     codable = [s.text for ad in read_ads(params["ads_csv"])
                for s in segment(ad["description"]) if s.codable]

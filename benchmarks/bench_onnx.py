@@ -184,7 +184,7 @@ def main() -> None:
     if args.ads:
         import pandas as pd
 
-        from skillmap.pipeline.segmentation import segment
+        from skillmap.segmentation.text import segment
 
         ads = pd.read_csv(args.ads)[args.text_column].fillna("").tolist()
         distinct = dict.fromkeys(s.text for ad in ads for s in segment(ad) if s.codable)

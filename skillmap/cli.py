@@ -17,11 +17,14 @@ from typing import Annotated, Optional
 import typer
 from typer.exceptions import TyperException
 
+from skillmap.choices import choices
+from skillmap.encoder.backends import ENCODER_BACKENDS
 from skillmap.encoder.cli import train_app
 from skillmap.encoder.onnx_cli import encoder_app
 from skillmap.errors import SkillmapError, exception_line, os_error_line
+from skillmap.pipeline.config import DEFAULT_MIN_SCORE
 from skillmap.filter.cli import (calibrate_filter_command, eval_filter_command,
-                                 train_filter_command)
+                                 train_filter_command, weak_labels_command)
 from skillmap.generation.cli import generate_app
 
 app = typer.Typer(
@@ -41,6 +44,7 @@ app.add_typer(generate_app, name="generate",
               "backend; `generate stats` measures a corpus.")
 train_app.command("filter")(train_filter_command)
 train_app.command("calibrate-filter")(calibrate_filter_command)
+train_app.command("weak-labels")(weak_labels_command)
 app.add_typer(train_app, name="train")
 app.command("eval-filter")(eval_filter_command)
 app.add_typer(encoder_app, name="encoder")
@@ -53,11 +57,7 @@ ModelOption = Annotated[Optional[str], typer.Option(
     "the model the index was built with (e.g. after moving a local model directory).")]
 
 
-class Backend(str, Enum):
-    torch = "torch"
-    onnx = "onnx"
-    onnx_int8 = "onnx-int8"
-
+Backend = choices("Backend", ENCODER_BACKENDS)
 
 BackendOption = Annotated[Optional[Backend], typer.Option(
     "--backend", help="Run the encoder with torch, or ONNX Runtime in float32 (onnx) or int8 "
@@ -66,26 +66,34 @@ BackendOption = Annotated[Optional[Backend], typer.Option(
 TopKOption = Annotated[int, typer.Option("--top-k", "-k", min=1,
                                          help="Skills kept per ad (and per sentence).")]
 MinScoreOption = Annotated[float, typer.Option(
-    "--min-score", help="Drop matches below this cosine similarity (0 keeps all top-k).")]
+    "--min-score", min=-1.0, max=1.0,
+    help="Drop matches whose cosine similarity (the score column) is below this; a skill the "
+    "sentence names verbatim is kept. The default is calibrated for the default encoder "
+    "(-1 keeps every top-k match).")]
+
+
 class Aggregation(str, Enum):
+    evidence = "evidence"
     interleave = "interleave"
     max = "max"
 
 
 AggregationOption = Annotated[Aggregation, typer.Option(
-    help="How an ad's skills are ranked: interleave = each sentence's best match first, then "
-    "second-best, ...; max = by score alone.")]
+    help="How an ad's skills are ranked: evidence = by the strength of their evidence (the "
+    "match, how surely the sentence states a skill at all, repeats in the ad); interleave = "
+    "each sentence's best match first, then second-best, ...; max = by match score alone.")]
 BoostOption = Annotated[float, typer.Option(
     "--lexical-boost", min=0.0, max=1.0,
     help="Added to the score of skills whose label a sentence names verbatim (0 = pure "
     "embedding similarity).")]
 FilterOption = Annotated[str, typer.Option(
-    "--filter", help="Skill-sentence filter run before retrieval: a folder from `skillmap train "
-    "filter`, 'keyword-length' (the heuristic), 'shipped' (the trained MiniLM filter in the "
-    "package) or 'default'. default = no filter for now: the shipped filter still costs a "
-    "little more recall than the quality bar allows (docs/benchmarks.md §6.2).")]
+    "--filter", help="Skill-sentence filter run before retrieval: 'default' (the filter in "
+    "the package: a MiniLM classifier that reads each sentence in its section of the ad, "
+    "calibrated on real postings), 'shipped-text' (its classifier alone), 'keyword-length' "
+    "(the heuristic) or a folder from `skillmap train filter`.")]
 NoFilterOption = Annotated[bool, typer.Option(
-    "--no-filter", help="Search every sentence, including those the filter would drop.")]
+    "--no-filter", help="Search every sentence alone, as it comes: no filter and no ad "
+    "structure (titles, headings and metadata lines are searched too; no sections).")]
 FilterThresholdOption = Annotated[Optional[float], typer.Option(
     "--filter-threshold", min=0.0, max=1.0, help="Override the filter's calibrated threshold "
     "(lower keeps more sentences).")]
@@ -131,26 +139,33 @@ def _start_error_boundary() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-def _extractor_spec(index: Optional[Path], model: Optional[str], top_k: int, min_score: float,
-                    aggregation: "Aggregation", lexical_boost: float,
-                    filter_spec: str = "default", no_filter: bool = False,
-                    filter_threshold: Optional[float] = None,
-                    backend: Optional["Backend"] = None, max_ad_chars: int = 1_000_000,
-                    filter_keeps_named: bool = True):
-    from skillmap.pipeline.spec import ExtractorSpec
+def _config(*, filter_spec: str = "default", no_filter: bool = False,
+            filter_drops_named: bool = False, aggregation: "Aggregation | None" = None,
+            backend: "Backend | None" = None, index: Optional[Path] = None, **options):
+    """The extractor settings the command's options describe (the options' names are the
+    CLI's; the rest are :class:`~skillmap.pipeline.config.ExtractorConfig` fields)."""
+    from skillmap.pipeline.config import ExtractorConfig
 
-    return ExtractorSpec(index=index, model=model, top_k=top_k, min_score=min_score,
-                         aggregation=aggregation.value, lexical_boost=lexical_boost,
-                         sentence_filter=None if no_filter else filter_spec,
-                         filter_threshold=filter_threshold,
-                         filter_keeps_named=filter_keeps_named,
-                         backend=backend.value if backend else None,
-                         max_ad_chars=max_ad_chars)
+    if no_filter:
+        options.update(sentence_filter=None, structure=False)
+    else:
+        options["sentence_filter"] = filter_spec
+    if aggregation is not None:
+        options["aggregation"] = aggregation.value
+    if index is not None and not options.get("model"):
+        from skillmap.index.skill_index import index_model
+
+        options["model"] = index_model(index)  # not a model folder outside the index
+    return ExtractorConfig(index=None if index is None else str(index),
+                           backend=backend.value if backend else None,
+                           filter_keeps_named=not filter_drops_named, **options)
 
 
-def _extractor(*args, **kwargs):
-    """The extractor the options describe (see :func:`_extractor_spec`)."""
-    return _extractor_spec(*args, **kwargs).build()
+def _extractor(**options):
+    """The extractor the options describe (see :func:`_config`)."""
+    from skillmap.pipeline import Extractor
+
+    return Extractor.from_config(_config(**options))
 
 
 # --------------------------------------------------------------------------- taxonomy
@@ -260,8 +275,8 @@ def extract(
     index: IndexOption = None,
     model: ModelOption = None,
     top_k: TopKOption = 10,
-    min_score: MinScoreOption = 0.0,
-    aggregation: AggregationOption = Aggregation.interleave,
+    min_score: MinScoreOption = DEFAULT_MIN_SCORE,
+    aggregation: AggregationOption = Aggregation.evidence,
     lexical_boost: BoostOption = 0.2,
     fmt: Annotated[OutputFormat, typer.Option(
         "--format", "-f", case_sensitive=False,
@@ -277,10 +292,14 @@ def extract(
 ) -> None:
     """Find the skills a job ad asks for.
 
-    Each ad is split into sentences and bullet items; the filter drops those that state no
-    skill (company text, benefits, how to apply); each remaining one is matched against the
-    skill index and the ad's skills are ranked by their best-matching sentence (the
-    evidence). `--format json` shows every sentence, with `filtered` and its filter score.
+    Each ad is split into sentences and bullet items and read as an ad: its title, headings,
+    metadata lines ("Salary: ...") and placeholders are not coded, and each sentence knows
+    its section (company, responsibilities, requirements, benefits, how to apply). The
+    filter drops sentences that state no skill (company text, benefits, how to apply); each
+    remaining one is matched against the skill index, and the ad's skills are ranked by the
+    strength of their best sentence (the evidence) and by how often the ad asks for them.
+    `--format json` shows every sentence with its kind, section, `filtered` and filter
+    score; `--no-filter` searches every sentence alone.
 
     Examples:
 
@@ -307,9 +326,11 @@ def extract(
             raise SkillmapError(f"{name if name != '-' else 'standard input'}: the ad is empty")
         texts.append(text)
         ids.append("stdin" if name == "-" else Path(name).name)
-    extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost,
-                           filter_spec, no_filter, filter_threshold, backend, max_ad_chars,
-                           filter_keeps_named=not filter_drops_named)
+    extractor = _extractor(index=index, model=model, top_k=top_k, min_score=min_score,
+                           aggregation=aggregation, lexical_boost=lexical_boost,
+                           filter_spec=filter_spec, no_filter=no_filter,
+                           filter_threshold=filter_threshold, backend=backend,
+                           max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named)
     results = extractor.extract_many(texts, ids)
     if fmt is OutputFormat.json:
         payload = [r.to_dict() for r in results]
@@ -364,8 +385,8 @@ def batch(
     index: IndexOption = None,
     model: ModelOption = None,
     top_k: TopKOption = 10,
-    min_score: MinScoreOption = 0.0,
-    aggregation: AggregationOption = Aggregation.interleave,
+    min_score: MinScoreOption = DEFAULT_MIN_SCORE,
+    aggregation: AggregationOption = Aggregation.evidence,
     lexical_boost: BoostOption = 0.2,
     chunk_size: Annotated[int, typer.Option(min=1, help="Ads coded per chunk (and per "
                                             "checkpoint).")] = 256,
@@ -400,9 +421,11 @@ def batch(
 ) -> None:
     """Code a whole corpus of job ads (CSV, JSONL, Parquet) to a long-format CSV or Parquet.
 
-    Output columns: doc_id, rank, skill_id, skill_label, score, level1, level2,
-    evidence_sentence. The output appears only when the run is complete; an interrupted
-    run keeps its finished chunks in OUT.partial/ and `--resume` continues it.
+    Output columns: doc_id, rank, skill_id, skill_label, score (cosine similarity, 0-1),
+    name_bonus (added to rank a skill the sentence names verbatim), mentions (segments of the
+    ad asking for the skill), level1, level2, evidence_sentence, evidence_section. The output
+    appears only when the run is complete; an interrupted run keeps its finished chunks in
+    OUT.partial/ and `--resume` continues it.
 
     Example: skillmap batch data/sample_ads.csv --text-column description --id-column ad_id --out coded.csv
     """
@@ -423,20 +446,24 @@ def batch(
         if dedup_cache not in (0, DEFAULT_DEDUP_CACHE):
             raise SkillmapError("--dedup-cache applies to --engine local only; the Ray engine "
                                 "de-duplicates sentences within each chunk")
-        spec = _extractor_spec(index, model, top_k, min_score, aggregation, lexical_boost,
-                               filter_spec, no_filter, filter_threshold, backend, max_ad_chars,
-                               filter_keeps_named=not filter_drops_named)
+        config = _config(index=index, model=model, top_k=top_k, min_score=min_score,
+                         aggregation=aggregation, lexical_boost=lexical_boost,
+                         filter_spec=filter_spec, no_filter=no_filter,
+                         filter_threshold=filter_threshold, backend=backend,
+                         max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named)
         started = time.perf_counter()
-        report = code_corpus_ray(spec, input_csv, out, text_column, id_column,
+        report = code_corpus_ray(config, input_csv, out, text_column, id_column,
                                  chunk_size=chunk_size, encoding=encoding, address=ray_address,
                                  num_actors=num_actors, gpus_per_actor=gpus_per_actor)
     else:
         if ray_address or num_actors or gpus_per_actor:
             raise SkillmapError("--ray-address, --num-actors and --gpus-per-actor need "
                                 "--engine ray")
-        extractor = _extractor(index, model, top_k, min_score, aggregation, lexical_boost,
-                               filter_spec, no_filter, filter_threshold, backend, max_ad_chars,
-                               filter_keeps_named=not filter_drops_named)
+        extractor = _extractor(index=index, model=model, top_k=top_k, min_score=min_score,
+                               aggregation=aggregation, lexical_boost=lexical_boost,
+                               filter_spec=filter_spec, no_filter=no_filter,
+                               filter_threshold=filter_threshold, backend=backend,
+                               max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named)
         started = time.perf_counter()
         report = code_corpus(extractor, input_csv, out, text_column=text_column,
                              id_column=id_column, chunk_size=chunk_size, encoding=encoding,
@@ -475,7 +502,8 @@ class Level(str, Enum):
 def evaluate_command(
     benchmark: Annotated[Path, typer.Option(
         "--benchmark", "-b", help="Gold data: a skill-extraction benchmark CSV (sentence, span, "
-        "sub_span, label) or the generic JSONL/CSV format (text + skills).")],
+        "sub_span, label), the generic JSONL/CSV format (text + skills), or real postings with "
+        "skill spans (SkillSpan JSON lines: the per-ad benchmark).")],
     index: IndexOption = None,
     model: ModelOption = None,
     system: Annotated[System, typer.Option(
@@ -491,21 +519,46 @@ def evaluate_command(
     no_filter: NoFilterOption = False,
     filter_threshold: FilterThresholdOption = None,
     filter_drops_named: FilterDropsNamedOption = False,
+    split: Annotated[str, typer.Option(
+        help="Per-ad benchmark: which half of the postings (by posting id) to code: "
+        "calibration (to choose settings on), report (to report on) or all.")] = "report",
+    compare: Annotated[bool, typer.Option(
+        "--compare", help="Per-ad benchmark: run the standard configurations side by side "
+        "(no filter, keyword-length, the shipped text filter, the default, and the oracle "
+        "that keeps only the gold skill sentences).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     backend: BackendOption = None,
 ) -> None:
-    """Score skill extraction against gold data: RP@5, RP@10, MRR, P@5, R@5, F1@5.
+    """Score skill extraction against gold data.
 
-    Gold labels are resolved against the index's taxonomy (exact preferred label, then
+    Sentence benchmarks (ESCO-linked CSV, your own JSONL/CSV): RP@5, RP@10, MRR, P@5, R@5,
+    F1@5. Gold labels are resolved against the index's taxonomy (exact preferred label, then
     normalised label, then a unique alternative label); unresolved ones count as misses.
 
-    Example: skillmap eval --benchmark ../shared/benchmarks/skill-extraction/tech_validation_annotations.csv --index indexes/esco --json
+    Real postings with skill spans (SkillSpan JSON lines) run the whole pipeline per posting
+    and judge the list an analyst reads: evidence precision@5/@10 (the share of an ad's
+    listed skills whose evidence sentence states a skill), noise skills per ad, coverage of
+    the ad's skill sentences, list length, and the filter's precision and recall.
+
+    \b
+    Examples:
+      skillmap eval -b ../shared/benchmarks/skill-extraction/tech_validation_annotations.csv --index indexes/esco
+      skillmap eval -b ../shared/benchmarks/skillspan/dev.json --index indexes/esco --compare
     """
+    from skillmap.evaluation.skillspan import is_skillspan
+
+    if is_skillspan(benchmark):
+        _evaluate_postings(benchmark, split, compare, as_json, _config(
+            index=index, model=model, top_k=top_k, lexical_boost=lexical_boost,
+            filter_spec=filter_spec, no_filter=no_filter, filter_threshold=filter_threshold,
+            backend=backend, filter_drops_named=filter_drops_named))
+        return
     from skillmap.evaluation import HEADLINE, PipelineRanker, evaluate, read_benchmark
 
-    extractor = _extractor(index, model, top_k, -1.0, Aggregation.interleave, lexical_boost,
-                           filter_spec, no_filter, filter_threshold, backend,
-                           filter_keeps_named=not filter_drops_named)
+    extractor = _extractor(index=index, model=model, top_k=top_k, min_score=-1.0,
+                           lexical_boost=lexical_boost, filter_spec=filter_spec,
+                           no_filter=no_filter, filter_threshold=filter_threshold,
+                           backend=backend, filter_drops_named=filter_drops_named)
     gold = read_benchmark(benchmark, extractor.taxonomy, level.value if level else None)
     if system is System.pipeline:
         ranker = PipelineRanker(extractor, level=gold.level)
@@ -522,6 +575,41 @@ def evaluate_command(
                f"unresolved gold labels={report.unresolved})")
     for name in HEADLINE:
         typer.echo(f"{name:>6}: {report.metrics[name]:.3f}")
+
+
+def _evaluate_postings(benchmark: Path, split: str, compare: bool, as_json: bool,
+                       config) -> None:
+    """The per-ad benchmark of ``skillmap eval`` (SkillSpan postings)."""
+    from skillmap.evaluation.per_ad import (SPLITS, evaluate_postings, split_postings,
+                                            standard_systems)
+    from skillmap.evaluation.skillspan import read_skillspan
+    from skillmap.pipeline import Extractor
+
+    if split not in SPLITS:
+        raise SkillmapError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
+    postings = split_postings(read_skillspan(benchmark).postings(), split)
+    if not postings:
+        raise SkillmapError(f"{benchmark}: no postings in the {split} half")
+    first = Extractor.from_config(config)
+
+    def build(**changes):
+        return Extractor.from_config(config.replace(**changes), encoder=first.encoder,
+                                     index=first.index)
+
+    systems = standard_systems(build, postings) if compare else [("pipeline", first)]
+    reports = [evaluate_postings(extractor, postings, name) for name, extractor in systems]
+    if as_json:
+        typer.echo(json.dumps({"benchmark": benchmark.name, "split": split,
+                               "systems": [r.to_dict() for r in reports]}))
+        return
+    typer.echo(f"benchmark: {benchmark.name} ({split} half: {len(postings)} postings)")
+    typer.echo(f"{'system':32s} {'EP@5':>6} {'EP@10':>6} {'noise':>6} {'cover':>6} "
+               f"{'listed':>6} {'filt P':>6} {'filt R':>6} {'ads/s':>6}")
+    for r in reports:
+        typer.echo(f"{r.system[:32]:32s} {r.evidence_precision['@5']:6.3f} "
+                   f"{r.evidence_precision['@10']:6.3f} {r.noise_skills_per_ad:6.2f} "
+                   f"{r.coverage:6.3f} {r.list_length:6.1f} {r.filter_precision:6.3f} "
+                   f"{r.filter_recall:6.3f} {r.ads_per_second:6.2f}")
 
 
 @app.command("app")
@@ -550,8 +638,24 @@ def app_command(
 
 
 # --------------------------------------------------------------------------- entry
+def _quiet_model_loading() -> None:
+    """The terminal shows skillmap's own results, progress and one-line errors: not
+    sentence-transformers' INFO lines nor transformers' "Loading weights" bar on every model
+    load. Process-wide settings, so the CLI makes them (the library classes do not); the
+    environment variable also reaches the app and Ray workers started from here."""
+    import logging
+    import os
+
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # read when transformers loads
+    transformers_logging = sys.modules.get("transformers.utils.logging")
+    if transformers_logging is not None:  # already imported (the CLI run in-process)
+        transformers_logging.disable_progress_bar()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI, turning user errors into one line."""
+    _quiet_model_loading()
     try:
         _start_error_boundary()
         # without standalone mode click returns (not raises) the code of a typer.Exit(n)

@@ -150,7 +150,7 @@ def looks_binary(sample: bytes) -> bool:
     """Whether bytes that should be 8-bit text look like a binary file.
 
     Binary formats are full of NUL and other control bytes; scraped ad text sometimes carries
-    a stray one, which :func:`~skillmap.pipeline.segmentation.clean_text` removes. So the
+    a stray one, which :func:`~skillmap.segmentation.text.clean_text` removes. So the
     first 8 KiB count as binary only with more than one NUL per 100 bytes, or more than one
     control byte (other than tab, line breaks, form feed and escape) per 10 bytes.
     """

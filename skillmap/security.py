@@ -14,15 +14,20 @@ downloaded from anywhere, so reading one must never run code or reach outside it
   ``modules.json``) or built from user input (a prompt language) must stay inside its folder:
   :func:`resolve_inside` refuses absolute paths, ``..`` and symbolic links that lead out.
 - **No secrets in text.** :func:`mask_secret` replaces a key wherever a server echoed it, and
-  :func:`mask_in_logs` does so in the records of the HTTP client libraries (whose DEBUG logs
-  show response headers, where a hostile server can put the key it received).
+  :func:`masked_in_logs` does so in the records of the HTTP client libraries while a backend
+  talks to the server (their DEBUG logs show response headers, where a hostile server can
+  put the key it received).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Iterator
 
 from safetensors import SafetensorError
 
@@ -150,7 +155,8 @@ def mask_secret(text: str, secret: str | None, fragment: int = 8) -> str:
     return "".join(out)
 
 
-_LOG_SECRETS: set[str] = set()
+_LOG_SECRETS: Counter[str] = Counter()  # secret -> how many masked_in_logs blocks hold it
+_log_lock = threading.Lock()
 _previous_record_factory = None
 
 
@@ -168,17 +174,34 @@ def _masking_record_factory(*args, **kwargs) -> logging.LogRecord:
     return record
 
 
-def mask_in_logs(secret: str | None) -> None:
-    """Mask ``secret`` in every log record this process creates from now on.
+@contextmanager
+def masked_in_logs(secret: str | None) -> Iterator[None]:
+    """Mask ``secret`` in every log record this process creates inside the block.
 
     skillmap never turns on the HTTP client libraries' DEBUG logs, but a user may, and those
-    show response headers, where a hostile server can put back the key it received. Records
-    are created only for enabled levels, so this costs nothing while DEBUG logging is off.
+    show response headers, where a hostile server can put back the key it received. Only a
+    LogRecord factory sees the records of every library's loggers, and it is process-wide,
+    so it is installed for the block alone (around a backend's requests) and the previous
+    one is restored when the last block ends. Records are created only for enabled levels,
+    so this costs nothing while DEBUG logging is off.
     """
     global _previous_record_factory
     if not secret:
+        yield
         return
-    _LOG_SECRETS.add(secret)
-    if _previous_record_factory is None:
-        _previous_record_factory = logging.getLogRecordFactory()
-        logging.setLogRecordFactory(_masking_record_factory)
+    with _log_lock:
+        _LOG_SECRETS[secret] += 1
+        if _previous_record_factory is None:
+            _previous_record_factory = logging.getLogRecordFactory()
+            logging.setLogRecordFactory(_masking_record_factory)
+    try:
+        yield
+    finally:
+        with _log_lock:
+            _LOG_SECRETS[secret] -= 1
+            if _LOG_SECRETS[secret] <= 0:
+                del _LOG_SECRETS[secret]
+            # restored only if nobody installed another factory on top of ours since
+            if not _LOG_SECRETS and logging.getLogRecordFactory() is _masking_record_factory:
+                logging.setLogRecordFactory(_previous_record_factory)
+                _previous_record_factory = None

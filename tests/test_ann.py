@@ -91,3 +91,47 @@ def test_large_hnsw_indexes_search_more_candidates(monkeypatch):
     large_index, _, large = build_ann_index(vectors, "hnsw")
     assert small["efSearch"] == ann.HNSW_EF_SEARCH < large["efSearch"] == ann.HNSW_EF_SEARCH_LARGE
     assert faiss.downcast_index(large_index).hnsw.efSearch == ann.HNSW_EF_SEARCH_LARGE
+
+
+@pytest.mark.parametrize("kind, sizes", [("flat", (1, 50, 3000)), ("hnsw", (1, 50, 3000)),
+                                         ("ivfpq", (300, 3000))])
+def test_the_size_cap_admits_every_index_skillmap_writes(kind, sizes, tmp_path):
+    from skillmap.index.ann import max_index_bytes, read_index_file
+
+    for n in sizes:
+        vectors = clustered_vectors(n, dim=32)
+        index, _, params = build_ann_index(vectors, kind)
+        path = tmp_path / f"{kind}-{n}.faiss"
+        faiss.write_index(index, str(path))
+        assert path.stat().st_size <= max_index_bytes(kind, 32, n, params)
+        loaded = read_index_file(path, kind, 32, n, params)
+        assert type(loaded) is type(index) and loaded.ntotal == n
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw"])
+def test_a_file_larger_than_its_kind_can_be_never_reaches_faiss(kind, tmp_path, monkeypatch):
+    from skillmap.index.ann import max_index_bytes, read_index_file
+
+    vectors = clustered_vectors(100, dim=16)
+    index, _, params = build_ann_index(vectors, kind)
+    path = tmp_path / "index.faiss"
+    faiss.write_index(index, str(path))
+    with open(path, "ab") as handle:  # a valid index, then junk up to past the cap
+        handle.write(bytes(max_index_bytes(kind, 16, 100, params) - path.stat().st_size + 1))
+    monkeypatch.setattr(faiss, "read_index", lambda *a: pytest.fail("faiss read the file"))
+    with pytest.raises(SkillmapError, match="corrupt faiss index") as info:
+        read_index_file(path, kind, 16, 100, params)
+    assert "truncated or padded" in str(info.value) if kind == "flat" else "more than" in str(
+        info.value)
+
+
+def test_a_padded_flat_file_is_refused_after_faiss_reads_it(tmp_path):
+    from skillmap.index.ann import read_index_file
+
+    index, _, params = build_ann_index(clustered_vectors(100, dim=16), "flat")
+    path = tmp_path / "index.faiss"
+    faiss.write_index(index, str(path))
+    with open(path, "ab") as handle:
+        handle.write(b"\0" * 10)  # faiss ignores bytes after the index
+    with pytest.raises(SkillmapError, match="truncated or padded"):
+        read_index_file(path, "flat", 16, 100, params)

@@ -18,7 +18,8 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from skillmap.batch import code_corpus  # noqa: E402
-from skillmap.batch.ray_engine import ExtractorSpec, code_corpus_ray  # noqa: E402
+from skillmap.batch.ray_engine import code_corpus_ray  # noqa: E402
+from skillmap.pipeline.config import ExtractorConfig  # noqa: E402
 from skillmap.cli import main  # noqa: E402
 from skillmap.errors import InputError, SkillmapError  # noqa: E402
 from skillmap.pipeline import LONG_COLUMNS  # noqa: E402
@@ -65,7 +66,7 @@ def _local(demo_extractor, source, out, id_column):
 def test_csv_with_ids_is_byte_identical_to_the_local_engine(demo_extractor, index_dir, ads,
                                                             tmp_path):
     out = tmp_path / "ray.csv"
-    report = code_corpus_ray(ExtractorSpec(index=str(index_dir)), ads / "ads.csv", out,
+    report = code_corpus_ray(ExtractorConfig(index=str(index_dir)), ads / "ads.csv", out,
                              "description", "ad_id", chunk_size=CHUNK, num_actors=2,
                              show_progress=False)
     reference = _local(demo_extractor, ads / "ads.csv", tmp_path / "local.csv", "ad_id")
@@ -78,7 +79,7 @@ def test_csv_with_ids_is_byte_identical_to_the_local_engine(demo_extractor, inde
 def test_parquet_without_ids_gives_the_local_frame_and_row_numbers(demo_extractor, index_dir,
                                                                    ads, tmp_path):
     out = tmp_path / "ray.parquet"
-    code_corpus_ray(ExtractorSpec(index=str(index_dir)), ads / "ads.parquet", out,
+    code_corpus_ray(ExtractorConfig(index=str(index_dir)), ads / "ads.parquet", out,
                     "description", chunk_size=CHUNK, num_actors=1, show_progress=False)
     reference = _local(demo_extractor, ads / "ads.parquet", tmp_path / "local.parquet", None)
     got, expected = pd.read_parquet(out), pd.read_parquet(reference)
@@ -103,7 +104,7 @@ def test_a_malformed_row_is_a_one_line_error_and_leaves_nothing(index_dir, tmp_p
     good = "".join(f'{i},"We need SQL and Python {i}."\n' for i in range(8))
     source.write_text("ad_id,description\n" + good + '99,"unclosed quote\n', encoding="utf-8")
     with pytest.raises(InputError) as err:
-        code_corpus_ray(ExtractorSpec(index=str(index_dir)), source, tmp_path / "out.csv",
+        code_corpus_ray(ExtractorConfig(index=str(index_dir)), source, tmp_path / "out.csv",
                         "description", "ad_id", chunk_size=3, num_actors=1,
                         show_progress=False)
     assert "malformed CSV" in str(err.value) and "\n" not in str(err.value)
@@ -113,7 +114,7 @@ def test_a_malformed_row_is_a_one_line_error_and_leaves_nothing(index_dir, tmp_p
 def test_a_header_only_input_gives_a_header_only_output(index_dir, tmp_path):
     source = tmp_path / "ads.csv"
     source.write_text("ad_id,description\n", encoding="utf-8")
-    report = code_corpus_ray(ExtractorSpec(index=str(index_dir)), source, tmp_path / "out.csv",
+    report = code_corpus_ray(ExtractorConfig(index=str(index_dir)), source, tmp_path / "out.csv",
                              "description", "ad_id", num_actors=1, show_progress=False)
     assert (tmp_path / "out.csv").read_bytes() == (",".join(LONG_COLUMNS) + "\r\n").encode()
     assert (report.ads, report.rows_written) == (0, 0)
@@ -123,7 +124,7 @@ def test_gpu_actors_without_gpus_are_refused_not_waited_for(index_dir, ads, tmp_
     if ray.cluster_resources().get("GPU", 0) >= 1:
         pytest.skip("this Ray has a GPU")
     with pytest.raises(SkillmapError, match="the Ray cluster has 0 GPUs"):
-        code_corpus_ray(ExtractorSpec(index=str(index_dir)), ads / "ads.csv",
+        code_corpus_ray(ExtractorConfig(index=str(index_dir)), ads / "ads.csv",
                         tmp_path / "out.csv", "description", gpus_per_actor=1,
                         show_progress=False)
     assert list(tmp_path.iterdir()) == []

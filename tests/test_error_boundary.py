@@ -80,12 +80,12 @@ def test_a_full_disk_during_a_batch_is_one_line_and_the_run_resumes(tmp_path, ca
 def test_an_output_path_that_is_a_folder_is_refused_before_the_model_loads(tmp_path, capsys,
                                                                           monkeypatch):
     """Issue 25: an output path that is a folder was found only after all the coding."""
-    from skillmap.pipeline.spec import ExtractorSpec
+    from skillmap.pipeline import Extractor
 
-    def no_model(self):
+    def no_model(*args, **kwargs):
         raise AssertionError("the model was loaded")
 
-    monkeypatch.setattr(ExtractorSpec, "build", no_model)
+    monkeypatch.setattr(Extractor, "from_config", no_model)
     (tmp_path / "coded.csv").mkdir()
     code, _, err = run(capsys, "batch", SAMPLE, "-c", "description", "-o",
                        tmp_path / "coded.csv")

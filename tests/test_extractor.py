@@ -33,17 +33,18 @@ def test_each_skill_carries_score_groups_and_evidence(demo_extractor):
     assert top.evidence_sentence == "Strong Python programming skills are essential."
     assert result.sentences[top.evidence_index].text == top.evidence_sentence
     # cosine similarity, plus the lexical boost where the sentence names the skill
-    assert all(0 < m.score <= 1 + demo_extractor.lexical_boost for m in result.skills)
+    assert all(0 < m.score <= 1 for m in result.skills)
+    assert {m.name_bonus for m in result.skills} <= {0.0, demo_extractor.lexical_boost}
 
 
 def test_interleave_puts_every_sentences_first_choice_before_second_choices(demo_index, encoder):
     ad = ("Hands-on experience with cloud computing on AWS, Azure or Google Cloud.\n"
           "Good written English.\nYou enjoy teamwork.")
-    interleaved = Extractor(demo_index, encoder, top_k=10).extract(ad)
+    interleaved = Extractor(demo_index, encoder, top_k=10, aggregation="interleave").extract(ad)
     firsts = {s.matches[0].skill_id for s in interleaved.sentences}
     assert {m.skill_id for m in interleaved.skills[:len(firsts)]} == firsts
     by_score = Extractor(demo_index, encoder, top_k=10, aggregation="max").extract(ad)
-    scores = [m.score for m in by_score.skills]
+    scores = [m.score + m.name_bonus for m in by_score.skills]
     assert scores == sorted(scores, reverse=True)
     # a skill's score and evidence do not depend on the ranking rule
     interleaved_by_id = {m.skill_id: m for m in interleaved.skills}
@@ -59,8 +60,9 @@ def test_top_k_and_min_score_bound_the_output(demo_index, encoder):
     three = Extractor(demo_index, encoder, top_k=3).extract(text)
     assert len(three.skills) == 3 and all(len(s.matches) <= 3 for s in three.sentences)
     strict = Extractor(demo_index, encoder, top_k=50, min_score=0.5).extract(text)
-    assert strict.skills and all(m.score >= 0.5 for m in strict.skills)
-    assert all(m.score >= 0.5 for s in strict.sentences for m in s.matches)
+    # the floor is on the similarity; a skill the sentence names verbatim stays
+    assert strict.skills and all(m.score >= 0.5 or m.name_bonus > 0 for m in strict.skills)
+    assert all(m.score >= 0.5 or m.name_bonus > 0 for s in strict.sentences for m in s.matches)
     assert len(strict.skills) < len(Extractor(demo_index, encoder, top_k=50).extract(text).skills)
 
 
@@ -128,6 +130,6 @@ def test_progress_callback_follows_the_encoding_and_changes_nothing(demo_extract
 
 
 def segment_texts(text: str) -> list[str]:
-    from skillmap.pipeline.segmentation import segment
+    from skillmap.segmentation.text import segment
 
     return [s.text for s in segment(text) if s.kind != "heading"]

@@ -479,3 +479,21 @@ def test_near_duplicates_of_the_same_skills_are_dropped_but_not_across_skills(tm
     assert writer.near_duplicates == 1
     with CorpusWriter(path, near_duplicate=0.8) as writer:  # a resumed run remembers them
         assert not writer.add(_record(near))
+
+
+def test_a_corpus_carried_without_its_cache_is_completed_without_asking_again(
+        tmp_path, demo_taxonomy):
+    from helpers.stub_openai import StubOpenAI
+    from skillmap.generation.backends.openai_backend import OpenAIBackend
+
+    out = tmp_path / "c.jsonl"
+    with StubOpenAI() as stub:
+        backend = OpenAIBackend(model="stub", base_url=stub.base_url, api_key="sk-test")
+        generate_corpus(demo_taxonomy, backend, out, modes=["single"], per_skill=1, limit=6)
+        first = out.read_text()
+        # a new machine: the corpus was committed, its answer cache was not
+        report = generate_corpus(demo_taxonomy, backend, out, modes=["single"], per_skill=1,
+                                 limit=9, cache=ResponseCache(tmp_path / "fresh.sqlite"))
+        assert stub.calls == 6 + 3
+    assert report.answered_in_corpus == 6 and report.model_calls == 3
+    assert out.read_text().startswith(first) and len(list(read_corpus(out))) == 9

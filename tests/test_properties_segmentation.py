@@ -31,8 +31,8 @@ from unittest import mock
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from skillmap.pipeline import segmentation
-from skillmap.pipeline.segmentation import (HEADING_MAX_WORDS, MAX_SEGMENT_CHARS, clean_text,
+from skillmap.segmentation import text as segmentation
+from skillmap.segmentation.text import (HEADING_MAX_WORDS, MAX_SEGMENT_CHARS, clean_text,
                                             segment)
 
 # CI (any value of $CI) replays the same examples every run and keeps no example database.

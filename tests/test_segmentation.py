@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from skillmap.pipeline.segmentation import MAX_SEGMENT_CHARS, clean_text, segment
+from skillmap.segmentation.text import MAX_SEGMENT_CHARS, clean_text, segment
 
 
 def texts(text):

@@ -1025,9 +1025,9 @@ def test_the_cli_opt_in_loads_a_pickle_model(tmp_path, cli_inputs):
 
 def test_the_extractor_takes_the_pickle_opt_in_for_the_model_its_index_records(
         tmp_path, pickle_model, demo_taxonomy):
-    """Through ``Extractor(allow_pickle=)`` and the ``ExtractorSpec`` the CLI and Ray use."""
+    """Through ``Extractor(allow_pickle=)`` and the ``ExtractorConfig`` the CLI and Ray use."""
     from skillmap.pipeline import Extractor
-    from skillmap.pipeline.spec import ExtractorSpec
+    from skillmap.pipeline.config import ExtractorConfig
 
     folder = tmp_path / "index"
     SkillIndex.build(demo_taxonomy, SkillEncoder(pickle_model, allow_pickle=True)).save(folder)
@@ -1035,8 +1035,8 @@ def test_the_extractor_takes_the_pickle_opt_in_for_the_model_its_index_records(
         Extractor(index=folder, sentence_filter=None)
     extractor = Extractor(index=folder, sentence_filter=None, allow_pickle=True)
     assert extractor.extract("We need a Python developer.").sentences
-    spec = ExtractorSpec(index=str(folder), model=str(pickle_model), sentence_filter=None)
+    config = ExtractorConfig(index=str(folder), sentence_filter=None)
     with pytest.raises(SkillmapError, match="stored only as pickle"):
-        spec.build()
-    spec.allow_pickle = True
-    assert spec.build().extract("We need a Python developer.").sentences
+        Extractor.from_config(config)
+    config = config.replace(allow_pickle=True)
+    assert Extractor.from_config(config).extract("We need a Python developer.").sentences

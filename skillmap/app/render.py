@@ -11,7 +11,7 @@ import html
 import re
 
 from skillmap.pipeline.results import AdResult
-from skillmap.pipeline.segmentation import clean_text
+from skillmap.segmentation.text import clean_text
 
 EVIDENCE_STYLE = "background:#fde68a;border-radius:3px;padding:0 2px"
 SKILL_STYLE = "background:#fef3c7;border-radius:3px;padding:0 2px"
@@ -48,7 +48,7 @@ def highlighted_ad(text: str, result: AdResult) -> str:
     """The ad as HTML: original text and line breaks, sentences marked by their role.
 
     Sentence offsets index the *cleaned* ad (HTML tags and control characters removed, see
-    :mod:`skillmap.pipeline.segmentation`), so that is what is shown. Each marked sentence
+    :mod:`skillmap.segmentation.text`), so that is what is shown. Each marked sentence
     carries its best skills as a tooltip.
     """
     text = clean_text(text)

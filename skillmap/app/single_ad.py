@@ -16,10 +16,10 @@ from skillmap.app.render import LEGEND, highlighted_ad, md
 from skillmap.app.settings import Settings
 from skillmap.app.tables import group_skills, sentence_frame
 from skillmap.app.uploads import TEXT_TYPES, read_upload
-from skillmap.defaults import PROJECT_ROOT
+from skillmap.defaults import shipped_path
 from skillmap.errors import SkillmapError
 
-SAMPLE_AD = PROJECT_ROOT / "data" / "sample_ad.txt"
+SAMPLE_AD = shipped_path("data/sample_ad.txt")
 DESCRIPTION_CHARS = 220
 
 
@@ -60,7 +60,7 @@ def render(settings: Settings) -> None:
 
     result = resources.code_ad(text, settings.index_key, settings.filter_key, settings.top_k,
                                settings.min_score)
-    codable = [s for s in result.sentences if s.kind != "heading"]
+    codable = [s for s in result.sentences if s.is_content]
     counts = st.columns(4)
     counts[0].metric("Sentences", len(codable))
     counts[1].metric("Skill sentences", sum(bool(s.matches) for s in codable))

@@ -39,7 +39,7 @@ def summary_frame(results: list[AdResult], top: int = 5) -> pd.DataFrame:
     """One row per ad: sentence counts, number of skills, best skills, Level-1 groups."""
     rows = []
     for result in results:
-        codable = [s for s in result.sentences if s.kind != "heading"]
+        codable = [s for s in result.sentences if s.is_content]
         groups = Counter(m.level1 or NO_GROUP for m in result.skills)
         rows.append({
             "doc_id": result.doc_id,

@@ -32,7 +32,8 @@ from skillmap.batch.readers import AdTable, not_decodable, open_ad_table
 from skillmap.errors import InputError, exception_line
 from skillmap.io import atomic_write, check_writable_file
 from skillmap.pipeline.extractor import Extractor
-from skillmap.pipeline.results import LONG_COLUMNS, long_parquet_schema, write_long_csv
+from skillmap.pipeline.results import (LONG_COLUMNS, NUMERIC_COLUMNS, long_parquet_schema,
+                                       write_long_csv)
 from skillmap.pipeline.sentence_cache import SentenceCache
 
 DEFAULT_DEDUP_CACHE = 100_000  # distinct sentences remembered across chunks (~100 MB at most)
@@ -47,10 +48,10 @@ class BatchReport:
     rows_written: int = 0
     chunks: int = 0
     chunks_resumed: int = 0
-    sentences: int = 0          # codable sentences (headings excluded) in the ads coded
+    sentences: int = 0          # content sentences (no titles, headings, metadata) coded
     encoded_sentences: int = 0  # what the encoder actually ran on (distinct, not cached)
     cached_sentences: int = 0   # distinct sentences of a chunk coded by an earlier chunk
-    filtered_sentences: int = 0  # codable sentences the filter judged to state no skill
+    filtered_sentences: int = 0  # content sentences the filter judged to state no skill
     ads_truncated: int = 0      # ads longer than the extractor's max_ad_chars (coded in part)
     first_truncated: str = ""   # the doc_id of the first of them, for the summary
     empty_ids: int = 0          # ads whose id cell is empty (with an id column)
@@ -72,13 +73,9 @@ def _manifest(table: AdTable, text_column: str, id_column: str | None, chunk_siz
             "input_ads": table.rows, "encoding": table.encoding,
             "text_column": text_column, "id_column": id_column,
             "chunk_size": chunk_size, "dedup_cache": dedup_cache,
-            "max_ad_chars": extractor.max_ad_chars,
-            "backend": extractor.encoder.backend, "model": model[:16],
-            "top_k": extractor.top_k, "min_score": extractor.min_score,
-            "aggregation": extractor.aggregation, "lexical_boost": extractor.lexical_boost,
+            "extractor": {**extractor.config.to_dict(), "index": None, "model": None,
+                          "backend": extractor.encoder.backend, "model_probe": model[:16]},
             "filter": extractor.sentence_filter.fingerprint if extractor.sentence_filter else None,
-            "filter_threshold": extractor.filter_threshold,
-            "filter_keeps_named": extractor.filter_keeps_named,
             "index": hashlib.sha256(f"{meta.taxonomy_fingerprint}|{meta.model_id}|"
                                     f"{meta.text_template}|{meta.index_sha256}".encode()
                                     ).hexdigest()[:16]}
@@ -194,10 +191,10 @@ def _code_chunks(extractor: Extractor, table: AdTable, text_column: str,
                 cache.dump(added)  # before the chunk counts as done (its part file)
             with atomic_write(part, newline="") as fh:
                 write_long_csv(fh, results, header=False)
-            report.sentences += sum(s.kind != "heading" for r in results for s in r.sentences)
+            report.sentences += sum(s.is_content for r in results for s in r.sentences)
             if cache is None:
                 report.encoded_sentences += len({s.text for r in results for s in r.sentences
-                                                 if s.kind != "heading" and not s.filtered})
+                                                 if s.coded})
             report.filtered_sentences += sum(s.filtered for r in results for s in r.sentences)
             bar.update(len(chunk))
     return report
@@ -286,8 +283,8 @@ def _assemble_parquet(parts: list[Path], out, report: BatchReport) -> int:
             if part.stat().st_size == 0:   # a chunk whose ads have no skills
                 continue
             frame = pd.read_csv(part, names=list(LONG_COLUMNS), header=None,
-                                dtype={c: str for c in LONG_COLUMNS if c not in
-                                       ("rank", "score")}, keep_default_na=False)
+                                dtype={c: str for c in LONG_COLUMNS if c not in NUMERIC_COLUMNS},
+                                keep_default_na=False)
             writer.write_table(pa.Table.from_pandas(frame, schema=schema,
                                                     preserve_index=False))
             coded_ads += int((frame["rank"] == 1).sum())

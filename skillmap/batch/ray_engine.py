@@ -19,7 +19,7 @@ the encoder batch), so with actors taking chunks in no fixed order the output wo
 the last digit from run to run. Against a local run *with* the cache, a few scores can differ
 in their 4th decimal, as they do between two local runs with different chunk sizes.
 
-The extractor is not pickled: each actor builds its own from an :class:`ExtractorSpec`
+The extractor is not pickled: each actor builds its own from an :class:`ExtractorConfig`
 (index folder, model, options), once. On a cluster, every node needs skillmap, the index
 folder and the model at the same paths, and input and output on shared storage.
 
@@ -41,11 +41,12 @@ from skillmap.batch.coder import (BatchReport, check_batch_input, check_batch_ou
                                   output_format_of)
 from skillmap.errors import InputError, SkillmapError, exception_line
 from skillmap.io import atomic_write
+from skillmap.pipeline import Extractor
+from skillmap.pipeline.config import ExtractorConfig
 from skillmap.pipeline.results import LONG_COLUMNS, long_parquet_schema
-from skillmap.pipeline.spec import ExtractorSpec  # noqa: F401  (the engine's public input)
 
 
-def code_corpus_ray(spec: ExtractorSpec, input_path: str | Path, output_path: str | Path,
+def code_corpus_ray(config: ExtractorConfig, input_path: str | Path, output_path: str | Path,
                     text_column: str, id_column: str | None = None, chunk_size: int = 256,
                     encoding: str | None = None, address: str | None = None,
                     num_actors: int | None = None, gpus_per_actor: float = 0.0,
@@ -75,7 +76,8 @@ def code_corpus_ray(spec: ExtractorSpec, input_path: str | Path, output_path: st
     except ImportError:
         raise SkillmapError("the Ray engine needs Ray Data: pip install 'skillmap[ray]'"
                             ) from None
-    spec.build()  # option or index errors fail here in one line, not in every actor
+    Extractor.from_config(config)  # option or index errors fail here in one line, not in
+    #                                every actor
 
     output_path.parent.mkdir(parents=True, exist_ok=True)
     shards = Path(tempfile.mkdtemp(prefix=f".{output_path.name}.ray-", dir=output_path.parent))
@@ -86,7 +88,7 @@ def code_corpus_ray(spec: ExtractorSpec, input_path: str | Path, output_path: st
         started = _connect(address)
         context.execution_options.preserve_order = True
         context.enable_progress_bars = show_progress
-        _run_pipeline(spec, table, text_column, id_column, columns, shards, chunk_size,
+        _run_pipeline(config, table, text_column, id_column, columns, shards, chunk_size,
                       _pool_size(num_actors, gpus_per_actor), gpus_per_actor)
         report = BatchReport()
         _assemble_shards(shards, output_path, report)
@@ -137,7 +139,7 @@ def _pool_size(num_actors: int | None, gpus_per_actor: float) -> int:
     return num_actors or max(int(resources.get("CPU", 1)), 1)
 
 
-def _run_pipeline(spec: ExtractorSpec, table, text_column: str, id_column: str | None,
+def _run_pipeline(config: ExtractorConfig, table, text_column: str, id_column: str | None,
                   columns: list[str], shards: Path, chunk_size: int, actors: int,
                   gpus_per_actor: float) -> None:
     import ray
@@ -148,7 +150,7 @@ def _run_pipeline(spec: ExtractorSpec, table, text_column: str, id_column: str |
     # reserving no CPU for them keeps every CPU for an actor without starving them
     chunks = ray.data.read_datasource(ChunkDatasource(table, text_column, id_column, columns,
                                                       chunk_size), num_cpus=0)
-    coded = chunks.map_batches(CodeAds, fn_constructor_args=(spec,),
+    coded = chunks.map_batches(CodeAds, fn_constructor_args=(config,),
                                batch_size=1,  # a row: a chunk
                                batch_format="pyarrow",
                                compute=ray.data.ActorPoolStrategy(size=actors),

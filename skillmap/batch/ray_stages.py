@@ -16,7 +16,7 @@ A file is one read task, as it is for Ray's own CSV and JSON readers; reading is
 encoding, and Ray streams the chunks to the actors as they are read.
 
 :class:`CodeAds` runs in an actor pool: each actor builds its :class:`Extractor` (model, faiss
-index) once from a picklable :class:`~skillmap.batch.ray_engine.ExtractorSpec` and codes a
+index) once from a picklable :class:`~skillmap.pipeline.config.ExtractorConfig` and codes a
 chunk per row into long-format rows, preceded by one *marker* row (``rank`` 0) that carries
 the chunk's counts for the end-of-run report.
 """
@@ -31,7 +31,7 @@ from ray.data.datasource import Datasource, ReadTask
 
 from skillmap.batch.coder import _checked
 from skillmap.batch.readers import AdTable
-from skillmap.pipeline.results import LONG_COLUMNS
+from skillmap.pipeline.results import LONG_COLUMNS, NUMERIC_COLUMNS, long_parquet_schema
 
 CHUNK_SCHEMA = pa.schema([("_row", pa.int64()), ("doc_id", pa.list_(pa.string())),
                           ("text", pa.list_(pa.string()))])
@@ -40,8 +40,8 @@ CHUNK_SCHEMA = pa.schema([("_row", pa.int64()), ("doc_id", pa.list_(pa.string())
 COUNTS = ("_ads", "_sentences", "_encoded", "_filtered", "_truncated")
 SHARD_SCHEMA = pa.schema(
     [("_row", pa.int64())]
-    + [(c, pa.int32() if c == "rank" else pa.float64() if c == "score" else pa.string())
-       for c in LONG_COLUMNS]
+    + [(field.name, pa.float64() if pa.types.is_floating(field.type) else field.type)
+       for field in long_parquet_schema()]
     + [(c, pa.int64()) for c in COUNTS])
 
 
@@ -81,8 +81,10 @@ class ChunkDatasource(Datasource):
 class CodeAds:
     """Ray Data callable class: one Extractor per actor; each row of a batch is a chunk."""
 
-    def __init__(self, spec):
-        self.extractor = spec.build()
+    def __init__(self, config):
+        from skillmap.pipeline import Extractor
+
+        self.extractor = Extractor.from_config(config)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         out: dict[str, list] = {name: [] for name in SHARD_SCHEMA.names}
@@ -96,12 +98,12 @@ class CodeAds:
         results = self.extractor.extract_many(texts, ids)  # as code_corpus codes a chunk
         sentences = [s for r in results for s in r.sentences]
         counts = {"_ads": len(texts),  # counted as code_corpus counts them
-                  "_sentences": sum(s.kind != "heading" for s in sentences),
+                  "_sentences": sum(s.is_content for s in sentences),
                   "_encoded": len({s.text for s in sentences
-                                   if s.kind != "heading" and not s.filtered}),
+                                   if s.coded}),
                   "_filtered": sum(s.filtered for s in sentences),
                   "_truncated": sum(r.truncated_chars > 0 for r in results)}
-        marker = {"_row": first_row, "rank": 0, "score": 0.0, **counts}
+        marker = {"_row": first_row, **{c: 0 for c in NUMERIC_COLUMNS}, **counts}
         for name in SHARD_SCHEMA.names:
             out[name].append(marker.get(name, ""))
         for row, result in enumerate(results, first_row):

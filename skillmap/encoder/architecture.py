@@ -36,9 +36,7 @@ def build_encoder(config: EncoderConfig, device: str | None = None,
     """A fresh (untrained-head) SentenceTransformer for ``config`` (the backbone's weights
     load from safetensors only unless ``allow_pickle``, see :mod:`skillmap.security`)."""
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.base.modules.normalize import Normalize
-    from sentence_transformers.base.modules.transformer import Transformer
-    from sentence_transformers.sentence_transformer.modules.pooling import Pooling
+    from sentence_transformers.sentence_transformer.modules import Normalize, Pooling, Transformer
 
     from skillmap.encoder.modules import AttentionPooling, BiLSTM
 

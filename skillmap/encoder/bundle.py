@@ -74,10 +74,9 @@ def load_bundle(folder: str | Path, device: str | None = None,
     backbone) load from safetensors only unless ``allow_pickle`` (see :mod:`skillmap.security`).
     """
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.base.modules.normalize import Normalize
-    from sentence_transformers.base.modules.transformer import Transformer
+    from sentence_transformers.sentence_transformer.modules import Transformer
 
-    from skillmap.encoder import modules as skillmap_modules
+    from skillmap.encoder.loading import load_module, module_classes
     from skillmap.encoder.skill_encoder import resolve_model
     from skillmap.security import check_model_files, resolve_inside, safetensors_kwargs
 
@@ -97,19 +96,9 @@ def load_bundle(folder: str | Path, device: str | None = None,
     check_model_files(folder, allow_pickle, what="bundle")
     adapter = manifest.get("adapter")
     adapter_dir = resolve_inside(folder, adapter, f"{manifest_path} adapter") if adapter else None
-    known = {"AttentionPooling": skillmap_modules.AttentionPooling,
-             "BiLSTM": skillmap_modules.BiLSTM, "Normalize": Normalize}
-    parts = []
-    for entry in manifest["modules"]:
-        name = entry["type"].rsplit(".", 1)[-1]
-        if name == "Pooling":
-            from sentence_transformers.sentence_transformer.modules.pooling import Pooling
-
-            known["Pooling"] = Pooling
-        if name not in known:
-            raise SkillmapError(f"{folder}: unknown module type {entry['type']!r}")
-        parts.append((known[name], resolve_inside(folder, entry.get("path"),
-                                                  f"{manifest_path} module path")))
+    classes = module_classes([entry["type"] for entry in manifest["modules"]], folder)
+    parts = [(cls, resolve_inside(folder, entry.get("path"), f"{manifest_path} module path"))
+             for cls, entry in zip(classes, manifest["modules"])]
     backbone_path = resolve_model(manifest["backbone"])[1]
     check_model_files(backbone_path, allow_pickle, what="backbone")
     backbone = Transformer(backbone_path, max_seq_length=manifest.get("max_seq_length", 128),
@@ -123,5 +112,5 @@ def load_bundle(folder: str | Path, device: str | None = None,
             warnings.simplefilter("ignore", FutureWarning)
             backbone.model = PeftModel.from_pretrained(
                 backbone.model, str(adapter_dir)).merge_and_unload()
-    modules = [backbone] + [cls.load(str(path)) for cls, path in parts]
+    modules = [backbone] + [load_module(cls, path, allow_pickle) for cls, path in parts]
     return SentenceTransformer(modules=modules, device=device)

@@ -2,8 +2,8 @@
 
 A trained encoder is a plain sentence-transformers pipeline —
 ``Transformer -> [BiLSTM] -> AttentionPooling | Pooling(mean) -> Normalize`` — saved as a
-normal model directory (safetensors, JSON configs) that ``SentenceTransformer(path)`` loads,
-as long as ``skillmap`` is importable (modules.json names these classes by import path).
+normal model directory (safetensors, JSON configs); modules.json names these classes by
+import path, and :mod:`skillmap.encoder.loading` loads them from there.
 
 Both modules start as the identity of the off-the-shelf model: the BiLSTM is a *residual*
 branch whose output projection is zero-initialised, and the attention scorer's last layer is
@@ -20,7 +20,7 @@ except ImportError:  # Python < 3.11
     from typing_extensions import Self
 
 import torch
-from sentence_transformers.base.modules.module import Module
+from sentence_transformers.sentence_transformer.modules import Module
 from torch import nn
 
 

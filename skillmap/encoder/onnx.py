@@ -54,9 +54,8 @@ MODEL_FILE = "model.onnx"
 TOKENIZER_DIR = "tokenizer"
 OUTPUT_NAME = "sentence_embedding"
 QUANTIZATIONS = ("none", "int8", "int8-all")
-BACKENDS = ("torch", "onnx", "onnx-int8")
+# the backend an export runs as (skillmap.encoder.backends names those --backend can ask for)
 _BACKEND_OF = {"none": "onnx", "int8": "onnx-int8", "int8-all": "onnx-int8-all"}
-_QUANTIZATION_OF = {"onnx": "none", "onnx-int8": "int8"}  # what --backend exports
 OPSET = 17
 
 # Sentences the export is checked on against the torch model (short, long, truncated at 64
@@ -431,14 +430,12 @@ def _stamp(path: Path) -> list:
     return entries
 
 
-def cached_export(model: str | os.PathLike | None, backend: str,
+def cached_export(model: str | os.PathLike | None, quantize: str,
                   allow_pickle: bool | None = None) -> Path:
-    """The ONNX export of ``model`` for ``backend`` in skillmap's cache, made on first use."""
+    """The ONNX export of ``model`` at ``quantize`` in skillmap's cache, made on first use."""
     from skillmap.defaults import cache_dir
 
-    if backend not in _QUANTIZATION_OF:
-        raise SkillmapError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    quantize = _QUANTIZATION_OF[backend]
+    backend = _BACKEND_OF[quantize]
     model_id, load_path = resolve_model(model)
     key = hashlib.sha256(json.dumps([EXPORT_FORMAT, EXPORT_RECIPE, model_id, quantize,
                                      _stamp(Path(load_path))]).encode()).hexdigest()[:16]

@@ -13,7 +13,6 @@ encoder export-onnx`` loads like any model.
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from functools import lru_cache
@@ -22,8 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from skillmap.errors import SkillmapError, exception_line
-from skillmap.security import MODEL_LOAD_ERRORS
+from skillmap.errors import SkillmapError
 
 OFF_THE_SHELF_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 _OFF_THE_SHELF_ALIASES = {OFF_THE_SHELF_MODEL_ID, "all-MiniLM-L6-v2"}
@@ -91,62 +89,6 @@ def resolve_model(model: str | os.PathLike | None) -> tuple[str, str]:
     return spec, spec
 
 
-# the skillmap module classes a model folder may name (exact import paths)
-SKILLMAP_MODULES = ("skillmap.encoder.modules.BiLSTM", "skillmap.encoder.modules.AttentionPooling")
-
-
-def skillmap_module_classes(path: str) -> dict[str, type]:
-    """The skillmap module classes a model directory's ``modules.json`` names, by import path.
-
-    sentence-transformers imports module classes outside its own package only when asked to
-    trust "remote code", which would also let a ``config.json`` ``auto_map`` run Python files
-    shipped in the folder. skillmap never passes that flag: it hands these classes (installed
-    code, not code from the folder) to the loader itself. Anything but sentence-transformers
-    modules and the skillmap classes above, and module paths leading outside the folder, are
-    refused rather than imported.
-    """
-    modules_file = Path(path) / "modules.json"
-    if not modules_file.is_file():
-        return {}
-    import json
-
-    from skillmap.security import resolve_inside
-
-    try:
-        entries = json.loads(modules_file.read_text(encoding="utf-8"))
-        types = [entry["type"] for entry in entries]
-        paths = [entry.get("path", "") for entry in entries]
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise SkillmapError(f"{modules_file}: unreadable ({exc})") from None
-    unknown = [t for t in types if not isinstance(t, str) or not (
-        t.startswith("sentence_transformers.") or t in SKILLMAP_MODULES)]
-    if unknown:
-        raise SkillmapError(f"{path}: refusing to import module classes {unknown} (only "
-                            "sentence-transformers and skillmap modules are loaded)")
-    for module_path in paths:
-        if module_path != "":  # "" is the folder itself (the Transformer module)
-            resolve_inside(path, module_path, f"{modules_file} module path")
-    from skillmap.encoder import modules
-
-    return {t: getattr(modules, t.rsplit(".", 1)[1]) for t in types if t in SKILLMAP_MODULES}
-
-
-def _load_sentence_transformer(path: str, device: str | None, allow_pickle: bool | None):
-    """``SentenceTransformer(path)`` without pickle weights and without remote code."""
-    from sentence_transformers import SentenceTransformer
-
-    from skillmap.security import check_model_files, safetensors_kwargs
-
-    check_model_files(path, allow_pickle)
-    classes = skillmap_module_classes(path)
-    options = {"device": device, "trust_remote_code": False,
-               "model_kwargs": safetensors_kwargs(allow_pickle)}
-    if classes and hasattr(SentenceTransformer, "_load_with_module_classes"):
-        return SentenceTransformer._load_with_module_classes(path, classes, **options)
-    # sentence-transformers 5.x imports classes of installed packages without the flag
-    return SentenceTransformer(path, **options)
-
-
 class SkillEncoder:
     """Encode sentences and skill texts into one normalised embedding space.
 
@@ -155,63 +97,30 @@ class SkillEncoder:
     torch, or the export itself when ``model`` is an ONNX export folder.
     """
 
-    BACKENDS = ("torch", "onnx", "onnx-int8")
-
     def __init__(self, model: str | os.PathLike | None = None, device: str | None = None,
                  batch_size: int = 64, backend: str | None = None,
                  allow_pickle: bool | None = None):
+        from skillmap.encoder.backends import ENCODER_BACKENDS, load_onnx_export
+
         self.model_id, self._load_path = resolve_model(model)
         self.allow_pickle = allow_pickle
         self.batch_size = batch_size
-        self._reference_probe: np.ndarray | None = None
-        if backend not in (None, *self.BACKENDS):
-            raise SkillmapError(f"backend must be one of {', '.join(self.BACKENDS)}, "
+        if backend not in (None, *ENCODER_BACKENDS):
+            raise SkillmapError(f"backend must be one of {', '.join(ENCODER_BACKENDS)}, "
                                 f"got {backend!r}")
-        is_export = (Path(self._load_path) / ONNX_MANIFEST).is_file()
-        if is_export or backend not in (None, "torch"):
-            self._load_onnx(model, backend, device, is_export)
-            return
-        self.backend = "torch"
-        try:
-            from transformers.utils import logging as hf_logging
-
-            logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
-            hf_logging.disable_progress_bar()  # no "Loading weights" bar on every CLI call
-            from skillmap.encoder.bundle import is_bundle, load_bundle
-
-            if is_bundle(self._load_path):
-                self.model = load_bundle(self._load_path, device=device,
-                                         allow_pickle=allow_pickle)
-            else:
-                self.model = _load_sentence_transformer(self._load_path, device, allow_pickle)
-        except MODEL_LOAD_ERRORS as exc:
-            first_line = exception_line(exc)
-            raise SkillmapError(f"could not load encoder {self.model_id!r}: {first_line} "
-                                "(give a local model directory; no model hub is reachable "
-                                "offline)") from None
+        if (Path(self._load_path) / ONNX_MANIFEST).is_file():
+            self.model = load_onnx_export(self._load_path, backend, device)
+        else:
+            self.model = ENCODER_BACKENDS[backend or "torch"](
+                model, model_id=self.model_id, load_path=self._load_path, device=device,
+                allow_pickle=allow_pickle)
+        # an ONNX model carries its source model's fingerprint (SentenceTransformer: "torch")
+        self.backend = getattr(self.model, "backend", "torch")
+        self._reference_probe: np.ndarray | None = getattr(self.model, "reference_probe", None)
         self.dimension = int(self.model.get_embedding_dimension()
                              if hasattr(self.model, "get_embedding_dimension")
                              else self.model.get_sentence_embedding_dimension())
         self._probe: np.ndarray | None = None
-
-    def _load_onnx(self, model, backend: str | None, device: str | None,
-                   is_export: bool) -> None:
-        from skillmap.encoder.onnx import OnnxSentenceEncoder, cached_export, read_manifest
-
-        if is_export:
-            exported = read_manifest(self._load_path).get("backend")
-            if backend not in (None, exported):
-                raise SkillmapError(f"{self._load_path} is an ONNX export for the {exported} "
-                                    f"backend, not {backend}: drop --backend, or give its "
-                                    "source model")
-            folder = self._load_path
-        else:
-            folder = cached_export(model, backend, allow_pickle=self.allow_pickle)
-        self.model = OnnxSentenceEncoder(folder, device=device)
-        self.backend = self.model.backend
-        self.dimension = self.model.dimension
-        self._reference_probe = self.model.reference_probe
-        self._probe = None
 
     @classmethod
     def cached(cls, model: str | os.PathLike | None = None,

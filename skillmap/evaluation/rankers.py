@@ -44,12 +44,13 @@ class PipelineRanker:
             raise ValueError(f"the extractor keeps {self.extractor.top_k} skills; asked for {k}")
         skills = self.extractor.index.skills
         if self.level == "sentence":
-            # the filter runs as in extraction: a sentence it drops gets an empty ranking
+            # the filter runs as in extraction, on each text as a lone sentence: a sentence
+            # it drops gets an empty ranking
             _, keep, vectors = self.extractor.screen(list(texts))
             kept = [text for text, ok in zip(texts, keep) if ok]
             rows = iter(self.extractor.rank_sentences(
                 kept, vectors[keep] if vectors is not None else None))
-            return [[(skills[p].id, s) for p, s in next(rows)[:k]] if ok else []
-                    for ok in keep]
+            return [[(skills[p].id, cosine + bonus) for p, cosine, bonus in next(rows)[:k]]
+                    if ok else [] for ok in keep]
         return [[(m.skill_id, m.score) for m in result.skills[:k]]
                 for result in self.extractor.extract_many(list(texts))]

@@ -35,6 +35,11 @@ class Posting:
     starts: list[int]
     sentences: list[SpanSentence] = field(default_factory=list)
 
+    @property
+    def source(self) -> str:
+        """``tech`` or ``house``: the SkillSpan partition the posting comes from."""
+        return self.sentences[0].source if self.sentences else ""
+
     def sentence_at(self, offset: int) -> SpanSentence:
         """The gold sentence whose line holds character ``offset``."""
         return self.sentences[max(bisect.bisect_right(self.starts, offset) - 1, 0)]
@@ -84,3 +89,17 @@ def read_skillspan(path: str | Path) -> SkillSpan:
     if not sentences:
         raise InputError(f"{path}: no sentences")
     return SkillSpan(sentences)
+
+
+def is_skillspan(path: str | Path) -> bool:
+    """Whether ``path`` looks like SkillSpan JSON lines (a first record with ``idx`` and
+    ``tokens``)."""
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    row = json.loads(line)
+                    return isinstance(row, dict) and "idx" in row and "tokens" in row
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return False

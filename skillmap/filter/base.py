@@ -38,14 +38,19 @@ class SentenceFilter(ABC):
         self.card = dict(card or {})
 
     @abstractmethod
-    def predict_proba(self, sentences: Sequence[str],
-                      embeddings: np.ndarray | None = None) -> np.ndarray:
-        """P(the sentence states a skill) per sentence, as a float array."""
+    def predict_proba(self, sentences: Sequence[str], embeddings: np.ndarray | None = None,
+                      contexts: Sequence[tuple[str, str]] | None = None) -> np.ndarray:
+        """P(the sentence states a skill) per sentence, as a float array.
+
+        ``contexts``: each sentence's ``(kind, section)`` in its ad
+        (:mod:`skillmap.segmentation.structure`), for filters that use them; None for
+        sentences seen alone."""
 
     def keep(self, sentences: Sequence[str], threshold: float | None = None,
-             embeddings: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+             embeddings: np.ndarray | None = None,
+             contexts: Sequence[tuple[str, str]] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(scores, mask)``: the mask is True for the sentences that go on to retrieval."""
-        scores = self.predict_proba(sentences, embeddings=embeddings)
+        scores = self.predict_proba(sentences, embeddings=embeddings, contexts=contexts)
         cut = self.threshold if threshold is None else threshold
         return scores, scores >= cut
 
@@ -95,10 +100,11 @@ class SentenceFilter(ABC):
 def _registry() -> dict[str, type[SentenceFilter]]:
     from skillmap.filter.embedding_filter import EmbeddingLogisticFilter
     from skillmap.filter.heuristic import KeywordLengthFilter
+    from skillmap.filter.structured_filter import StructuredFilter
     from skillmap.filter.transformer_filter import TransformerFilter
 
     return {cls.kind: cls for cls in (TransformerFilter, EmbeddingLogisticFilter,
-                                      KeywordLengthFilter)}
+                                      KeywordLengthFilter, StructuredFilter)}
 
 
 def load_filter(folder: str | os.PathLike, allow_pickle: bool | None = None) -> SentenceFilter:

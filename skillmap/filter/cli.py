@@ -25,6 +25,13 @@ def train_filter_command(
         "--corpus", "-c", help="Corpus JSONL from `skillmap generate` (repeat for several); "
         "needs skill sentences and the negatives mode.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Filter folder to write.")],
+    labels: Annotated[Optional[list[Path]], typer.Option(
+        "--labels", help="Real ad lines with labels, JSONL (`skillmap train weak-labels` or "
+        "`skillmap generate labels`), added to the corpus (repeatable).")] = None,
+    labels_repeat: Annotated[int, typer.Option(
+        "--labels-repeat", min=1, help="Times each training-side labelled real line is "
+        "repeated (a few thousand real lines beside tens of thousands of synthetic ones).")
+    ] = 1,
     taxonomy: Annotated[Optional[Path], typer.Option(
         "--taxonomy", "-t", help="Taxonomy of the corpus: adds bare skill-label fragments "
         "('SQL', 'python, docker') as positives, as ads list them.")] = None,
@@ -94,11 +101,13 @@ def train_filter_command(
                             positive_ratio=positive_ratio, seed=seed, max_examples=max_examples,
                             taxonomy=load_taxonomy(taxonomy) if taxonomy else None,
                             fragment_share=fragment_share if taxonomy else 0.0,
-                            mixed_share=mixed_share)
+                            mixed_share=mixed_share, labelled=labels or (),
+                            labelled_repeat=labels_repeat)
     typer.echo(f"training on {data.counts['train']} sentences, {data.counts['heldout']} held out "
                f"({data.counts['negatives']} negatives, {data.counts['positives_used']} skill "
                f"sentences of which {data.counts['fragments']} label fragments and "
-               f"{data.counts['mixed']} mixed with context; "
+               f"{data.counts['mixed']} mixed with context; {data.counts['real_lines']} "
+               f"labelled real lines; "
                f"{data.counts['positives_available']} skill sentences available)", err=True)
     model = train_filter(data, config, out, resume=resume)
     held = model.card["heldout"]
@@ -107,41 +116,111 @@ def train_filter_command(
                f"F1 {held['f1']:.3f}, ROC-AUC {held['roc_auc']:.3f}", err=True)
 
 
+def weak_labels_command(
+    postings: Annotated[Path, typer.Argument(help="Unlabelled postings, JSONL: {\"id\", "
+                                             "\"lines\": [...]} or {\"id\", \"text\"} "
+                                             "per line (e.g. SkillSpan's train_postings.jsonl).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Labels JSONL to write.")],
+    boilerplate: Annotated[int, typer.Option(
+        "--boilerplate", min=2, help="A line found in this many postings is boilerplate "
+        "(no skill).")] = 3,
+) -> None:
+    """Label real ad lines from the ads' own structure, with no LLM and no hand labels.
+
+    Headings, metadata, titles and placeholders, lines under company / benefits / how to
+    apply / legal headings and lines repeated across postings are labelled "no skill"; lines
+    under a requirements heading "states a skill"; the rest stays unlabelled. The labels
+    are noisy: use them beside a synthetic corpus (`skillmap train filter --labels OUT`).
+
+    Example: skillmap train weak-labels ../shared/benchmarks/skillspan/train_postings.jsonl -o weak.jsonl
+    """
+    from skillmap.filter.weak_labels import weak_labels, write_labels
+    from skillmap.generation.annotation import read_postings
+
+    data = read_postings(postings)
+    labels = weak_labels(((p.id, "\n".join(p.lines)) for p in data), boilerplate_min=boilerplate)
+    counts = write_labels(labels, out)
+    skill = sum(n for (_, label), n in counts.items() if label)
+    typer.echo(f"labelled {len(labels)} of the lines of {len(data)} postings ({skill} as "
+               f"stating a skill) into {out}; by rule: "
+               + ", ".join(f"{rule}={n}" for (rule, _), n in sorted(counts.items())), err=True)
+
+
 def calibrate_filter_command(
     filter_spec: Annotated[str, typer.Argument(
         metavar="FILTER", help="Filter folder from `skillmap train filter`, or 'shipped'.")],
-    corpus: Annotated[list[Path], typer.Option(
-        "--corpus", "-c", help="Corpus JSONL from `skillmap generate` (repeat for several) "
-        "with skill sentences and negatives; every sentence is used.")],
     out: Annotated[Path, typer.Option(
         "--out", "-o", help="Folder to write the re-calibrated filter to (may be FILTER "
         "itself: the card keeps the earlier threshold).")],
+    corpus: Annotated[Optional[list[Path]], typer.Option(
+        "--corpus", "-c", help="Corpus JSONL from `skillmap generate` (repeat for several) "
+        "with skill sentences and negatives; every sentence is used.")] = None,
+    benchmark: Annotated[Optional[Path], typer.Option(
+        "--benchmark", "-b", help="Real postings with gold skill spans (SkillSpan JSON lines, "
+        "e.g. ../shared/benchmarks/skillspan/dev.json): the filter becomes a structured "
+        "filter (ad sections + scores calibrated on these real sentences).")] = None,
+    split: Annotated[str, typer.Option(
+        help="With --benchmark: which half of its postings to calibrate on (calibration, "
+        "report or all); keep the other half for reporting.")] = "calibration",
     target: Annotated[str, typer.Option(
         help="f1, precision:P (most recall at precision P) or recall:R (most precision "
-        "keeping recall R).")] = "f1",
+        "keeping recall R; with --benchmark, of every skill sentence of the postings).")
+    ] = "f1",
 ) -> None:
     """Choose a trained filter's threshold again, on other labelled sentences.
 
-    A filter trained on template sentences separates its own held-out split almost
-    perfectly, so any threshold looks right there; sentences an LLM wrote read like real ads
-    and give a threshold closer to what real ads need. The weights are not changed.
+    With --corpus, on labelled synthetic sentences (say, LLM-written ones). With --benchmark,
+    on real postings: the scores are first calibrated on those real sentences (isotonic),
+    the threshold is the highest that keeps the recall target of every skill sentence, and
+    an evidence threshold is set where a real sentence becomes more likely to state a skill
+    than not (the pipeline lists no skill whose evidence scores below it). The weights are
+    not changed.
 
-    Example:
-
-      skillmap generate -t esco --llm openai --mode single --mode negatives -o llm.jsonl
-
+    \b
+    Examples:
       skillmap train calibrate-filter models/filter -c llm.jsonl --target recall:0.99 -o models/filter-llm
+      skillmap train calibrate-filter models/filter -b ../shared/benchmarks/skillspan/dev.json \\
+          --target recall:0.97 -o models/filter-real
     """
+    from skillmap.errors import SkillmapError
     from skillmap.filter import DEFAULT_FILTER_DIR, load_filter
     from skillmap.filter.calibration import parse_target
+
+    parse_target(target)
+    if (corpus is None) == (benchmark is None):
+        raise SkillmapError("give either --corpus (synthetic sentences) or --benchmark (real "
+                            "postings)")
+    # a fresh copy: resolve_filter("shipped") is the process-wide cached instance
+    model = load_filter(DEFAULT_FILTER_DIR if filter_spec == "shipped" else filter_spec)
+    before = model.threshold
+    if benchmark is not None:
+        from skillmap.evaluation.per_ad import SPLITS, segment_gold, split_postings
+        from skillmap.evaluation.skillspan import read_skillspan
+        from skillmap.filter.structured_filter import calibrate_on_ads, wrap
+        from skillmap.segmentation import segment_ad
+
+        if split not in SPLITS:
+            raise SkillmapError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
+        postings = split_postings(read_skillspan(benchmark).postings(), split)
+        ads = []
+        for posting in postings:
+            segments = segment_ad(posting.text)
+            ads.append((segments, [segment_gold(posting, s.start, s.end) for s in segments]))
+        model = wrap(model)
+        report = calibrate_on_ads(model, ads, target,
+                                  source=f"{benchmark.name} ({split}, {len(postings)} postings)")
+        model.save(out)
+        typer.echo(f"saved {model.name} to {out}: threshold {before:.3f} -> "
+                   f"{model.threshold:.3f} ({target} of {report['skill_segments']} skill "
+                   f"segments: {report['recall_of_all_skill_segments']:.3f}), evidence "
+                   f"threshold {model.evidence_threshold:.3f}; on {report['n']} content "
+                   f"sentences: precision {report['precision']:.3f}, recall "
+                   f"{report['recall']:.3f}, ROC-AUC {report['roc_auc']:.3f}", err=True)
+        return
     from skillmap.filter.data import load_labelled_sentences
     from skillmap.filter.training import recalibrate_filter
 
-    parse_target(target)
-    # a fresh copy: resolve_filter("shipped") is the process-wide cached instance
-    model = load_filter(DEFAULT_FILTER_DIR if filter_spec == "shipped" else filter_spec)
     texts, labels = load_labelled_sentences(corpus)
-    before = model.threshold
     recalibrate_filter(model, texts, labels, target,
                        source=", ".join(path.name for path in corpus))
     model.save(out)

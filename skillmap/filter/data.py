@@ -42,8 +42,16 @@ class FilterData:
 def load_filter_data(corpora: Sequence[str | Path], heldout_fraction: float = 0.1,
                      positive_ratio: float = 1.0, seed: int = 0,
                      max_examples: int | None = None, taxonomy: Taxonomy | None = None,
-                     fragment_share: float = 0.0, mixed_share: float = 0.0) -> FilterData:
-    """Read, de-duplicate, balance and split the corpora's sentences (module docstring)."""
+                     fragment_share: float = 0.0, mixed_share: float = 0.0,
+                     labelled: Sequence[str | Path] = (), labelled_repeat: int = 1
+                     ) -> FilterData:
+    """Read, de-duplicate, balance and split the corpora's sentences (module docstring).
+
+    ``labelled``: files of real ad lines with labels (``skillmap train weak-labels`` or
+    ``skillmap generate labels``), added after balancing; their training-side lines are
+    repeated ``labelled_repeat`` times, since a few thousand real lines would otherwise be
+    drowned by tens of thousands of synthetic ones.
+    """
     if not 0.0 <= fragment_share < 1.0:
         raise SkillmapError(f"fragment share must be in [0, 1), got {fragment_share}")
     if not 0.0 <= mixed_share < 1.0 - fragment_share:
@@ -82,19 +90,52 @@ def load_filter_data(corpora: Sequence[str | Path], heldout_fraction: float = 0.
     rng.shuffle(examples)
     if max_examples:
         examples = examples[:max_examples]
+    real = read_labelled_lines(labelled)
     data = FilterData()
-    for text, label in examples:
+    for text, label, repeat in ([(t, y, 1) for t, y in examples]
+                                + [(t, y, labelled_repeat) for t, y in real]):
         if in_heldout(text, heldout_fraction):
             data.heldout_texts.append(text)
             data.heldout_labels.append(label)
         else:
-            data.train_texts.append(text)
-            data.train_labels.append(label)
+            data.train_texts.extend([text] * repeat)
+            data.train_labels.extend([label] * repeat)
+    if real:
+        order = list(range(len(data.train_texts)))
+        rng.shuffle(order)
+        data.train_texts = [data.train_texts[i] for i in order]
+        data.train_labels = [data.train_labels[i] for i in order]
     data.counts = {"positives_available": available, "negatives": len(negatives),
                    "positives_used": len(positives), "fragments": len(fragments),
-                   "mixed": len(mixed), "train": len(data.train_texts),
+                   "mixed": len(mixed), "real_lines": len(real),
+                   "real_skill_lines": sum(y for _, y in real), "train": len(data.train_texts),
                    "heldout": len(data.heldout_texts)}
     return data
+
+
+def read_labelled_lines(paths: Sequence[str | Path]) -> list[tuple[str, int]]:
+    """Distinct ``(text, label)`` pairs of label files (JSONL lines with ``text`` and
+    ``skill``); a line labelled both ways is dropped."""
+    import json
+
+    labels: dict[str, set[int]] = {}
+    for path in paths:
+        try:
+            handle = Path(path).open(encoding="utf-8")
+        except OSError as exc:
+            raise SkillmapError(f"cannot read labels {path}: {exc.strerror or exc}") from None
+        with handle:
+            for number, raw in enumerate(handle, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    row = json.loads(raw)
+                    labels.setdefault(str(row["text"]).strip(), set()).add(int(row["skill"]) > 0)
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise SkillmapError(f"{path}, line {number}: not a label line "
+                                        f"({exc})") from None
+    return [(text, int(next(iter(seen)))) for text, seen in labels.items()
+            if len(seen) == 1 and text]
 
 
 def load_labelled_sentences(corpora: Sequence[str | Path]) -> tuple[list[str], list[int]]:

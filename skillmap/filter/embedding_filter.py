@@ -56,8 +56,8 @@ class EmbeddingLogisticFilter(SentenceFilter):
         self.classifier.fit(features, np.asarray(labels, dtype=int))
         return self
 
-    def predict_proba(self, sentences: Sequence[str],
-                      embeddings: np.ndarray | None = None) -> np.ndarray:
+    def predict_proba(self, sentences: Sequence[str], embeddings: np.ndarray | None = None,
+                      contexts: Sequence[tuple[str, str]] | None = None) -> np.ndarray:
         if not len(sentences):
             return np.zeros(0, dtype=np.float32)
         if not hasattr(self.classifier, "coef_"):

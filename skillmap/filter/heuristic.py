@@ -41,8 +41,8 @@ class KeywordLengthFilter(SentenceFilter):
         self.min_words = min_words
         self.cues = frozenset(c.lower() for c in cues)
 
-    def predict_proba(self, sentences: Sequence[str],
-                      embeddings: np.ndarray | None = None) -> np.ndarray:
+    def predict_proba(self, sentences: Sequence[str], embeddings: np.ndarray | None = None,
+                      contexts: Sequence[tuple[str, str]] | None = None) -> np.ndarray:
         scores = np.empty(len(sentences), dtype=np.float32)
         for i, sentence in enumerate(sentences):
             tokens = _WORD.findall(sentence.lower())

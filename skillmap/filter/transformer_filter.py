@@ -66,6 +66,7 @@ class TransformerFilter(SentenceFilter):
         self.model, self.tokenizer = model, tokenizer
         self.backbone, self.backbone_mode = backbone, backbone_mode
         self.max_length, self.batch_size = max_length, batch_size
+        self.adapter_dir: Path | None = None  # the adapter a merged model was loaded from
 
     @classmethod
     def build(cls, backbone: str | None = None, backbone_mode: str = "lora", lora_rank: int = 8,
@@ -97,8 +98,8 @@ class TransformerFilter(SentenceFilter):
 
     # ----------------------------------------------------------------- inference
     @torch.inference_mode()
-    def predict_proba(self, sentences: Sequence[str],
-                      embeddings: np.ndarray | None = None) -> np.ndarray:
+    def predict_proba(self, sentences: Sequence[str], embeddings: np.ndarray | None = None,
+                      contexts: Sequence[tuple[str, str]] | None = None) -> np.ndarray:
         scores = np.empty(len(sentences), dtype=np.float32)
         if not len(sentences):
             return scores
@@ -116,6 +117,14 @@ class TransformerFilter(SentenceFilter):
     # ----------------------------------------------------------------- persistence
     def _save_weights(self, folder: Path) -> dict:
         model = self.model
+        if self.adapter_dir is not None:
+            # loaded from an adapter and merged for inference; the weights are unchanged (a
+            # re-calibration), so the small adapter is what is saved again
+            import shutil
+
+            shutil.copytree(self.adapter_dir, folder / "adapter")
+            return {"backbone": self.backbone, "backbone_mode": "lora", "weights": "adapter",
+                    "max_length": self.max_length}
         if self.backbone_mode == "lora":
             model.save_pretrained(str(folder / "adapter"))  # adapter + head only
             weights = "adapter"
@@ -161,11 +170,14 @@ class TransformerFilter(SentenceFilter):
             model = _quiet_load(AutoModelForSequenceClassification.from_pretrained, str(weights),
                                 **safe)
         model.to(_default_device()).eval()
-        # merged: inference needs no peft wrapper; saving again writes the full model
-        return cls(model, tokenizer, backbone=manifest["backbone"],
-                   backbone_mode="full" if mode == "lora" else mode,
-                   threshold=manifest["threshold"], max_length=manifest.get("max_length", 64),
-                   card=manifest.get("card"))
+        # merged: inference needs no peft wrapper; saving again copies the adapter
+        screen = cls(model, tokenizer, backbone=manifest["backbone"],
+                     backbone_mode="full" if mode == "lora" else mode,
+                     threshold=manifest["threshold"], max_length=manifest.get("max_length", 64),
+                     card=manifest.get("card"))
+        if mode == "lora":
+            screen.adapter_dir = Path(weights)
+        return screen
 
     def _fingerprint_bytes(self) -> bytes:
         head = list(self.model.parameters())[-2:]  # the classification head's last layer

@@ -7,7 +7,7 @@ Level-2 group), a :class:`~skillmap.generation.backends.Backend` answers, the
 :class:`CorpusWriter` appends de-duplicated JSONL; ``corpus_stats`` says how good it is.
 """
 
-from skillmap.generation.backends import BACKENDS, Backend, Completion, make_backend
+from skillmap.generation.backends import LLM_BACKENDS, Backend, Completion, make_backend
 from skillmap.generation.cache import ResponseCache
 from skillmap.generation.corpus import CorpusRecord, CorpusWriter, read_corpus
 from skillmap.generation.prompts import MODES, PromptTemplate, load_prompt
@@ -15,7 +15,7 @@ from skillmap.generation.quality import QualityRules
 from skillmap.generation.runner import GenerationReport, generate_corpus
 from skillmap.generation.sampling import GenerationRequest, plan_requests, sample_level2_groups
 
-__all__ = ["BACKENDS", "MODES", "Backend", "Completion", "CorpusRecord", "CorpusWriter",
+__all__ = ["LLM_BACKENDS", "MODES", "Backend", "Completion", "CorpusRecord", "CorpusWriter",
            "GenerationReport", "GenerationRequest", "PromptTemplate", "QualityRules",
            "ResponseCache", "generate_corpus", "load_prompt", "make_backend", "plan_requests",
            "read_corpus", "sample_level2_groups"]

@@ -13,7 +13,9 @@ from typing import Annotated, Optional
 
 import typer
 
+from skillmap.choices import choices
 from skillmap.errors import SkillmapError
+from skillmap.generation.backends import LLM_BACKENDS
 
 
 class Mode(str, Enum):
@@ -23,10 +25,7 @@ class Mode(str, Enum):
     negatives = "negatives"
 
 
-class LLM(str, Enum):
-    template = "template"
-    openai = "openai"
-    local = "local"
+LLM = choices("LLM", LLM_BACKENDS)
 
 
 generate_app = typer.Typer(no_args_is_help=False)
@@ -151,6 +150,62 @@ def generate(
             response_cache.close()
     _say(report.summary())
     if report.failed:
+        raise typer.Exit(1)
+
+
+@generate_app.command("labels")
+def labels(
+    postings: Annotated[Path, typer.Argument(help="Unlabelled postings, JSONL: {\"id\", "
+                                             "\"lines\": [...]} or {\"id\", \"text\"} "
+                                             "per line (e.g. SkillSpan's train_postings.jsonl).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Labels JSONL to write: one line "
+                                      "per ad line with skill (0/1) and section.")],
+    model: Annotated[Optional[str], typer.Option(
+        "--model", "-m", help="Model name [env OPENAI_MODEL].")] = None,
+    base_url: Annotated[Optional[str], typer.Option(
+        "--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 for "
+        "llama-server [env OPENAI_BASE_URL; key from env OPENAI_API_KEY].")] = None,
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 4,
+    timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 120.0,
+    lines_per_request: Annotated[int, typer.Option(
+        "--lines-per-request", min=1, max=40, help="Consecutive ad lines per prompt.")] = 12,
+    limit: Annotated[Optional[int], typer.Option(
+        "--limit", min=1, help="Only the first N postings (quick trials).")] = None,
+    cache: Annotated[Optional[Path], typer.Option(
+        "--cache", help="SQLite file caching every answer [default: <out>.cache.sqlite].")
+    ] = None,
+    prompts: Annotated[Optional[Path], typer.Option(
+        "--prompts", help="Folder holding annotate.yaml [default: prompts/].")] = None,
+) -> None:
+    """Let an LLM label the lines of real, unlabelled ads: states a skill or not, and section.
+
+    The labels train the skill-sentence filter on real ad text with no hand labels
+    (`skillmap train filter --labels OUT`). Answers are cached: an interrupted run resumes
+    by running the same command again.
+
+    \b
+    Example (llama-server on this machine, see docs/benchmarks.md):
+      skillmap generate labels ../shared/benchmarks/skillspan/train_postings.jsonl \\
+          --base-url http://127.0.0.1:8089/v1 -m qwen2.5-coder-1.5b -o labels.jsonl
+    """
+    from skillmap.generation import ResponseCache, make_backend
+    from skillmap.generation.annotation import label_postings, load_annotation_prompt, \
+        read_postings
+
+    load_annotation_prompt(prompts)  # fail fast on a broken prompt folder
+    data = read_postings(postings)[:limit]
+    backend = make_backend("openai", model=model, base_url=base_url, concurrency=concurrency,
+                           timeout=timeout, temperature=0.0, max_tokens=400)
+    response_cache = ResponseCache(cache or out.with_name(out.name + ".cache.sqlite"))
+    try:
+        report = label_postings(data, backend, out, cache=response_cache, prompts_dir=prompts,
+                                lines_per_request=lines_per_request, progress=True)
+    finally:
+        backend.close()
+        response_cache.close()
+    _say(report.summary())
+    if report.failed:
+        _say("run the same command again to retry the failed requests")
         raise typer.Exit(1)
 
 

@@ -75,6 +75,9 @@ class CorpusWriter:
         self.written = 0
         self.duplicates = 0
         self.near_duplicates = 0
+        # (request id, template id, template version, model) of the lines already there: a
+        # run whose answer cache is lost (a new machine) does not ask those prompts again
+        self.answered: set[tuple[str, str, int, str]] = set()
         self.repaired_bytes = 0
         self._handle: IO[str] | None = None
         self._unflushed = 0
@@ -86,6 +89,9 @@ class CorpusWriter:
             for record in read_corpus(self.path):
                 self.seen.add(_dedupe_key(record.text))
                 self._remember(record)
+                if record.request_id:
+                    self.answered.add((record.request_id, record.template_id,
+                                       record.template_version, record.model))
                 self.existing += 1
         self._handle = self.path.open("a", encoding="utf-8")
         return self

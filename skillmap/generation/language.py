@@ -7,8 +7,9 @@ Two cheap signals catch that without a language-ID model:
 * the *script*: a sentence for a Latin-script language should be written in Latin letters
   (and Greek, Cyrillic or CJK ones for languages written in those);
 * the *function words*: among the languages spaCy ships stop-word lists for, the one whose
-  stop words a sentence uses most. Content words (skill names, tools) are often English in
-  any language, so only a clear majority of another language's function words counts.
+  stop words a sentence uses most (distinct words: "different different" is one). Content
+  words (skill names, tools) are often English in any language, so only a clear majority of
+  another language's function words counts.
 
 Terse lines without function words ("Python, SQL, Docker") pass: there is nothing to judge.
 """
@@ -60,8 +61,8 @@ def wrong_language(text: str, expected: str) -> str | None:
             return f"not in {want.title()} script"
     if code not in _COMPARED or _SCRIPT_OF.get(code):
         return None
-    tokens = [t.lower() for t in _WORD.findall(text)]
-    hits = {lang: sum(t in stop_words(lang) for t in tokens) for lang in _COMPARED}
+    tokens = {t.lower() for t in _WORD.findall(text) if len(t) > 1}  # distinct words
+    hits = {lang: len(tokens & stop_words(lang)) for lang in _COMPARED}
     best = max(hits, key=lambda lang: hits[lang])
     if (best != code and hits[best] >= MIN_FUNCTION_WORDS
             and hits[best] >= 2 * max(hits[code], 1)):

@@ -33,7 +33,7 @@ def parse_sentences(text: str | None) -> list[str]:
     fenced = _FENCE.match(body)
     if fenced:
         body = fenced.group(1)
-    data = _first_json_value(body)
+    data = first_json_value(body)
     if isinstance(data, list):
         data = {"sentences": data}
     try:
@@ -42,7 +42,7 @@ def parse_sentences(text: str | None) -> list[str]:
         raise ParseError(f"unexpected JSON shape: {exc.errors()[0]['msg']}") from None
 
 
-def _first_json_value(body: str):
+def first_json_value(body: str):
     try:
         return json.loads(body)
     except json.JSONDecodeError:

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from skillmap.defaults import PROJECT_ROOT
+from skillmap.defaults import shipped_path
 from skillmap.errors import SkillmapError
 from skillmap.generation.sandbox import render
 
@@ -80,11 +80,13 @@ class PromptTemplate(BaseModel):
         messages = [{"role": "system", "content": self.system.strip()}]
         for example in self.examples:
             shot = self._example_context(example, context)
-            messages.append({"role": "user", "content": _render(self.user, shot, self.tag).strip()})
+            messages.append({"role": "user",
+                             "content": render_template(self.user, shot, self.tag).strip()})
             messages.append({"role": "assistant",
                              "content": json.dumps({"sentences": example["sentences"]},
                                                    ensure_ascii=False)})
-        messages.append({"role": "user", "content": _render(self.user, context, self.tag).strip()})
+        messages.append({"role": "user",
+                         "content": render_template(self.user, context, self.tag).strip()})
         return messages
 
     def completion_prompt(self, context: dict[str, Any]) -> str:
@@ -93,9 +95,9 @@ class PromptTemplate(BaseModel):
         for example in self.examples:
             shot = self._example_context(example, context)
             for sentence in example["sentences"]:
-                parts.append(_render(self.completion.example, {**shot, "sentence": sentence},
-                                     self.tag))
-        parts.append(_render(self.completion.query, context, self.tag))
+                parts.append(render_template(self.completion.example,
+                                             {**shot, "sentence": sentence}, self.tag))
+        parts.append(render_template(self.completion.query, context, self.tag))
         return "".join(parts)
 
     def _example_context(self, example: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
@@ -110,12 +112,13 @@ class PromptTemplate(BaseModel):
                 "implicit": bool(example.get("implicit", False))}
 
 
-def _render(source: str, context: dict[str, Any], tag: str) -> str:
+def render_template(source: str, context: dict[str, Any], tag: str) -> str:
+    """``source`` rendered with ``context`` in the bounded sandbox; one-line errors."""
     return render(source, context, tag)
 
 
 def default_prompts_dir() -> Path:
-    return PROJECT_ROOT / "prompts"
+    return shipped_path("prompts")
 
 
 @lru_cache(maxsize=32)

@@ -38,6 +38,7 @@ class GenerationReport:
     modes: list[str]
     requests: int = 0
     answered_from_cache: int = 0
+    answered_in_corpus: int = 0  # no cached answer, but the corpus has the request's lines
     model_calls: int = 0
     failed: list[dict[str, str]] = field(default_factory=list)
     sentences_received: int = 0
@@ -61,7 +62,9 @@ class GenerationReport:
                  f"({', '.join(f'{m}: {n}' for m, n in self.written_per_mode.items()) or 'none'}); "
                  f"{self.lines_before} were already there",
                  f"{self.requests} requests: {self.answered_from_cache} answered from the cache, "
-                 f"{self.model_calls} sent to {self.backend} ({self.model}), "
+                 + (f"{self.answered_in_corpus} already in the corpus, "
+                    if self.answered_in_corpus else "")
+                 + f"{self.model_calls} sent to {self.backend} ({self.model}), "
                  f"{len(self.failed)} failed",
                  f"tokens: {self.prompt_tokens} prompt, {self.completion_tokens} completion; "
                  f"{self.seconds:.1f} s"]
@@ -103,7 +106,10 @@ def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
             for start in range(0, len(plan.requests), chunk_size):
                 chunk = plan.requests[start:start + chunk_size]
                 for request, completion in _answer(chunk, templates, backend, cache, report,
-                                                   arrived=lambda: bar.update(1)):
+                                                   arrived=lambda: bar.update(1),
+                                                   in_corpus=writer.answered):
+                    if completion is None:
+                        continue
                     _record(request, completion, templates[request.mode], backend, rules,
                             writer, report, written_per_mode, dropped)
                 writer.flush()
@@ -122,12 +128,15 @@ def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
 
 def _answer(chunk: list[GenerationRequest], templates: dict[str, PromptTemplate],
             backend: Backend, cache: ResponseCache | None, report: GenerationReport,
-            arrived=lambda: None) -> list[tuple[GenerationRequest, Completion]]:
+            arrived=lambda: None, in_corpus: set = frozenset()
+            ) -> list[tuple[GenerationRequest, Completion | None]]:
     """``(request, completion)`` for every request of ``chunk``, in plan order.
 
     Uncached requests go to the backend; every answer is cached the moment it arrives, before
     any sentence of the chunk is checked or written, so a kill at any point loses no answer
-    that was paid for. ``arrived`` is called once per request answered (progress).
+    that was paid for. A request with no cached answer whose lines are already in the corpus
+    (``in_corpus``: the corpus was carried to a machine without the cache) is not asked again
+    and comes back with ``None``. ``arrived`` is called once per request answered (progress).
     """
     answers: dict[int, Completion] = {}
     keys: dict[int, str] = {}
@@ -139,6 +148,11 @@ def _answer(chunk: list[GenerationRequest], templates: dict[str, PromptTemplate]
             if cached is not None:
                 answers[i] = cached
                 report.answered_from_cache += 1
+                arrived()
+                continue
+            template_id, version = backend.provenance(templates[request.mode])
+            if (request.request_id, template_id, version, backend.model) in in_corpus:
+                report.answered_in_corpus += 1
                 arrived()
                 continue
         to_call.append(i)
@@ -153,7 +167,7 @@ def _answer(chunk: list[GenerationRequest], templates: dict[str, PromptTemplate]
                 cache.put(keys[i], completion)
         answers[i] = completion
         arrived()
-    return [(request, answers[i]) for i, request in enumerate(chunk)]
+    return [(request, answers.get(i)) for i, request in enumerate(chunk)]
 
 
 def _record(request: GenerationRequest, completion: Completion, template: PromptTemplate,

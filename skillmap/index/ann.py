@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import math
 import os
-import struct
 
 import faiss
 import numpy as np
 
-from skillmap.errors import IndexMismatchError, SkillmapError
+from skillmap.errors import IndexMismatchError, SkillmapError, exception_line
 
 FAISS_TYPES = ("auto", "flat", "hnsw", "ivfpq")
 FLAT_MAX = 50_000
@@ -117,45 +116,70 @@ def index_bytes(index: faiss.Index) -> int:
 
 
 # --------------------------------------------------------------------------- validation
-# faiss writes a four-character code naming the index class first, then d, ntotal, two
-# unused int64s, is_trained and the metric: all checked before faiss parses the rest
-FOURCC = {"flat": b"IxFI", "hnsw": b"IHNf", "ivfpq": b"IwPQ"}
-_HEADER = struct.Struct("<4siqqq?i")
-_FLAT_CODES_LENGTH = struct.Struct("<Q")
+# the faiss classes build_ann_index writes, by kind
+INDEX_CLASSES = {"flat": faiss.IndexFlatIP, "hnsw": faiss.IndexHNSWFlat, "ivfpq": faiss.IndexIVFPQ}
 
 
-def check_index_file(path, kind: str, dim: int, n_vectors: int) -> None:
-    """Refuse a faiss file that is not the ``kind`` index of ``n_vectors`` x ``dim`` inner-
-    product vectors the metadata describes, reading only its header (and, for ``flat``, its
-    exact size), so that faiss never parses a file of another shape.
+def _flat_bytes(dim: int, n_vectors: int) -> int:
+    """The exact size of a flat index file: faiss's own empty index plus the vectors."""
+    return int(faiss.serialize_index(faiss.IndexFlatIP(dim)).nbytes) + 4 * dim * n_vectors
 
-    Messages name no path (the caller adds it): :class:`IndexMismatchError` for a valid index
-    of another kind, shape or metric, :class:`SkillmapError` for a file that is none.
+
+def max_index_bytes(kind: str, dim: int, n_vectors: int, params: dict) -> int:
+    """Twice what a ``kind`` index of ``n_vectors`` x ``dim`` vectors takes, and 64 KiB: the
+    largest file handed to faiss's reader. A rough bound, not a layout: the vectors, plus per
+    vector an HNSW node (level, offset, ~2M+1 neighbours) or an IVF-PQ entry (code, id,
+    direct-map slot), plus the IVF-PQ centroids."""
+    size = _flat_bytes(dim, n_vectors)
+    if kind == "hnsw":
+        size += n_vectors * (12 + 4 * (2 * int(params.get("M", HNSW_M)) + 2))
+    elif kind == "ivfpq":
+        code_bytes = int(params.get("code_bytes", dim))
+        nlist = int(params.get("nlist", n_vectors))
+        size += 4 * dim * (nlist + 256) + n_vectors * (code_bytes + 16)
+    return 2 * size + (64 << 10)
+
+
+def read_index_file(path, kind: str, dim: int, n_vectors: int, params: dict) -> faiss.Index:
+    """Read a faiss file that must hold the ``kind`` index of ``n_vectors`` x ``dim`` inner-
+    product vectors the metadata describes, with faiss's own reader, and check it.
+
+    The file's size is capped first (:func:`max_index_bytes`; a flat index has one exact
+    size), then faiss parses it, then the parsed index's class, shape, metric and internal
+    links are checked through faiss's Python API (:func:`check_index_structure`). Messages
+    name no path (the caller adds it): :class:`IndexMismatchError` for a valid index of
+    another kind, shape or metric, :class:`SkillmapError` for a file that is none.
     """
     kind = normalise_kind(kind)
-    with open(path, "rb") as handle:
-        header = handle.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        raise SkillmapError(f"corrupt faiss index (only {len(header)} bytes)")
-    fourcc, d, ntotal, _, _, _, metric = _HEADER.unpack(header)
-    if fourcc not in FOURCC.values():
-        raise SkillmapError(f"corrupt faiss index (starts with {fourcc!r}, not a faiss index "
+    size = os.path.getsize(path)
+    exact = _flat_bytes(dim, n_vectors) if kind == "flat" else None
+    wrong_size = (f"corrupt faiss index ({size} bytes where {n_vectors} x {dim} vectors take "
+                  f"{exact}: truncated or padded)")
+    if size > max_index_bytes(kind, dim, n_vectors, params):
+        raise SkillmapError(wrong_size if exact else
+                            f"corrupt faiss index ({size} bytes: more than a {kind} index of "
+                            f"{n_vectors} x {dim} vectors takes)")
+    try:
+        index = faiss.read_index(str(path))  # as its own class (IndexHNSWFlat, ...)
+    except (RuntimeError, MemoryError) as exc:
+        raise SkillmapError(wrong_size if exact is not None and size != exact else
+                            f"corrupt faiss index ({exception_line(exc)})") from None
+    found = next((k for k, cls in INDEX_CLASSES.items() if type(index) is cls), None)
+    if found is None:
+        raise SkillmapError(f"corrupt faiss index (a {type(index).__name__}, not a faiss index "
                             "of a kind skillmap writes)")
-    if fourcc != FOURCC.get(kind):
-        found = next(k for k, v in FOURCC.items() if v == fourcc)
+    if found != kind:
         raise IndexMismatchError(f"the file holds a {found} index, the metadata says {kind}")
-    if d != dim or ntotal != n_vectors:
-        raise IndexMismatchError(f"the file holds {ntotal} vectors of dimension {d}, the "
-                                 f"metadata says {n_vectors} of dimension {dim}")
-    if metric != faiss.METRIC_INNER_PRODUCT:
+    if index.d != dim or index.ntotal != n_vectors:
+        raise IndexMismatchError(f"the file holds {index.ntotal} vectors of dimension "
+                                 f"{index.d}, the metadata says {n_vectors} of dimension {dim}")
+    if index.metric_type != faiss.METRIC_INNER_PRODUCT:
         raise IndexMismatchError(f"the index does not rank by inner product (faiss metric "
-                                 f"{metric})")
-    if kind == "flat":
-        size = os.path.getsize(path)
-        expected = _HEADER.size + _FLAT_CODES_LENGTH.size + 4 * d * ntotal
-        if size != expected:
-            raise SkillmapError(f"corrupt faiss index ({size} bytes where {n_vectors} x {dim} "
-                                f"vectors take {expected}: truncated or padded)")
+                                 f"{index.metric_type})")
+    if exact is not None and size != exact:
+        raise SkillmapError(wrong_size)
+    check_index_structure(index, kind)
+    return index
 
 
 def check_index_structure(index: faiss.Index, kind: str) -> None:

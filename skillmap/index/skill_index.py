@@ -26,8 +26,8 @@ import numpy as np
 from skillmap.encoder.skill_encoder import SkillEncoder
 from skillmap import bounded
 from skillmap.errors import IndexMismatchError, SkillmapError, exception_line
-from skillmap.index.ann import (apply_search_params, build_ann_index, check_index_file,
-                                check_index_structure, normalise_kind)
+from skillmap.index.ann import (apply_search_params, build_ann_index, normalise_kind,
+                                read_index_file)
 from skillmap.index.lexical import LabelMatcher
 from skillmap.index.skill_text import DEFAULT_TEMPLATE, check_template, skill_text
 from skillmap.io import atomic_directory, file_sha256
@@ -176,11 +176,11 @@ class SkillIndex:
     def load(cls, folder: str | os.PathLike) -> "SkillIndex":
         """Load and cross-check an index folder written by :meth:`save`.
 
-        Everything is checked before faiss parses a byte: the metadata's fields and format
-        version, the taxonomy copy against its fingerprint and skill count, the faiss file's
-        checksum, kind, shape and metric against the metadata; then the parsed index's
-        internal links (see :mod:`skillmap.index.ann`). Each problem is one
-        :class:`SkillmapError` line.
+        The metadata's fields and format version, the taxonomy copy against its fingerprint
+        and skill count and the faiss file's checksum are checked before faiss parses a
+        byte; then faiss reads the file (size-capped) and the parsed index's kind, shape,
+        metric and internal links are checked against the metadata (see
+        :mod:`skillmap.index.ann`). Each problem is one :class:`SkillmapError` line.
         """
         folder = Path(folder)
         if not folder.is_dir():
@@ -210,23 +210,11 @@ class SkillIndex:
             raise SkillmapError(f"{index_file}: corrupt faiss index (its checksum differs from "
                                 "the one recorded at build time); rebuild the index")
         try:
-            check_index_file(index_file, metadata.faiss_type, metadata.embedding_dim,
-                             len(taxonomy.skills))
-        except SkillmapError as exc:
-            raise type(exc)(f"{index_file}: {exc}; rebuild the index") from None
-        try:
-            index = faiss.read_index(str(index_file))
-        except (RuntimeError, MemoryError):
-            raise SkillmapError(f"{index_file}: corrupt faiss index; rebuild the index") from None
-        if index.ntotal != len(taxonomy.skills) or index.d != metadata.embedding_dim:
-            raise IndexMismatchError(
-                f"{folder}: index holds {index.ntotal} vectors of dimension {index.d}, metadata "
-                f"says {len(taxonomy.skills)} skills of dimension {metadata.embedding_dim}")
-        try:
-            check_index_structure(index, metadata.faiss_type)
+            index = read_index_file(index_file, metadata.faiss_type, metadata.embedding_dim,
+                                    len(taxonomy.skills), metadata.faiss_params)
             apply_search_params(index, metadata.faiss_type, metadata.faiss_params)
         except SkillmapError as exc:
-            raise SkillmapError(f"{index_file}: {exc}; rebuild the index") from None
+            raise type(exc)(f"{index_file}: {exc}; rebuild the index") from None
         except RuntimeError as exc:
             raise SkillmapError(f"{index_file}: corrupt faiss index ({exception_line(exc)}); "
                                 "rebuild the index") from None
@@ -290,6 +278,14 @@ class SkillIndex:
         m = self.metadata
         return (f"SkillIndex(taxonomy={m.taxonomy_name!r} {m.taxonomy_version}, "
                 f"skills={m.n_skills}, model={m.model_id!r}, faiss={m.faiss_type})")
+
+
+def index_model(folder: str | os.PathLike) -> str:
+    """The model the index in ``folder`` records, if it may be loaded without the user
+    naming it (:func:`recorded_model`); read before any model or the index itself loads."""
+    if not Path(folder).is_dir():
+        raise SkillmapError(f"{folder}: no such index directory")
+    return recorded_model(IndexMetadata.from_json(Path(folder) / "metadata.json"), folder)
 
 
 def recorded_model(metadata: IndexMetadata, folder: str | os.PathLike) -> str:

@@ -37,7 +37,7 @@ and 0.244 to 0.253 (house): see docs/benchmarks.md.
 from __future__ import annotations
 
 import os
-from typing import Callable, Literal, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -45,9 +45,10 @@ from skillmap.encoder import SkillEncoder
 from skillmap.errors import InputError, SkillmapError
 from skillmap.filter import SentenceFilter, resolve_filter
 from skillmap.index import SkillIndex, default_index
+from skillmap.pipeline.config import AGGREGATIONS, ExtractorConfig
 from skillmap.pipeline.results import AdResult, SentenceResult, SkillMatch
-from skillmap.pipeline.segmentation import Segment, segment
 from skillmap.pipeline.sentence_cache import Outcome, SentenceCache
+from skillmap.segmentation import CONTENT_KINDS, Segment, segment, segment_ad
 
 
 class Extractor:
@@ -58,12 +59,27 @@ class Extractor:
     index: a :class:`SkillIndex`, an index folder, or None for the embedded default.
     encoder: the encoder matching the index; None loads the model recorded in the index
         (or the default model). A mismatching encoder is refused.
+    config: an :class:`~skillmap.pipeline.config.ExtractorConfig` (defaults: its defaults);
+        keyword ``options`` override its fields. :attr:`config` is what this extractor does.
+
+    The settings (fields of the config):
+
+    model, backend: the encoder to load when none is given, and its backend.
     top_k: skills kept per ad and per sentence.
-    min_score: matches scoring below this cosine similarity are dropped.
-    aggregation: how an ad's skills are ranked: ``interleave`` or ``max`` (module docstring).
+    min_score: matches whose cosine similarity is below this are dropped (a skill the
+        sentence names verbatim is kept whatever its similarity); the default is calibrated
+        for the default encoder.
+    min_evidence: a skill is listed for the ad only if the filter scores its evidence
+        sentence at least this (None: the filter's calibrated evidence threshold).
+    aggregation: how an ad's skills are ranked: ``evidence``, ``interleave`` or ``max``
+        (module docstring).
+    structure: read the ad's structure (:mod:`skillmap.segmentation.structure`): titles,
+        headings, metadata lines and placeholders are not coded as evidence, and the filter
+        sees each sentence's kind and section. False: every sentence is coded alone.
     lexical_boost: added to the score of skills a sentence names verbatim (0 disables).
-    sentence_filter: ``"default"`` (the shipped filter once switched on, else none),
-        ``"shipped"``, a filter or its folder, or None for no filter.
+    sentence_filter: ``"default"`` (the filter shipped with the package), ``"shipped-text"``
+        (its text classifier alone), ``"keyword-length"``, a filter or its folder, or None
+        for no filter.
     filter_threshold: overrides the filter's calibrated threshold.
     filter_keeps_named: sentences that name a skill of the index's taxonomy verbatim pass the
         filter whatever their score (module docstring).
@@ -76,59 +92,53 @@ class Extractor:
         follows ``$SKILLMAP_ALLOW_PICKLE``.
     """
 
-    DEFAULT_LEXICAL_BOOST = 0.2
-    DEFAULT_MAX_AD_CHARS = 1_000_000
 
-    AGGREGATIONS = ("interleave", "max")
+    AGGREGATIONS = AGGREGATIONS
 
     def __init__(self, index: SkillIndex | str | os.PathLike | None = None,
-                 encoder: SkillEncoder | None = None, top_k: int = 10, min_score: float = 0.0,
-                 aggregation: Literal["interleave", "max"] = "interleave",
-                 lexical_boost: float = DEFAULT_LEXICAL_BOOST,
-                 sentence_filter: SentenceFilter | str | os.PathLike | None = "default",
-                 filter_threshold: float | None = None, filter_keeps_named: bool = True,
-                 max_ad_chars: int = DEFAULT_MAX_AD_CHARS, allow_pickle: bool | None = None):
-        if aggregation not in self.AGGREGATIONS:
-            raise SkillmapError(f"aggregation must be one of {', '.join(self.AGGREGATIONS)}, "
-                                f"got {aggregation!r}")
-        if top_k < 1:
-            raise SkillmapError(f"top-k must be at least 1, got {top_k}")
-        if max_ad_chars < 1:
-            raise SkillmapError(f"max-ad-chars must be at least 1, got {max_ad_chars}")
-        self.max_ad_chars = max_ad_chars
-        if not 0.0 <= lexical_boost <= 1.0:
-            raise SkillmapError(f"lexical boost must be in [0, 1], got {lexical_boost}")
-        if not -1.0 <= min_score <= 1.0 + lexical_boost:
-            raise SkillmapError(f"min-score is a similarity in [-1, {1 + lexical_boost}], "
-                                f"got {min_score}")
-        if filter_threshold is not None and not 0.0 <= filter_threshold <= 1.0:
-            raise SkillmapError(f"filter threshold is a probability in [0, 1], got {filter_threshold}")
+                 encoder: SkillEncoder | None = None, config: ExtractorConfig | None = None,
+                 **options):
+        if index is not None and not isinstance(index, SkillIndex):
+            options["index"] = str(index)
+        config = config or ExtractorConfig()
+        config = config.replace(**options) if options else config
+        self.config = config
         # the filter first: a bad filter folder fails in one line before models load
-        self.sentence_filter = resolve_filter(sentence_filter, allow_pickle=allow_pickle)
-        self.filter_threshold = filter_threshold
-        self.filter_keeps_named = filter_keeps_named
+        self.sentence_filter = resolve_filter(config.sentence_filter,
+                                              allow_pickle=config.allow_pickle)
+        model = config.model
+        if not isinstance(index, SkillIndex):
+            index = SkillIndex.load(config.index) if config.index is not None else None
+        if encoder is None and (model is not None or index is not None or config.backend):
+            encoder = SkillEncoder.cached(model or (index.metadata.model_id if index else None),
+                                          backend=config.backend,
+                                          allow_pickle=config.allow_pickle)
         if index is None:
-            encoder = encoder or SkillEncoder.cached(allow_pickle=allow_pickle)
+            encoder = encoder or SkillEncoder.cached(allow_pickle=config.allow_pickle)
             index = default_index(encoder)
-        elif not isinstance(index, SkillIndex):
-            index = SkillIndex.load(index)
-        if encoder is None:
-            encoder = SkillEncoder.cached(index.metadata.model_id, allow_pickle=allow_pickle)
         index.check_encoder(encoder)
         self.index, self.encoder = index, encoder
         self.taxonomy = index.taxonomy
-        self.top_k, self.min_score, self.aggregation = top_k, min_score, aggregation
-        self.lexical_boost = lexical_boost
+        for name in ("top_k", "min_score", "aggregation", "lexical_boost", "structure",
+                     "filter_threshold", "filter_keeps_named", "min_evidence", "max_ad_chars"):
+            setattr(self, name, getattr(config, name))
         self._groups = [self._group_labels(skill.id) for skill in index.skills]
+
+    @classmethod
+    def from_config(cls, config: ExtractorConfig, encoder: SkillEncoder | None = None,
+                    index: SkillIndex | None = None) -> "Extractor":
+        """The extractor ``config`` describes (``encoder``/``index``: already loaded ones)."""
+        return cls(index=index, encoder=encoder, config=config)
 
     def _group_labels(self, skill_id: str) -> tuple[str, str]:
         level1, level2 = self.taxonomy.level1(skill_id), self.taxonomy.level2(skill_id)
         return (level1.label if level1 else "", level2.label if level2 else "")
 
-    def _match(self, position: int, score: float) -> SkillMatch:
+    def _match(self, position: int, cosine: float, bonus: float = 0.0) -> SkillMatch:
         skill = self.index.skills[position]
         level1, level2 = self._groups[position]
-        return SkillMatch(skill_id=skill.id, skill_label=skill.label, score=float(score),
+        return SkillMatch(skill_id=skill.id, skill_label=skill.label,
+                          score=min(max(float(cosine), 0.0), 1.0), name_bonus=float(bonus),
                           level1=level1, level2=level2)
 
     def extract(self, text: str, doc_id: str = "ad-1") -> AdResult:
@@ -158,41 +168,62 @@ class Extractor:
         if len(doc_ids) != len(texts):
             raise ValueError("texts and doc_ids differ in length")
         cut = [max(len(text) - self.max_ad_chars, 0) for text in texts]
-        segmented = [segment(text[:self.max_ad_chars]) for text in texts]
-        distinct = list(dict.fromkeys(s.text for segs in segmented for s in segs if s.codable))
+        segmented = [self.segments(text[:self.max_ad_chars]) for text in texts]
+        units = list(dict.fromkeys(_unit(s) for segs in segmented for s in segs
+                                   if self._searchable(s)))
         outcomes: dict[str, Outcome] = {}
         if cache is not None:
-            for sentence in distinct:
-                known = cache.get(sentence)
+            for unit in units:
+                known = cache.get(unit)
                 if known is not None:
-                    outcomes[sentence] = known
-        todo = [sentence for sentence in distinct if sentence not in outcomes]
-        for sentence, outcome in zip(todo, self._code_sentences(todo, show_progress,
-                                                                on_progress)):
-            outcomes[sentence] = outcome
+                    outcomes[unit] = known
+        todo = [unit for unit in units if unit not in outcomes]
+        for unit, outcome in zip(todo, self._code_units(todo, show_progress, on_progress)):
+            outcomes[unit] = outcome
             if cache is not None:
-                cache.add(sentence, outcome)
+                cache.add(unit, outcome)
         results = [self._aggregate(doc_id, segs, outcomes)
                    for doc_id, segs in zip(doc_ids, segmented)]
         for result, dropped in zip(results, cut):
             result.truncated_chars = dropped
         return results
 
-    def _code_sentences(self, sentences: list[str], show_progress: bool,
-                        on_progress: Callable[[int, int], None] | None) -> list[Outcome]:
-        """Filter, encode and search distinct sentences: one :class:`Outcome` each."""
-        scores, keep, vectors = self.screen(sentences, show_progress=show_progress)
-        kept = [sentence for sentence, ok in zip(sentences, keep) if ok]
-        if vectors is None:
-            vectors = self._encode(kept, show_progress, on_progress)
-        else:
-            vectors = vectors[keep]
+    def segments(self, text: str) -> list[Segment]:
+        """The ad's segments: with ``structure``, each with its kind and section."""
+        return segment_ad(text) if self.structure else segment(text)
+
+    def _searchable(self, seg: Segment) -> bool:
+        """Content sentences are screened and searched; with ``structure`` the title is
+        searched too (its skills count as mentions, never as the ad's evidence)."""
+        return seg.kind in CONTENT_KINDS or (self.structure and seg.kind == "title")
+
+    def _code_units(self, units: list[str], show_progress: bool,
+                    on_progress: Callable[[int, int], None] | None) -> list[Outcome]:
+        """Filter, encode and search distinct units (:func:`_unit`): one :class:`Outcome`
+        each. A unit is a sentence in its context (kind and section), since the filter
+        may judge the same words differently under "Requirements" and under "Benefits"."""
+        parsed = [_parse_unit(unit) for unit in units]
+        content = [i for i, (kind, _, _) in enumerate(parsed) if kind in CONTENT_KINDS]
+        scores, keep, vectors = self.screen([parsed[i][2] for i in content],
+                                            [parsed[i][:2] for i in content], show_progress)
+        unit_score: dict[int, float | None] = {i: None for i in range(len(units))}
+        searched = [i for i in range(len(units)) if i not in set(content)]  # titles
+        for position, i in enumerate(content):
+            unit_score[i] = None if scores is None else float(scores[position])
+            if keep[position]:
+                searched.append(i)
+        texts = list(dict.fromkeys(parsed[i][2] for i in searched))
+        if vectors is not None:
+            row = {parsed[i][2]: position for position, i in enumerate(content)}
+            text_vectors = vectors[[row[t] for t in texts]] if texts else vectors[:0]
             if on_progress is not None:
-                on_progress(len(kept), len(kept))
-        ranked = iter(self.rank_sentences(kept, vectors))
-        return [Outcome(None if scores is None else float(score),
-                        tuple(next(ranked)) if ok else None)
-                for score, ok in zip(scores if scores is not None else keep, keep)]
+                on_progress(len(texts), len(texts))
+        else:
+            text_vectors = self._encode(texts, show_progress, on_progress)
+        ranked = dict(zip(texts, self.rank_sentences(texts, text_vectors)))
+        searched_set = set(searched)
+        return [Outcome(unit_score[i], tuple(ranked[parsed[i][2]]) if i in searched_set else None)
+                for i in range(len(units))]
 
     def _encode(self, sentences: list[str], show_progress: bool,
                 on_progress: Callable[[int, int], None] | None) -> np.ndarray:
@@ -212,12 +243,14 @@ class Extractor:
             on_progress(min(start + self.PROGRESS_STEP, len(sentences)), len(sentences))
         return vectors
 
-    def screen(self, sentences: Sequence[str], show_progress: bool = False
+    def screen(self, sentences: Sequence[str],
+               contexts: Sequence[tuple[str, str]] | None = None, show_progress: bool = False
                ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
         """Run the filter: ``(scores or None, keep mask, embeddings of all or None)``.
 
-        A filter that reads the index encoder's embeddings gets them computed once here and
-        returned, so the kept sentences are not encoded twice.
+        ``contexts`` are the sentences' ``(kind, section)`` (None: lone sentences, as in a
+        sentence-level benchmark). A filter that reads the index encoder's embeddings gets
+        them computed once here and returned, so the kept sentences are not encoded twice.
         """
         keep = np.ones(len(sentences), dtype=bool)
         if self.sentence_filter is None or not len(sentences):
@@ -226,7 +259,7 @@ class Extractor:
         if self.sentence_filter.encoder_model_id == self.encoder.model_id:
             vectors = self.encoder.encode(list(sentences), show_progress=show_progress)
         scores, keep = self.sentence_filter.keep(sentences, self.filter_threshold,
-                                                 embeddings=vectors)
+                                                 embeddings=vectors, contexts=contexts)
         if self.filter_keeps_named:  # only the dropped ones need looking at
             matcher = self.index.label_matcher
             for i in np.flatnonzero(~keep):
@@ -234,67 +267,132 @@ class Extractor:
         return scores, keep, vectors
 
     def rank_sentences(self, sentences: Sequence[str], vectors: np.ndarray | None = None
-                       ) -> list[list[tuple[int, float]]]:
-        """Per sentence (already segmented), the top-k ``(skill position, score)``.
+                       ) -> list[list[tuple[int, float, float]]]:
+        """Per sentence (already segmented), the top-k ``(skill position, cosine, name
+        bonus)``, ordered by cosine + bonus.
 
-        Positions index ``self.index.skills``. Used by extraction and by evaluation on
+        Positions index ``self.index.skills``; the bonus is ``lexical_boost`` for a skill the
+        sentence names verbatim, else 0. Used by extraction and by evaluation on
         sentence-level benchmarks. Exact: the boosted top k lies within the dense top k plus
         the skills the sentence names.
         """
         if vectors is None:
             vectors = self.encoder.encode(list(sentences))
+        if not len(sentences):
+            return []
         scores, hits = self.index.search(vectors, self.top_k)
         ranked = []
         for sentence, vector, row_scores, row_hits in zip(sentences, vectors, scores, hits):
-            candidates = {int(h): float(s) for s, h in zip(row_scores, row_hits) if h >= 0}
+            candidates = {int(h): (float(s), 0.0) for s, h in zip(row_scores, row_hits) if h >= 0}
             if self.lexical_boost:
                 for hit in self.index.label_matcher.find(sentence):
-                    cosine = candidates.get(hit, float(self.index.vector(hit) @ vector))
-                    candidates[hit] = cosine + self.lexical_boost
-            ranked.append(sorted(candidates.items(), key=lambda item: -item[1])[: self.top_k])
+                    cosine = candidates.get(hit, (float(self.index.vector(hit) @ vector),))[0]
+                    candidates[hit] = (cosine, self.lexical_boost)
+            best = sorted(candidates.items(), key=lambda item: -(item[1][0] + item[1][1]))
+            ranked.append([(hit, cosine, bonus) for hit, (cosine, bonus) in best[: self.top_k]])
         return ranked
 
     def _aggregate(self, doc_id: str, segments: list[Segment],
                    outcomes: dict[str, Outcome]) -> AdResult:
         sentences: list[SentenceResult] = []
-        best: dict[int, tuple[float, int]] = {}  # skill position -> (score, sentence index)
-        best_rank: dict[int, int] = {}  # skill position -> best rank in any sentence
+        best: dict[int, tuple[float, float, float, int]] = {}  # skill -> (strength, cosine,
+        #                                                        bonus, sentence index)
+        best_rank: dict[int, int] = {}  # skill position -> best rank in any content sentence
+        mentions: dict[int, int] = {}   # skill position -> segments naming it among their best
+        listable = self._evidence_floor()
         for i, seg in enumerate(segments):
-            outcome = outcomes.get(seg.text) if seg.codable else None
+            outcome = outcomes.get(_unit(seg)) if self._searchable(seg) else None
             ranked = outcome.ranked if outcome is not None else None
+            confidence = outcome.filter_score if outcome is not None else None
             matches = []
-            for hit, score in ranked or ():
-                if score < self.min_score:
+            for hit, cosine, bonus in ranked or ():
+                if cosine < self.min_score and not bonus:
                     continue
-                matches.append(self._match(hit, score))
+                matches.append(self._match(hit, cosine, bonus))
                 match_rank = len(matches)
+                if match_rank <= MENTION_RANK:
+                    mentions[hit] = mentions.get(hit, 0) + 1
+                if seg.kind not in CONTENT_KINDS:
+                    continue  # a title's skills are mentions, not the ad's evidence
+                if not bonus and confidence is not None and confidence < listable:
+                    continue  # too unsure the sentence states a skill to list it for the ad
+                strength = self._strength(cosine, bonus, confidence, match_rank)
                 best_rank[hit] = min(best_rank.get(hit, match_rank), match_rank)
-                if hit not in best or score > best[hit][0]:
-                    best[hit] = (score, i)
+                if hit not in best or strength > best[hit][0]:
+                    best[hit] = (strength, cosine, bonus, i)
             for rank, match in enumerate(matches, 1):
                 match.rank = rank
             sentences.append(SentenceResult(
                 i, seg.text, seg.start, seg.end, seg.kind, matches,
-                filtered=seg.codable and ranked is None,
-                filter_score=outcome.filter_score if outcome is not None else None))
-        if self.aggregation == "interleave":
-            order = sorted(best, key=lambda hit: (best_rank[hit], -best[hit][0]))
-        else:
-            order = sorted(best, key=lambda hit: -best[hit][0])
+                filtered=seg.kind in CONTENT_KINDS and ranked is None,
+                filter_score=confidence, section=seg.section))
+        order = self._order(best, best_rank, mentions)
         skills = []
         for rank, hit in enumerate(order[: self.top_k], 1):
-            score, sentence_index = best[hit]
-            match = self._match(hit, score)
+            _, cosine, bonus, sentence_index = best[hit]
+            match = self._match(hit, cosine, bonus)
             match.rank = rank
+            match.mentions = max(mentions.get(hit, 0), 1)
             match.evidence_index = sentence_index
             match.evidence_sentence = segments[sentence_index].text
+            match.evidence_section = segments[sentence_index].section
             skills.append(match)
         return AdResult(doc_id=doc_id, skills=skills, sentences=sentences)
+
+    def _evidence_floor(self) -> float:
+        """A skill is listed only if its evidence sentence's filter score reaches this: the
+        filter's calibrated evidence threshold, or ``min_evidence`` when set."""
+        if self.min_evidence is not None:
+            return self.min_evidence
+        return getattr(self.sentence_filter, "evidence_threshold", None) or 0.0
+
+    def _strength(self, cosine: float, bonus: float, confidence: float | None,
+                  rank: int) -> float:
+        """How strongly one sentence evidences a skill: the match (cosine + name bonus), how
+        sure the filter is that the sentence states a skill at all (log-odds, weighted), and
+        a small penalty per rank within the sentence, so one sentence's near-synonyms do not
+        fill the list."""
+        strength = cosine + bonus - RANK_PENALTY * (rank - 1)
+        if confidence is not None and self.aggregation == "evidence":
+            p = min(max(confidence, 1e-3), 1 - 1e-3)
+            strength += EVIDENCE_WEIGHT * float(np.log(p / (1 - p)))
+        return strength
+
+    def _order(self, best: dict[int, tuple[float, float, float, int]],
+               best_rank: dict[int, int], mentions: dict[int, int]) -> list[int]:
+        """The ad's skills, best first, by ``aggregation`` (module docstring)."""
+        if self.aggregation == "max":
+            return sorted(best, key=lambda hit: -(best[hit][1] + best[hit][2]))
+        if self.aggregation == "interleave":
+            return sorted(best, key=lambda hit: (best_rank[hit], -(best[hit][1] + best[hit][2])))
+        # evidence: by strength, and a skill the ad asks for again (in its title, in another
+        # requirement) gains a little per repeat
+        return sorted(best, key=lambda hit: -(
+            best[hit][0] + MENTION_CREDIT * min(mentions.get(hit, 1) - 1, MAX_REPEAT_CREDIT)))
 
     def __repr__(self) -> str:
         return (f"Extractor(index={self.index!r}, top_k={self.top_k}, min_score={self.min_score}, "
                 f"sentence_filter={self.sentence_filter!r})")
 
+
+
+MENTION_RANK = 3        # a segment mentions the skills among its first three matches
+MAX_REPEAT_CREDIT = 2   # repeats that count towards a skill's rank
+# evidence aggregation, chosen on the calibration half of SkillSpan dev (docs/benchmarks.md)
+EVIDENCE_WEIGHT = 0.2   # weight of the filter's log-odds that the sentence states a skill
+RANK_PENALTY = 0.1      # per rank of the skill within its sentence
+MENTION_CREDIT = 0.05   # per repeat of the skill elsewhere in the ad
+_SEP = "\x1f"           # unit fields; never in segment text (clean_text drops controls)
+
+
+def _unit(seg: Segment) -> str:
+    """A segment's identity for de-duplication and the batch cache: kind, section, text."""
+    return f"{seg.kind}{_SEP}{seg.section}{_SEP}{seg.text}"
+
+
+def _parse_unit(unit: str) -> tuple[str, str, str]:
+    kind, section, text = unit.split(_SEP, 2)
+    return kind, section, text
 
 
 def _ad_text(text, position: int) -> str:

@@ -10,21 +10,31 @@ import csv
 from dataclasses import asdict, dataclass, field
 from typing import IO, Iterable
 
-LONG_COLUMNS = ("doc_id", "rank", "skill_id", "skill_label", "score", "level1", "level2",
-                "evidence_sentence")
+LONG_COLUMNS = ("doc_id", "rank", "skill_id", "skill_label", "score", "name_bonus", "mentions",
+                "level1", "level2", "evidence_sentence", "evidence_section")
+#: the long format's numeric columns and their Parquet types; every other column is text
+NUMERIC_COLUMNS = {"rank": "int32", "score": "float32", "name_bonus": "float32",
+                   "mentions": "int32"}
 
 
 def long_parquet_schema():
-    """The long format's Parquet schema: ``rank`` int32, ``score`` float32, the rest text."""
+    """The long format's Parquet schema (:data:`NUMERIC_COLUMNS`, the rest text)."""
     import pyarrow as pa
 
-    return pa.schema([(c, pa.int32() if c == "rank" else pa.float32() if c == "score"
-                       else pa.string()) for c in LONG_COLUMNS])
+    return pa.schema([(c, pa.type_for_alias(NUMERIC_COLUMNS.get(c, "string")))
+                      for c in LONG_COLUMNS])
 
 
 @dataclass(slots=True)
 class SkillMatch:
-    """A skill found for a sentence or an ad, with the sentence that supports it."""
+    """A skill found for a sentence or an ad, with the sentence that supports it.
+
+    ``score`` is the cosine similarity of the skill and its evidence sentence, in [0, 1];
+    ``name_bonus`` is what ranking added because the sentence names the skill verbatim
+    (the lexical boost), kept apart so that ``score`` means one thing everywhere.
+    ``mentions``: how many of the ad's segments (its title included) have the skill among
+    their best matches; an ad's skills rank higher the more often it asks for them.
+    """
 
     skill_id: str
     skill_label: str
@@ -34,6 +44,9 @@ class SkillMatch:
     evidence_sentence: str = ""
     evidence_index: int = -1
     rank: int = 0
+    name_bonus: float = 0.0
+    mentions: int = 1
+    evidence_section: str = ""
 
 
 @dataclass(slots=True)
@@ -44,12 +57,26 @@ class SentenceResult:
     text: str
     start: int
     end: int
-    kind: str
+    kind: str                             # title, heading, metadata, placeholder, sentence, bullet
     matches: list[SkillMatch] = field(default_factory=list)
     filtered: bool = False                # the filter judged it states no skill: not searched
     # the filter's P(states a skill); None: no filter run. Below the threshold but not
     # filtered: the sentence names a skill verbatim (Extractor's filter_keeps_named)
     filter_score: float | None = None
+    section: str = ""                     # company, responsibilities, requirements, ...
+
+    @property
+    def is_content(self) -> bool:
+        """A sentence or bullet item: what the filter screens (not the title, a heading, a
+        metadata line or a placeholder)."""
+        return self.kind in ("sentence", "bullet")
+
+    @property
+    def coded(self) -> bool:
+        """Searched, and its skills can be the ad's: a content sentence the filter kept
+        (titles are searched too, but only count as mentions; headings, metadata and
+        placeholders are not searched)."""
+        return self.is_content and not self.filtered
 
 
 @dataclass(slots=True)
@@ -66,8 +93,10 @@ class AdResult:
         """Long-format rows (:data:`LONG_COLUMNS`), best skill first."""
         return [{"doc_id": self.doc_id, "rank": m.rank, "skill_id": m.skill_id,
                  "skill_label": m.skill_label, "score": round(m.score, 4),
+                 "name_bonus": round(m.name_bonus, 4), "mentions": m.mentions,
                  "level1": m.level1, "level2": m.level2,
-                 "evidence_sentence": m.evidence_sentence} for m in self.skills]
+                 "evidence_sentence": m.evidence_sentence,
+                 "evidence_section": m.evidence_section} for m in self.skills]
 
     def to_dict(self, sentences: bool = True) -> dict:
         """JSON-ready dict; per-sentence detail included unless ``sentences=False``."""
@@ -78,7 +107,7 @@ class AdResult:
         if sentences:
             data["sentences"] = [
                 {"index": s.index, "text": s.text, "start": s.start, "end": s.end,
-                 "kind": s.kind, "filtered": s.filtered,
+                 "kind": s.kind, "section": s.section, "filtered": s.filtered,
                  "filter_score": None if s.filter_score is None else round(s.filter_score, 4),
                  "skills": [_match_dict(m, evidence=False) for m in s.matches]}
                 for s in self.sentences]
@@ -105,7 +134,8 @@ def write_long_csv(fh: IO[str], results: Iterable[AdResult], header: bool = True
 def _match_dict(match: SkillMatch, evidence: bool = True) -> dict:
     data = asdict(match)
     data["score"] = round(match.score, 4)
+    data["name_bonus"] = round(match.name_bonus, 4)
     if not evidence:
-        for key in ("evidence_sentence", "evidence_index"):
+        for key in ("evidence_sentence", "evidence_index", "mentions", "evidence_section"):
             data.pop(key)
     return data

@@ -25,6 +25,9 @@ class FakeExtractor:
     filter_keeps_named = True
 
     def __init__(self, on_chunk=None):
+        from skillmap.pipeline.config import ExtractorConfig
+
+        self.config = ExtractorConfig(sentence_filter=None, top_k=self.top_k)
         self.on_chunk = on_chunk or (lambda number: None)
         self.chunks_coded = 0
         self.encoder = SimpleNamespace(backend="torch", probe=[0.5, 0.5],
@@ -47,4 +50,4 @@ class FakeExtractor:
         skills = [SkillMatch(f"S{digest[i:i + 4]}", f"skill {digest[i:i + 4]}",
                              0.9 - 0.1 * rank, "L1", "L2", sentence, 0, rank + 1)
                   for rank, i in enumerate((0, 8))]
-        return AdResult(doc_id, skills, [SentenceResult(0, sentence, 0, len(sentence), "text")])
+        return AdResult(doc_id, skills, [SentenceResult(0, sentence, 0, len(sentence), "sentence")])

@@ -49,10 +49,6 @@ class OpenAIBackend(Backend):
                                     "for a local server that needs no key)")
             api_key = "no-key"  # local servers (Ollama, vLLM, llama-server) ignore it
         self._secret = api_key
-        if api_key != "no-key":
-            from skillmap.security import mask_in_logs
-
-            mask_in_logs(api_key)
         self.base_url = base_url
         self.concurrency = max(1, concurrency)
         self.parse_retries = max(0, parse_retries)
@@ -74,7 +70,12 @@ class OpenAIBackend(Backend):
                 "json_mode": self.json_mode}
 
     def generate(self, jobs: Sequence[Job]) -> Iterator[tuple[int, Completion]]:
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+        """Answers as they arrive; meanwhile the HTTP libraries' log records have the API key
+        masked (their DEBUG logs show what the server sent back)."""
+        from skillmap.security import masked_in_logs
+
+        with masked_in_logs(self._secret if self._secret != "no-key" else None), \
+                ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             futures = {pool.submit(self._complete, request, template): i
                        for i, (request, template) in enumerate(jobs)}
             try:
@@ -150,6 +151,28 @@ class OpenAIBackend(Backend):
             cut = " (cut off at max_tokens)" if choice.finish_reason == "length" else ""
             result.error = f"{exc}{cut}"
             return False
+
+    def chat(self, messages: list[dict[str, str]], seed: int) -> tuple[str | None, str, int, int]:
+        """One chat completion for callers with their own answer format (sentence labelling):
+        ``(content or None, finish reason, prompt tokens, completion tokens)``. Transport
+        errors after the client's retries raise ``openai.APIError``; the content is masked."""
+        response = self._client.chat.completions.create(
+            model=self.model, messages=messages, temperature=self.temperature,
+            max_tokens=self.max_tokens, seed=seed,
+            **({"response_format": {"type": "json_object"}} if self.json_mode else {}))
+        try:
+            usage = response.usage
+            if not response.choices:
+                return None, "empty", 0, 0
+            choice = response.choices[0]
+            content = choice.message.content
+            if content is not None and not isinstance(content, str):
+                raise TypeError("content is not text")
+            return (None if content is None else self._mask(content), choice.finish_reason or "",
+                    int(usage.prompt_tokens or 0) if usage else 0,
+                    int(usage.completion_tokens or 0) if usage else 0)
+        except (AttributeError, TypeError, IndexError, KeyError, ValueError):
+            return None, "not a chat completion", 0, 0  # a 200 of HTML, bytes or another shape
 
     def _mask(self, text: str) -> str:
         from skillmap.security import mask_secret

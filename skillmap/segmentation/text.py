@@ -32,6 +32,16 @@ _BLOCK_TAG = re.compile(r"<\s*/?\s*(br|p|div|li|ul|ol|tr|h[1-6]|section|article|
                         r"|table|td|th|dd|dt)\b[^>]*>", re.I)
 _SCRIPT = re.compile(r"<\s*(script|style)\b[^>]*>.*?<\s*/\s*\1\s*>", re.I | re.S)
 _ANY_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,500}>|<!--.*?-->", re.S)
+# anonymised corpora replace names with upper-case placeholders (<ORGANIZATION>, <LOCATION>);
+# they are part of the text, not markup: an all-caps name with no attributes that is not an
+# HTML element (ADDRESS is both; in upper case it is the placeholder)
+_PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]{1,30}>")
+_HTML_ELEMENTS = frozenset(
+    "a abbr b big blockquote body br button caption center cite code col colgroup dd del div "
+    "dl dt em embed font footer form h1 h2 h3 h4 h5 h6 head header hr html i iframe img input "
+    "ins kbd label li link main map mark meta nav noscript ol option p pre q s samp script "
+    "section select small span strike strong style sub sup table tbody td textarea tfoot th "
+    "thead title tr tt u ul var article aside figure".split())
 _SENTENCE_END = re.compile(r"[.!?。！？]\s")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # terminal colour codes in copied text
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u2028\u2029\ufeff]")
@@ -49,7 +59,9 @@ class Segment:
     text: str
     start: int
     end: int
-    kind: str  # "sentence", "bullet" or "heading"
+    kind: str  # "sentence", "bullet" or "heading"; :mod:`~skillmap.segmentation.structure`
+    #            refines it into title, heading, metadata, placeholder, sentence, bullet
+    section: str = ""  # the part of the ad it sits in (set by the structure step)
 
     @property
     def codable(self) -> bool:
@@ -57,12 +69,19 @@ class Segment:
         return self.kind != "heading"
 
 
+def _drop_markup(match: re.Match) -> str:
+    tag = match.group(0)
+    if _PLACEHOLDER.fullmatch(tag) and tag[1:-1].lower() not in _HTML_ELEMENTS:
+        return tag
+    return " "
+
+
 def clean_text(text: str) -> str:
     """Normalise raw ad text: HTML remnants, entities, line endings, control characters."""
     if "<" in text:
         text = _SCRIPT.sub(" ", text)
         text = _BLOCK_TAG.sub("\n", text)
-        text = _ANY_TAG.sub(" ", text)
+        text = _ANY_TAG.sub(_drop_markup, text)
     if "&" in text:
         text = html.unescape(text)
     # line endings after unescaping: "&#13;" decodes to a bare CR, which no step below removed

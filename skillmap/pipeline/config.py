@@ -1,0 +1,102 @@
+"""Every setting of an :class:`~skillmap.pipeline.Extractor`, with its default, in one place.
+
+The CLI builds one from its options, ``skillmap batch`` writes it as the run's manifest (a
+resumed run must code with the same settings), the Ray engine ships it to each actor (which
+builds its own extractor: faiss and torch objects are not pickled) and the app keys its
+cached extractors on it. ``Extractor(**options)`` and ``Extractor.from_config(config)`` are
+the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from skillmap.errors import SkillmapError
+
+AGGREGATIONS = ("evidence", "interleave", "max")
+#: filter names resolved by :func:`skillmap.filter.resolve_filter` (anything else is a folder)
+FILTER_NAMES = ("default", "shipped", "shipped-text", "keyword-length", "none")
+#: the cosine similarity below which a match is dropped, calibrated for the default encoder
+#: on the ESCO validation sentences: 95 % of the gold skills in a sentence's top 10 score
+#: above it (docs/benchmarks.md §11)
+DEFAULT_MIN_SCORE = 0.3
+
+
+@dataclass
+class ExtractorConfig:
+    """What an extractor does (see :class:`~skillmap.pipeline.Extractor` for each field)."""
+
+    index: str | None = None             # index folder; None: the embedded demo index
+    model: str | None = None             # encoder; None: the one recorded in the index
+    backend: str | None = None           # encoder backend (torch, onnx, onnx-int8); None: torch
+    top_k: int = 10
+    min_score: float = DEFAULT_MIN_SCORE
+    aggregation: str = "evidence"
+    lexical_boost: float = 0.2
+    structure: bool = True
+    sentence_filter: Any = "default"     # a name (FILTER_NAMES), a folder, a filter, or None
+    filter_threshold: float | None = None
+    filter_keeps_named: bool = True
+    min_evidence: float | None = None    # None: the filter's calibrated evidence threshold
+    max_ad_chars: int = 1_000_000
+    allow_pickle: bool | None = None     # pickle-format weights (None: $SKILLMAP_ALLOW_PICKLE)
+
+    def __post_init__(self):
+        # relative folders become absolute: Ray workers need not share our working directory
+        if self.index is not None:
+            self.index = str(Path(self.index).expanduser().resolve())
+        for name in ("model", "sentence_filter"):
+            value = getattr(self, name)
+            if isinstance(value, (str, Path)) and str(value) not in FILTER_NAMES \
+                    and Path(str(value)).expanduser().exists():
+                setattr(self, name, str(Path(str(value)).expanduser().resolve()))
+            elif isinstance(value, Path):
+                setattr(self, name, str(value))
+        self.validate()
+
+    def validate(self) -> None:
+        """One-line errors for values out of range (before any model loads)."""
+        if self.aggregation not in AGGREGATIONS:
+            raise SkillmapError(f"aggregation must be one of {', '.join(AGGREGATIONS)}, "
+                                f"got {self.aggregation!r}")
+        if self.top_k < 1:
+            raise SkillmapError(f"top-k must be at least 1, got {self.top_k}")
+        if self.max_ad_chars < 1:
+            raise SkillmapError(f"max-ad-chars must be at least 1, got {self.max_ad_chars}")
+        if not 0.0 <= self.lexical_boost <= 1.0:
+            raise SkillmapError(f"lexical boost must be in [0, 1], got {self.lexical_boost}")
+        if not -1.0 <= self.min_score <= 1.0:
+            raise SkillmapError(f"min-score is a cosine similarity in [-1, 1], got "
+                                f"{self.min_score}")
+        for name in ("filter_threshold", "min_evidence"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise SkillmapError(f"{name.replace('_', ' ')} is a probability in [0, 1], "
+                                    f"got {value}")
+
+    def replace(self, **changes) -> "ExtractorConfig":
+        """A copy with ``changes`` (validated)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """JSON-ready; a filter given as an object is recorded by its fingerprint."""
+        data = asdict(self) if not _is_filter(self.sentence_filter) else {
+            f.name: getattr(self, f.name) for f in fields(self)}
+        if _is_filter(self.sentence_filter):
+            data["sentence_filter"] = f"{self.sentence_filter.name}@" \
+                                      f"{self.sentence_filter.fingerprint}"
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ExtractorConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise SkillmapError(f"unknown extractor settings: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+
+def _is_filter(value: Any) -> bool:
+    return hasattr(value, "predict_proba") and hasattr(value, "fingerprint")
