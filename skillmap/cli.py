@@ -21,7 +21,7 @@ from skillmap.choices import choices
 from skillmap.encoder.backends import ENCODER_BACKENDS
 from skillmap.encoder.cli import train_app
 from skillmap.encoder.onnx_cli import encoder_app
-from skillmap.errors import SkillmapError
+from skillmap.errors import SkillmapError, exception_line, os_error_line
 from skillmap.pipeline.config import DEFAULT_MIN_SCORE
 from skillmap.filter.cli import (calibrate_filter_command, eval_filter_command,
                                  train_filter_command, weak_labels_command)
@@ -113,6 +113,32 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
+# ---------------------------------------------------------------- the error boundary
+# main() is the boundary of every command: a user's problem (SkillmapError) and the
+# machine's (disk full, read-only folder, file size limit: OSError) are one line with exit
+# status 2; anything else is a bug, one line with exit status 1 and a hint to re-run with
+# --debug (or SKILLMAP_DEBUG=1) for the traceback.
+_DEBUG = {"on": False}
+
+
+@app.callback()
+def _global_options(
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="On an unexpected error, show the full traceback instead of one "
+        "line (also SKILLMAP_DEBUG=1).")] = False,
+) -> None:
+    _DEBUG["on"] = _DEBUG["on"] or debug
+
+
+def _start_error_boundary() -> None:
+    import os
+    import signal
+
+    _DEBUG["on"] = os.environ.get("SKILLMAP_DEBUG", "") not in ("", "0")
+    if hasattr(signal, "SIGXFSZ"):  # past `ulimit -f`: an EFBIG error, not a silent kill
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
 def _config(*, filter_spec: str = "default", no_filter: bool = False,
             filter_drops_named: bool = False, aggregation: "Aggregation | None" = None,
             backend: "Backend | None" = None, index: Optional[Path] = None, **options):
@@ -126,6 +152,10 @@ def _config(*, filter_spec: str = "default", no_filter: bool = False,
         options["sentence_filter"] = filter_spec
     if aggregation is not None:
         options["aggregation"] = aggregation.value
+    if index is not None and not options.get("model"):
+        from skillmap.index.skill_index import index_model
+
+        options["model"] = index_model(index)  # not a model folder outside the index
     return ExtractorConfig(index=None if index is None else str(index),
                            backend=backend.value if backend else None,
                            filter_keeps_named=not filter_drops_named, **options)
@@ -400,12 +430,12 @@ def batch(
     Example: skillmap batch data/sample_ads.csv --text-column description --id-column ad_id --out coded.csv
     """
     from skillmap.batch import check_batch_input, code_corpus
+    from skillmap.batch.coder import check_batch_output
 
-    from skillmap.batch.coder import output_format_of
-
-    # fail fast, before the model loads: header, columns, then every line's structure
+    # fail fast, before the model loads: header, columns, every line's structure, and an
+    # output that cannot be written (a folder, read-only, full, or another run's)
     check_batch_input(input_csv, text_column, id_column, encoding)[0].scan()
-    output_format_of(out)
+    check_batch_output(out, input_csv)
     if engine is Engine.ray:
         from skillmap.batch.coder import DEFAULT_DEDUP_CACHE
         from skillmap.batch.ray_engine import code_corpus_ray
@@ -445,6 +475,11 @@ def batch(
          f"{report.sentences} sentences filtered out as stating no skill; "
          f"{report.encoded_sentences} sentences encoded, {report.cached_sentences} reused "
          "from earlier chunks")
+    if report.repeated_ids:
+        _say(f"warning: {report.repeated_ids} ads have an id an earlier ad already has (e.g. "
+             f"{report.first_repeated!r}); their rows share that doc_id in the output")
+    if report.empty_ids:
+        _say(f"warning: {report.empty_ids} ads have an empty id in --id-column {id_column!r}")
     if report.ads_truncated:
         example = f", e.g. doc_id {report.first_truncated!r}" if report.first_truncated else ""
         _say(f"{report.ads_truncated} ads were longer than {max_ad_chars:,} characters and were "
@@ -622,6 +657,7 @@ def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI, turning user errors into one line."""
     _quiet_model_loading()
     try:
+        _start_error_boundary()
         # without standalone mode click returns (not raises) the code of a typer.Exit(n)
         result = app(args=argv, standalone_mode=False, prog_name="skillmap")
         return result if isinstance(result, int) else 0
@@ -641,6 +677,23 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:
+        if _DEBUG["on"]:
+            raise
+        _say(f"skillmap: error: {os_error_line(exc)}")
+        return 2
+    except MemoryError:
+        if _DEBUG["on"]:
+            raise
+        _say("skillmap: error: out of memory; use smaller inputs (batch: a smaller "
+             "--chunk-size or --dedup-cache)")
+        return 2
+    except Exception as exc:  # a bug: one line, the traceback on request
+        if _DEBUG["on"]:
+            raise
+        _say(f"skillmap: error: unexpected {type(exc).__name__}: {exception_line(exc)[:300]} "
+             "(a bug; re-run with --debug for the traceback)")
+        return 1
     return 0
 
 

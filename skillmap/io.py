@@ -1,8 +1,10 @@
 """Small file helpers shared by every stage: atomic writes and safe text reading.
 
-Outputs are written to a temporary file in the destination folder and moved into place with
-``os.replace`` only once complete, so a crash or Ctrl-C never leaves a half-written file
-where the user expects a result, and an existing file is never clobbered by a failed run.
+Outputs are written to a temporary file in the destination folder, flushed to disk and moved
+into place with ``os.replace`` only once complete, so a crash or Ctrl-C never leaves a
+half-written file where the user expects a result, and an existing file is never clobbered by
+a failed run. The temporary names are private (0600/0700) while they are written; what is
+moved into place gets the permissions the user's umask gives a new file or folder.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
                        newline=None if binary else newline) as fh:
             yield fh
             fh.flush()
+            os.fchmod(fh.fileno(), 0o666 & ~current_umask())
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
@@ -59,6 +62,7 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~current_umask())
         if path.exists():
             old = path.with_name(f".{path.name}.old-{os.getpid()}")
             os.replace(path, old)
@@ -69,6 +73,73 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+MIN_FREE_BYTES = 1024 * 1024  # below this, a run would fail on its first write
+
+
+def check_writable_file(path: str | os.PathLike, what: str = "the output") -> None:
+    """Refuse, before any work, an output that cannot be written: a path that is a folder,
+    a parent that is a file, a folder that is read-only or (nearly) full. Creates missing
+    parent folders, as writing would."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; {what} must name a file")
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        # an unnamed file (O_TMPFILE on Linux): a kill here leaves nothing behind
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+        free = shutil.disk_usage(parent).free
+    except FileExistsError:
+        raise InputError(f"{parent}: not a folder, so {what} cannot be written there"
+                         ) from None
+    except OSError as exc:
+        raise InputError(f"{parent}: cannot write {what} there "
+                         f"({exc.strerror or type(exc).__name__})") from None
+    if free < MIN_FREE_BYTES:
+        raise InputError(f"{parent}: no space left on the device ({free:,} bytes free) for "
+                         f"{what}")
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB blocks (any size, little memory)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it (Linux), else set and restored."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def fsync_directory(path: str | os.PathLike) -> None:
+    """Flush a folder's entries (a rename inside it) to disk, where the platform allows."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 BINARY_SAMPLE_BYTES = 8192
@@ -135,7 +206,10 @@ def read_text_file(path: str | os.PathLike, encoding: str | None = None,
     try:
         if max_chars is not None and path.stat().st_size > 4 * max_chars:
             raise InputError(too_long(str(path), path.stat().st_size, max_chars, unit="bytes"))
-        data = path.read_bytes()
+        with open(path, "rb") as handle:  # read no further than the cap: /dev/zero, a pipe
+            data = handle.read(-1 if max_chars is None else 4 * max_chars + 1)
+        if max_chars is not None and len(data) > 4 * max_chars:
+            raise InputError(too_long(str(path), len(data), max_chars, unit="bytes or more"))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:

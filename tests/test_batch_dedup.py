@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -103,10 +104,12 @@ def uninterrupted(corpus_and_index, tmp_path_factory) -> Path:
 
 
 def _batch(corpus: Path, index: Path, out: Path, *extra: str) -> subprocess.Popen:
+    # the tiny model lives outside the index folder: named with --model, as a user would
+    model = json.loads((index / "metadata.json").read_text())["model_id"]
     return subprocess.Popen(
         [str(SKILLMAP), "batch", str(corpus), "--text-column", "description", "--id-column",
-         "ad_id", "--index", str(index), "--no-filter", "--chunk-size", "15", "--out",
-         str(out), *extra],
+         "ad_id", "--index", str(index), "--model", model, "--no-filter", "--chunk-size", "15",
+         "--out", str(out), *extra],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "HF_HUB_OFFLINE": "1"})
 
@@ -174,3 +177,33 @@ def test_killed_at_random_moments_then_resumed_run_writes_exactly_the_uninterrup
     assert final.wait() == 0, final.stderr.read()
     assert not partial.exists()
     assert out.read_bytes() == clean.read_bytes()
+
+
+@pytest.mark.slow
+def test_two_resumed_processes_on_the_same_output_lose_no_rows(corpus_and_index, uninterrupted,
+                                                               tmp_path):
+    """Issue 25, as a user met it: a run is interrupted, then `--resume` is started twice,
+    seconds apart. Before, both exited 0 and the output lacked the rows of the chunks the
+    second run had deleted. Now the second stops at once with one line and the first writes
+    every row."""
+    corpus, index = corpus_and_index
+    out, partial = tmp_path / "coded.csv", tmp_path / "coded.csv.partial"
+    _kill_after(_batch(corpus, index, out), partial, chunks=2)
+    first = _batch(corpus, index, out, "--resume")
+    done = len(list(partial.glob("chunk-*.csv")))
+    deadline = time.monotonic() + 240
+    while len(list(partial.glob("chunk-*.csv"))) < done + 2:  # the first is coding
+        assert first.poll() is None, first.stderr.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    first.send_signal(signal.SIGSTOP)  # frozen mid-run (as a slow run is), lock held
+    try:
+        second = _batch(corpus, index, out, "--resume")
+        assert second.wait(timeout=120) == 2
+    finally:
+        first.send_signal(signal.SIGCONT)
+    lines = second.stderr.read().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("skillmap: error: another skillmap batch")
+    assert first.wait() == 0, first.stderr.read()
+    assert out.read_bytes() == uninterrupted.read_bytes()
+    assert not partial.exists()

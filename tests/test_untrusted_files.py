@@ -555,7 +555,8 @@ METADATA_CASES = {
     "future format": ({"format_version": 99}, "index format 99 is not supported"),
     "missing field": ({"probe": _DELETE}, "corrupt index metadata"),
     "unknown field": ({"evil": 1}, "unexpected keyword argument 'evil'"),
-    "dimension as text": ({"embedding_dim": "32"}, "embedding_dim is not a positive integer"),
+    "dimension as text": ({"embedding_dim": "32"}, "embedding_dim is not an integer from 1"),
+    "absurd dimension": ({"embedding_dim": 4_000_000_000}, "embedding_dim is not an integer"),
     "probe of the wrong length": ({"probe": [0.1] * 5}, "probe is not 32 finite numbers"),
     "probe with NaN": ({"probe": [float("nan")] * 32}, "probe is not 32 finite numbers"),
     "empty model id": ({"model_id": " "}, "model_id is empty"),
@@ -973,14 +974,15 @@ def cli_inputs(tmp_path_factory, tiny_index, pickle_model):
          "weights": "../../../../etc/passwd"}))
     other = tiny_bert(root / "other-model", seed=5)  # safetensors, 32-dim, other weights
     return {"tampered": tampered, "future": future, "pickle": pickle_model, "evil": evil,
-            "other": other,
+            "other": other, "model": json.loads((tiny_index / "metadata.json").read_text()
+                                                 )["model_id"],
             "filter": bad_filter, "index": tiny_index, "marker": root / "ran"}
 
 
 AD = DATA / "sample_ad.txt"
 CLI_CASES = {
-    "extract with a tampered index": (["extract", "--index", "{tampered}", AD],
-                                      "corrupt faiss index"),
+    "extract with a tampered index": (["extract", "--index", "{tampered}", "--model",
+                                       "{model}", AD], "corrupt faiss index"),
     "extract with an index of a future format": (["extract", "--index", "{future}", AD],
                                                  "index format 2 is not supported"),
     "extract with a pickle-only model": (["extract", "--model", "{pickle}", AD],

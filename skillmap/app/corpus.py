@@ -18,7 +18,7 @@ from skillmap.app.settings import Settings
 from skillmap.app.tables import (group_shares, long_csv, long_frame, skill_frequencies,
                                  summary_frame)
 from skillmap.app.uploads import (ALL_TYPES, MAX_ADS, MAX_FILE_MB, Ad, TableUpload, guess_columns,
-                                  read_upload)
+                                  read_upload, unique_doc_ids, upload_error)
 from skillmap.errors import SkillmapError
 
 ROW_NUMBERS = "(row number)"
@@ -70,6 +70,9 @@ def _collect_ads(files) -> list[Ad] | None:
         except SkillmapError as exc:
             st.error(str(exc))
             continue
+        except Exception as exc:  # noqa: BLE001 - one line per file, never a traceback page
+            st.error(upload_error(upload.name, exc))
+            continue
         if isinstance(parsed, TableUpload):
             text_guess, id_guess = guess_columns(parsed)
             columns = st.columns(2)
@@ -85,16 +88,13 @@ def _collect_ads(files) -> list[Ad] | None:
             except SkillmapError as exc:
                 st.error(str(exc))
                 continue
+            if parsed.empty_ids:
+                st.warning(f"{parsed.name}: {parsed.empty_ids:,} rows have an empty id in "
+                           f"column {id_column!r}; choose another id column, or row numbers")
             ads += [Ad(f"{parsed.name}:{a.doc_id}", a.text) if several else a for a in rows]
         else:
             ads += parsed.ads()
-    seen: dict[str, int] = {}
-    unique = []
-    for ad in ads:  # two files with the same name: keep both, make the ids distinct
-        seen[ad.doc_id] = seen.get(ad.doc_id, 0) + 1
-        unique.append(ad if seen[ad.doc_id] == 1 else Ad(f"{ad.doc_id} ({seen[ad.doc_id]})",
-                                                         ad.text))
-    return unique
+    return unique_doc_ids(ads)  # two files with the same name: keep both, ids distinct
 
 
 def _code(ads: list[Ad], settings: Settings) -> dict:

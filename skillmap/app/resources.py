@@ -35,7 +35,7 @@ def load_filter(filter_key: str) -> SentenceFilter | None:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def get_extractor(index_key: str, filter_key: str, top_k: int, min_score: float) -> Extractor:
     index = load_index(index_key)
-    encoder = SkillEncoder.cached(index.metadata.model_id)
+    encoder = SkillEncoder.cached(index.recorded_model())
     return Extractor(index=index, encoder=encoder, top_k=top_k, min_score=min_score,
                      sentence_filter=load_filter(filter_key))
 

@@ -49,6 +49,11 @@ def render(settings: Settings) -> None:
         except SkillmapError as exc:
             st.error(str(exc))
             return
+        except Exception as exc:  # noqa: BLE001 - one line, never a traceback page
+            from skillmap.app.uploads import upload_error
+
+            st.error(upload_error(upload.name, exc))
+            return
     if not text.strip():
         st.info("Paste an ad or upload a file to see the skills it asks for.")
         return

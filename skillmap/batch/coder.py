@@ -2,11 +2,13 @@
 
 The input (CSV, JSON Lines or Parquet, gzip allowed: :mod:`skillmap.batch.readers`) is
 streamed in chunks, never loaded whole; the output is CSV, or Parquet when ``OUT`` ends in
-``.parquet``. Each finished chunk's
-rows go to ``OUT.partial/chunk-NNNNNN.csv`` (each written atomically) next to a manifest
-that pins the input file and options; the final output is assembled from the chunks and
-moved into place atomically, so ``OUT`` is either complete or absent. After a crash or
-Ctrl-C, ``resume=True`` skips the chunks already done: no row is lost or duplicated.
+``.parquet``. Each finished chunk's rows go to the run's locked checkpoint folder
+``OUT.partial/`` (:mod:`skillmap.batch.checkpoints`) next to a manifest that pins the run's
+identity: the input's content hash and every option that changes the output, the text
+encoding included. The final output is assembled from the chunks and moved into place
+atomically, so ``OUT`` is either complete or absent. After a crash, a kill or Ctrl-C,
+``resume=True`` skips the chunks already done: no row is lost or duplicated. A second run
+on the same output, resumed or not, is refused while the first holds the folder.
 
 Sentences repeated across chunks (boilerplate) are coded once per run through a bounded
 :class:`~skillmap.pipeline.sentence_cache.SentenceCache`; each chunk also saves what it added
@@ -19,17 +21,16 @@ from __future__ import annotations
 import contextlib
 import csv
 import hashlib
-import json
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
 
+from skillmap.batch.checkpoints import CheckpointFolder, check_not_busy
 from skillmap.batch.readers import AdTable, not_decodable, open_ad_table
 from skillmap.errors import InputError, exception_line
-from skillmap.io import atomic_write
+from skillmap.io import atomic_write, check_writable_file
 from skillmap.pipeline.extractor import Extractor
 from skillmap.pipeline.results import (LONG_COLUMNS, NUMERIC_COLUMNS, long_parquet_schema,
                                        write_long_csv)
@@ -53,20 +54,31 @@ class BatchReport:
     filtered_sentences: int = 0  # content sentences the filter judged to state no skill
     ads_truncated: int = 0      # ads longer than the extractor's max_ad_chars (coded in part)
     first_truncated: str = ""   # the doc_id of the first of them, for the summary
+    empty_ids: int = 0          # ads whose id cell is empty (with an id column)
+    repeated_ids: int = 0       # ads whose id an earlier ad already has: their rows mix
+    first_repeated: str = ""    # the first such id, for the summary
 
 
-def _manifest(path: Path, text_column: str, id_column: str | None, chunk_size: int,
+def _manifest(table: AdTable, text_column: str, id_column: str | None, chunk_size: int,
               extractor: Extractor, dedup_cache: int) -> dict:
-    stat = path.stat()
+    """The run's identity: what was read (the input's content hash, as the scan streamed it,
+    and how it was decoded) and every option that changes the output. ``--resume`` continues
+    only a run with the same identity."""
     meta = extractor.index.metadata
-    return {"input": str(path.resolve()), "input_size": stat.st_size,
-            "input_mtime": stat.st_mtime, "text_column": text_column, "id_column": id_column,
+    probe = getattr(extractor.encoder, "reference_probe", None)
+    if probe is None:
+        probe = getattr(extractor.encoder, "probe", ())
+    model = hashlib.sha256(" ".join(f"{float(x):.5f}" for x in probe).encode()).hexdigest()
+    return {"input": str(table.path.resolve()), "input_sha256": table.digest,
+            "input_ads": table.rows, "encoding": table.encoding,
+            "text_column": text_column, "id_column": id_column,
             "chunk_size": chunk_size, "dedup_cache": dedup_cache,
             "extractor": {**extractor.config.to_dict(), "index": None, "model": None,
-                          "backend": extractor.encoder.backend},
+                          "backend": extractor.encoder.backend, "model_probe": model[:16]},
             "filter": extractor.sentence_filter.fingerprint if extractor.sentence_filter else None,
             "index": hashlib.sha256(f"{meta.taxonomy_fingerprint}|{meta.model_id}|"
-                                    f"{meta.text_template}".encode()).hexdigest()[:16]}
+                                    f"{meta.text_template}|{meta.index_sha256}".encode()
+                                    ).hexdigest()[:16]}
 
 
 def check_batch_input(input_path: str | Path, text_column: str, id_column: str | None = None,
@@ -80,8 +92,24 @@ def check_batch_input(input_path: str | Path, text_column: str, id_column: str |
         if column is not None and column not in table.columns:
             raise InputError(f"{table.path}: no column {column!r} ({option}); columns are: "
                              f"{', '.join(table.columns)}")
-    return table, [text_column] + ([id_column] if id_column and id_column != text_column
-                                   else [])
+    table.selected = [text_column] + ([id_column] if id_column and id_column != text_column
+                                      else [])
+    return table, list(table.selected)
+
+
+def check_batch_output(output_path: str | Path, input_path: str | Path | None = None) -> str:
+    """Refuse, before any coding, an output that cannot be written; return its format.
+
+    Catches what used to surface only after hours of work: an output path that is a folder,
+    a folder that is read-only or full, the input itself, and another run on the same output.
+    """
+    output_path = Path(output_path)
+    fmt = output_format_of(output_path)
+    if input_path is not None and Path(input_path).resolve() == output_path.resolve():
+        raise InputError(f"{output_path}: refusing to overwrite the input file")
+    check_writable_file(output_path, "--out")
+    check_not_busy(output_path)
+    return fmt
 
 
 def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str | Path,
@@ -100,47 +128,52 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
         raise InputError(f"chunk size must be at least 1, got {chunk_size}")
     if dedup_cache < 0:
         raise InputError(f"the de-duplication cache size cannot be negative, got {dedup_cache}")
-    if input_path.resolve() == output_path.resolve():
-        raise InputError(f"{output_path}: refusing to overwrite the input file")
-    table, columns = check_batch_input(input_path, text_column, id_column, encoding)
-    output_format_of(output_path)  # refuse an unknown output format before any coding
+    table, _ = check_batch_input(input_path, text_column, id_column, encoding)
+    check_batch_output(output_path, input_path)  # before any coding
     total = table.scan()  # a malformed line fails the run now, before any output exists
+    manifest = _manifest(table, text_column, id_column, chunk_size, extractor, dedup_cache)
+    with CheckpointFolder(output_path) as work:
+        work.start(manifest, resume)  # refuses another run's folder, leaving it as it is
+        with _discarded_on_error_if_empty(work):
+            report = _code_chunks(extractor, table, text_column, id_column, work,
+                                  chunk_size, dedup_cache, total, show_progress)
+        _assemble(work, report)
+        work.discard()
+    return report
 
-    work = output_path.with_name(output_path.name + ".partial")
-    manifest = _manifest(input_path, text_column, id_column, chunk_size, extractor,
-                         dedup_cache)
-    if work.exists():
-        if not resume:
-            raise InputError(f"{work} holds an interrupted run: pass --resume to continue it, "
-                             "or delete that folder to start over")
-        try:
-            previous = json.loads((work / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            previous = None
-        if previous != manifest:
-            raise InputError(f"{work} was made with a different input or options; delete it "
-                             "to start over")
-    else:
-        work.mkdir(parents=True)
-        with atomic_write(work / "manifest.json") as fh:
-            json.dump(manifest, fh, indent=2)
+
+def _code_chunks(extractor: Extractor, table: AdTable, text_column: str,
+                 id_column: str | None, work: CheckpointFolder, chunk_size: int,
+                 dedup_cache: int, total: int, show_progress: bool) -> BatchReport:
+    """Code every chunk not already in ``work``; the report of the whole input."""
+    columns = table.selected
     report = BatchReport()
+    repeated = table.ids.repeated_hashes if table.ids else frozenset()
+    if table.ids and id_column != text_column:
+        report.empty_ids, report.repeated_ids = table.ids.empty, table.ids.repeated
+    seen_repeated: set[int] = set()
     cache = SentenceCache(dedup_cache) if dedup_cache else None
     chunks = _checked(lambda: table.chunks(columns, chunk_size), table)
     first_row = 1  # Parquet batches may be shorter than chunk_size at row-group boundaries
-    with _discarded_on_error_if_empty(work), tqdm(
-            total=total, unit="ad", desc="coding ads", disable=not show_progress,
-            dynamic_ncols=True) as bar:
+    with tqdm(total=total, unit="ad", desc="coding ads", disable=not show_progress,
+              dynamic_ncols=True) as bar:
         for number, chunk in enumerate(chunks):
             report.chunks += 1
-            part = work / f"chunk-{number:06d}.csv"
-            added = work / f"chunk-{number:06d}.cache.jsonl"
+            part, added = work.chunk(number), work.cache_log(number)
             row, first_row = first_row, first_row + len(chunk)
             texts = chunk[text_column].tolist()
             ids = (chunk[id_column].tolist() if id_column
                    else [str(row + i) for i in range(len(chunk))])
             truncated = [doc_id for doc_id, text in zip(ids, texts)
                          if len(text) > extractor.max_ad_chars]
+            if repeated and not report.first_repeated:
+                for doc_id in ids:
+                    key = table.ids.hash(doc_id)
+                    if key in repeated:
+                        if key in seen_repeated:
+                            report.first_repeated = doc_id
+                            break
+                        seen_repeated.add(key)
             report.ads_truncated += len(truncated)
             report.first_truncated = report.first_truncated or next(iter(truncated), "")
             report.ads += len(chunk)
@@ -164,21 +197,18 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
                                                  if s.coded})
             report.filtered_sentences += sum(s.filtered for r in results for s in r.sentences)
             bar.update(len(chunk))
-
-    _assemble(work, output_path, report)
-    shutil.rmtree(work, ignore_errors=True)
     return report
 
 
 @contextlib.contextmanager
-def _discarded_on_error_if_empty(work: Path):
+def _discarded_on_error_if_empty(work: CheckpointFolder):
     """Remove the run's checkpoint folder if the run fails before finishing a chunk: with
     nothing to resume, a failed run leaves no trace (Ctrl-C keeps it, for --resume)."""
     try:
         yield
     except Exception:
-        if not any(work.glob("chunk-*.csv")):
-            shutil.rmtree(work, ignore_errors=True)
+        if not work.chunks():
+            work.discard()
         raise
 
 
@@ -217,18 +247,19 @@ def output_format_of(path: Path) -> str:
     return suffix.lstrip(".")
 
 
-def _assemble(work: Path, output_path: Path, report: BatchReport) -> None:
+def _assemble(work: CheckpointFolder, report: BatchReport) -> None:
     """Concatenate the chunk files into the final output, atomically; count rows and ads.
 
     An ad with skills has exactly one row of rank 1, so those rows count the coded ads
     without holding every id of the corpus.
     """
-    parts = sorted(work.glob("chunk-*.csv"))
+    parts = work.chunks()
     coded_ads = 0
-    if output_path.suffix.lower() == ".parquet":
-        coded_ads = _assemble_parquet(parts, output_path, report)
+    if work.output.suffix.lower() == ".parquet":
+        with work.assembling(binary=True) as out:
+            coded_ads = _assemble_parquet(parts, out, report)
     else:
-        with atomic_write(output_path, newline="") as out:
+        with work.assembling() as out:
             writer = csv.writer(out)
             writer.writerow(LONG_COLUMNS)
             for part in parts:
@@ -240,26 +271,24 @@ def _assemble(work: Path, output_path: Path, report: BatchReport) -> None:
     report.ads_without_skills = max(report.ads - coded_ads, 0)
 
 
-def _assemble_parquet(parts: list[Path], output_path: Path, report: BatchReport) -> int:
+def _assemble_parquet(parts: list[Path], out, report: BatchReport) -> int:
     """Chunk CSVs -> one Parquet file (one row group per chunk), typed; the coded ads."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = long_parquet_schema()
     coded_ads = 0
-    with atomic_write(output_path, mode="wb") as out:
-        with pq.ParquetWriter(out, schema) as writer:
-            for part in parts:
-                if part.stat().st_size == 0:   # a chunk whose ads have no skills
-                    continue
-                frame = pd.read_csv(part, names=list(LONG_COLUMNS), header=None,
-                                    dtype={c: str for c in LONG_COLUMNS
-                                           if c not in NUMERIC_COLUMNS},
-                                    keep_default_na=False)
-                writer.write_table(pa.Table.from_pandas(frame, schema=schema,
-                                                        preserve_index=False))
-                coded_ads += int((frame["rank"] == 1).sum())
-                report.rows_written += len(frame)
+    with pq.ParquetWriter(out, schema) as writer:
+        for part in parts:
+            if part.stat().st_size == 0:   # a chunk whose ads have no skills
+                continue
+            frame = pd.read_csv(part, names=list(LONG_COLUMNS), header=None,
+                                dtype={c: str for c in LONG_COLUMNS if c not in NUMERIC_COLUMNS},
+                                keep_default_na=False)
+            writer.write_table(pa.Table.from_pandas(frame, schema=schema,
+                                                    preserve_index=False))
+            coded_ads += int((frame["rank"] == 1).sum())
+            report.rows_written += len(frame)
     return coded_ads
 
 

@@ -37,7 +37,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from skillmap.batch.coder import BatchReport, check_batch_input, output_format_of
+from skillmap.batch.coder import (BatchReport, check_batch_input, check_batch_output,
+                                  output_format_of)
 from skillmap.errors import InputError, SkillmapError, exception_line
 from skillmap.io import atomic_write
 from skillmap.pipeline import Extractor
@@ -68,7 +69,7 @@ def code_corpus_ray(config: ExtractorConfig, input_path: str | Path, output_path
     if input_path == output_path:
         raise InputError(f"{output_path}: refusing to overwrite the input file")
     table, columns = check_batch_input(input_path, text_column, id_column, encoding)
-    output_format_of(output_path)
+    check_batch_output(output_path, input_path)
     table.scan()  # a malformed line fails the run here, not inside an actor
     try:
         import ray

@@ -1,31 +1,59 @@
 """Stream job-ad tables in chunks: CSV, JSON Lines and Parquet, optionally gzip-compressed.
 
 Batch coding never loads a corpus whole: each reader yields ``pandas`` chunks of at most
-``chunk_size`` rows holding only the text (and id) column, every cell as text (a missing or
-null cell becomes ""). The format comes from the file name: ``.csv``, ``.jsonl``/``.ndjson``
-(one JSON object per line) or ``.parquet``; ``.gz`` on CSV/JSONL is decompressed on the fly.
-Parquet is read row group by row group through pyarrow; CSV and JSONL through pandas'
-chunked readers. Problems (missing file, unknown format, missing column, malformed line)
-become one-line :class:`~skillmap.errors.InputError`\\ s.
+``chunk_size`` rows holding only the text (and id) column, every cell as text. The format
+comes from the file name: ``.csv``, ``.jsonl``/``.ndjson`` (one JSON object per line) or
+``.parquet``; ``.gz`` on CSV/JSONL is decompressed on the fly.
+
+**One parser.** The structure scan that runs before any ad is coded (:meth:`AdTable.scan`)
+and the reading that feeds the coder (:meth:`AdTable.chunks`) go through the same record
+generator (:meth:`AdTable.rows`): strict :func:`csv_records` for CSV, one ``json.loads`` per
+line for JSON Lines, pyarrow for Parquet. When two parsers disagreed (the ``csv`` module
+checked, pandas read), odd line endings such as ``\\n\\r`` or a cell that is only ``\\r``
+passed the check and then shifted an ad's text into another column: the ad was coded empty.
+
+**Cell types** (the same for every format; :func:`cell_text`): text as it is; a missing or
+null cell is ""; whole floats lose their ``.0`` (an id of ``7.0`` is ``7``); booleans are
+``true``/``false``; dates and times print in ISO form. Anything else in the text or id
+column is refused in one line: a JSON object or array, a Parquet struct, list, map or binary
+column; it would be coded as its printed form.
+
+**Identity.** Every byte read is hashed as it streams by (:class:`_HashingReader`), so the
+scan gives the content identity a resumable run records (:attr:`AdTable.digest`), and a
+reading pass that does not see the bytes the scan saw — a file cut short, rewritten or
+appended to while the run reads it — ends in an :class:`~skillmap.errors.InputError`
+instead of coding fewer ads than were counted.
+
+**Bounds.** Only regular files are read (a device such as ``/dev/zero`` is refused, a
+symbolic link to one too); a CSV cell or a JSON Lines line longer than
+:data:`MAX_CELL_CHARS` characters is refused (decompressed, a gzip bomb is one of those).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
+import hashlib
 import io
 import json
-from dataclasses import dataclass
+import math
+import stat
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
 
-from skillmap.errors import InputError
-from skillmap.io import looks_binary
+from skillmap.errors import InputError, exception_line
+from skillmap.io import file_sha256, looks_binary
 
-_SCANNED: dict[tuple, int] = {}  # the last file scanned (path, size, mtime, encoding) -> rows
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+# a cell (or JSON line) longer than this is not an ad (an unclosed quote, a bomb); a 100 MB
+# scraped page still passes and is coded on its first --max-ad-chars characters
+MAX_CELL_CHARS = 128 * 1024 * 1024
+_SCANNED: dict[tuple, tuple] = {}  # the last scan: (path, size, mtime, ...) -> its results
 
 
 def input_format(path: Path) -> tuple[str, bool]:
@@ -41,46 +69,136 @@ def input_format(path: Path) -> tuple[str, bool]:
     return fmt, gzipped
 
 
+class _HashingReader(io.RawIOBase):
+    """A binary file whose bytes are hashed (SHA-256) as they are read."""
+
+    def __init__(self, path: Path):
+        self._file = open(path, "rb")
+        self.sha256 = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self._file.readinto(buffer)
+        if count:
+            self.sha256.update(memoryview(buffer)[:count])
+        return count
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
 @dataclass
 class AdTable:
-    """An input file of ads, checked cheaply (header only) before any model is loaded."""
+    """An input file of ads, checked cheaply (header only) before any model is loaded.
+
+    After :meth:`scan`, ``rows`` holds the number of ads and ``digest`` the SHA-256 of the
+    file's bytes; both travel with the object (the Ray engine ships it to a worker).
+    """
 
     path: Path
     format: str
     gzipped: bool
     encoding: str
     columns: list[str]
+    selected: list[str] = field(default_factory=list)  # the columns read (text, id)
+    rows: int | None = None
+    digest: str | None = None
+    ids: "IdCheck | None" = None  # empty and repeated ids, when there is an id column
 
+    # ------------------------------------------------------------------ scan
     def scan(self) -> int:
-        """Read the whole file once: check its structure and return the number of ads.
+        """Read the whole file once: check its structure and cell types; count the ads.
 
         Run before any ad is coded, so a malformed line far into a large file ends the run
         with a one-line error naming it (and no output), instead of after hours of work.
-        CSV is parsed strictly (:func:`csv_records`). JSON Lines: every non-blank line must be a JSON
-        object. Parquet: the row count from its metadata.
+        Sets :attr:`rows` and :attr:`digest`.
         """
-        if self.format == "parquet":
-            import pyarrow.parquet as pq
-
-            return pq.ParquetFile(self.path).metadata.num_rows
-        stat = self.path.stat()
-        key = (str(self.path.resolve()), stat.st_size, stat.st_mtime_ns, self.encoding)
+        info = self.path.stat()
+        # ctime too: a rewrite that restores size and mtime (os.utime) still changes it
+        key = (str(self.path.resolve()), info.st_size, info.st_mtime_ns, info.st_ctime_ns,
+               info.st_ino, self.encoding, tuple(self.selected))
         if key not in _SCANNED:  # the CLI scans before loading the model, the coder again
             _SCANNED.clear()
-            _SCANNED[key] = self._scan_text()
-        return _SCANNED[key]
+            _SCANNED[key] = self._scan()
+        self.rows, self.digest, self.ids = _SCANNED[key]
+        return self.rows
 
-    def _scan_text(self) -> int:
+    def _scan(self) -> tuple[int, str, "IdCheck | None"]:
+        ids = IdCheck() if len(self.selected) == 2 else None  # [text, id]
+        if self.format == "parquet":
+            parquet = self._parquet()
+            self._check_parquet_types(parquet, self.selected)
+            if ids is not None:
+                for batch in parquet.iter_batches(batch_size=65536, columns=self.selected[1:]):
+                    for value in batch.column(0).to_pylist():
+                        ids.add(cell_text(value, f"{self.path}: column {self.selected[1]!r}"))
+            return parquet.metadata.num_rows, file_sha256(self.path), ids and ids.done()
+        stream = _HashingReader(self.path)
+        count = 0
+        for record in self._records(stream, self.selected):
+            count += 1
+            if ids is not None:
+                ids.add(record[1])
+        return count, stream.sha256.hexdigest(), ids and ids.done()
+
+    # ------------------------------------------------------------------ read
+    def chunks(self, columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
+        """The ``columns`` in chunks of ``chunk_size`` rows, all cells as str.
+
+        When the table was scanned, the reading must see exactly what the scan saw (same
+        bytes, same number of ads); otherwise the last chunk is followed by an
+        :class:`InputError` that says the file changed.
+        """
+        count, buffer = 0, []
+        stream = None
+        if self.format == "parquet":
+            records = self._parquet_rows(columns)
+        else:
+            stream = _HashingReader(self.path)
+            records = self._records(stream, columns)
+        for record in records:
+            buffer.append(record)
+            if len(buffer) == chunk_size:
+                count += len(buffer)
+                yield pd.DataFrame(buffer, columns=columns, dtype=object)
+                buffer = []
+        if buffer:
+            count += len(buffer)
+            yield pd.DataFrame(buffer, columns=columns, dtype=object)
+        if self.rows is not None:
+            digest = (stream.sha256.hexdigest() if stream is not None
+                      else file_sha256(self.path))
+            if count != self.rows or digest != self.digest:
+                raise InputError(f"{self.path}: the file changed while it was being read "
+                                 f"({count:,} ads read, {self.rows:,} counted before); run "
+                                 "again on a copy that nothing writes to")
+
+    def _records(self, stream: _HashingReader, columns: list[str]) -> Iterator[list[str]]:
+        """The one parser of CSV and JSON Lines: each ad's ``columns`` as text."""
         try:
-            with self._open_text() as fh:
+            with stream, self._text(stream) as fh:
                 if self.format == "csv":
-                    return sum(1 for _ in csv_records(fh, str(self.path))) - 1  # - header
-                return sum(1 for number, line in enumerate(fh, 1)
-                           if line.strip() and self._json_object(line, number) is not None)
+                    records = csv_records(fh, str(self.path))
+                    header = next(records)
+                    where = [header.index(c) for c in columns]
+                    for record in records:
+                        yield [record[i] for i in where]
+                    return
+                for number, line in _lines(fh, str(self.path)):
+                    record = self._json_object(line, number)
+                    values = [record.get(c) for c in columns]
+                    yield [v if type(v) is str else cell_text(v, self._where(number, c))
+                           for v, c in zip(values, columns)]
         except UnicodeDecodeError as exc:
             raise InputError(not_decodable(self, exc)) from None
-        except (OSError, EOFError) as exc:
-            raise InputError(f"{self.path}: cannot be read ({exc})") from None
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InputError(f"{self.path}: cannot be read ({exception_line(exc)})") from None
+
+    def _where(self, number: int, column: str) -> str:
+        return f"{self.path}: line {number}, key {column!r}"
 
     def _json_object(self, line: str, number: int) -> dict:
         try:
@@ -88,81 +206,173 @@ class AdTable:
         except json.JSONDecodeError as exc:
             raise InputError(f"{self.path}: line {number} is not valid JSON ({exc.msg})"
                              ) from None
+        except RecursionError:
+            raise InputError(f"{self.path}: line {number} nests JSON too deeply") from None
         if not isinstance(record, dict):
             raise InputError(f"{self.path}: line {number} is not a JSON object")
         return record
 
-    def chunks(self, columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
-        """The ``columns`` in chunks of ``chunk_size`` rows, all cells as str."""
-        if self.format == "parquet":
-            import pyarrow.parquet as pq
+    def _text(self, stream: _HashingReader):
+        buffered = io.BufferedReader(stream, 1 << 16)
+        raw = gzip.GzipFile(fileobj=buffered, mode="rb") if self.gzipped else buffered
+        return io.TextIOWrapper(raw, encoding=self.encoding, newline="")
 
-            for batch in pq.ParquetFile(self.path).iter_batches(batch_size=chunk_size,
-                                                                 columns=columns):
-                yield _as_text(batch.to_pandas(), columns)
-            return
-        if self.format == "csv":
-            reader = pd.read_csv(self.path, chunksize=chunk_size, dtype=str,
-                                 keep_default_na=False, encoding=self.encoding, usecols=columns,
-                                 on_bad_lines="error", compression="gzip" if self.gzipped else None)
-            yield from (_as_text(chunk, columns) for chunk in reader)
-            return
-        yield from self._jsonl_chunks(columns, chunk_size)
-
-    def _open_text(self):
-        if self.gzipped:
-            return io.TextIOWrapper(gzip.open(self.path, "rb"), encoding=self.encoding,
-                                    newline="")
-        return open(self.path, encoding=self.encoding, newline="")
-
-    def _jsonl_chunks(self, columns: list[str], chunk_size: int) -> Iterator[pd.DataFrame]:
-        rows: list[dict] = []
-        with self._open_text() as fh:
-            for number, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                record = self._json_object(line, number)
-                rows.append({c: record.get(c) for c in columns})
-                if len(rows) == chunk_size:
-                    yield _as_text(pd.DataFrame(rows, columns=columns), columns)
-                    rows = []
-        if rows:
-            yield _as_text(pd.DataFrame(rows, columns=columns), columns)
-
-
-def _as_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Every cell as str: None/NaN -> "", 7.0 -> "7" for whole numbers, others as printed."""
-    def text(value) -> str:
-        if value is None or (isinstance(value, float) and value != value):
-            return ""
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        if isinstance(value, (list, dict)):
-            return json.dumps(value, ensure_ascii=False)
-        return str(value)
-
-    return pd.DataFrame({c: [text(v) for v in frame[c].tolist()] for c in columns})
-
-
-def open_ad_table(path: str | Path, encoding: str | None = None) -> AdTable:
-    """Check the file (exists, format, not binary, readable header) and return its table."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if not path.is_file():
-        raise InputError(f"{path}: not a regular file")
-    fmt, gzipped = input_format(path)
-    if fmt == "parquet":
+    # ------------------------------------------------------------------ parquet
+    def _parquet(self):
         import pyarrow.parquet as pq
 
         try:
-            columns = list(pq.ParquetFile(path).schema_arrow.names)
+            return pq.ParquetFile(self.path)
         except Exception as exc:  # pyarrow raises ArrowInvalid/OSError for damaged files
-            raise InputError(f"{path}: not a readable Parquet file ({type(exc).__name__})"
+            raise InputError(f"{self.path}: not a readable Parquet file ({type(exc).__name__})"
                              ) from None
-        return AdTable(path, fmt, False, "utf-8", columns)
+
+    def _check_parquet_types(self, parquet, columns: list[str]) -> None:
+        import pyarrow as pa
+
+        schema = parquet.schema_arrow
+        for column in columns:
+            kind = schema.field(column).type
+            if pa.types.is_dictionary(kind):
+                kind = kind.value_type
+            if not _text_like(kind):
+                raise InputError(f"{self.path}: column {column!r} holds Parquet type {kind}; "
+                                 "the text and id columns must hold strings (or numbers, "
+                                 "dates, booleans)")
+
+    def _parquet_rows(self, columns: list[str]) -> Iterator[list[str]]:
+        parquet = self._parquet()
+        self._check_parquet_types(parquet, columns)
+        try:
+            for batch in parquet.iter_batches(batch_size=4096, columns=columns):
+                values = [batch.column(c).to_pylist() for c in columns]
+                for record in zip(*values):
+                    yield [v if type(v) is str else cell_text(v, f"{self.path}: column {c!r}")
+                           for v, c in zip(record, columns)]
+        except InputError:
+            raise
+        except Exception as exc:  # ArrowInvalid/OSError: a damaged row group
+            raise InputError(f"{self.path}: not a readable Parquet file "
+                             f"({exception_line(exc)})") from None
+
+
+class IdCheck:
+    """Empty and repeated ids of a corpus, counted in the scan with 8 bytes per ad (a hash of
+    each id), so that a corpus of millions of ads need not hold its ids."""
+
+    def __init__(self):
+        from array import array
+
+        self._hashes = array("Q")
+        self.empty = 0
+        self.repeated = 0               # ads whose id an earlier ad already has
+        self.repeated_hashes: frozenset[int] = frozenset()
+
+    @staticmethod
+    def hash(doc_id: str) -> int:
+        return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"),
+                                              digest_size=8).digest(), "big")
+
+    def add(self, doc_id: str) -> None:
+        if not doc_id.strip():
+            self.empty += 1
+        self._hashes.append(self.hash(doc_id))
+
+    def done(self) -> "IdCheck":
+        import numpy as np
+
+        hashes = np.frombuffer(self._hashes, dtype=np.uint64)
+        values, counts = np.unique(hashes, return_counts=True)
+        self.repeated = int((counts - 1).sum())
+        self.repeated_hashes = frozenset(int(v) for v in values[counts > 1][:100_000])
+        del self._hashes
+        return self
+
+
+def _text_like(kind) -> bool:
+    import pyarrow as pa
+
+    return (pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            or getattr(pa.types, "is_string_view", lambda _: False)(kind)
+            or pa.types.is_integer(kind) or pa.types.is_floating(kind)
+            or pa.types.is_boolean(kind) or pa.types.is_null(kind)
+            or pa.types.is_decimal(kind) or pa.types.is_temporal(kind))
+
+
+def cell_text(value, where: str) -> str:
+    """A cell as the text that is coded (the rules in the module docstring)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        kind = "an object" if isinstance(value, dict) else "an array"
+        raise InputError(f"{where} holds {kind}, not text; the text and id must be strings "
+                         "or numbers")
+    if type(value).__name__ == "Decimal":
+        return str(value)
+    raise InputError(f"{where} holds a {type(value).__name__}, not text")
+
+
+def _lines(fh, source: str) -> Iterator[tuple[int, str]]:
+    """The non-blank lines of a JSON Lines stream with their numbers; a line longer than
+    :data:`MAX_CELL_CHARS` is refused before it is held whole."""
+    number = 0
+    while True:
+        line = fh.readline(MAX_CELL_CHARS + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_CELL_CHARS:
+            raise InputError(f"{source}: line {number} is longer than {MAX_CELL_CHARS:,} "
+                             "characters; not one ad per line")
+        if line.strip():
+            yield number, line
+
+
+def check_encoding(encoding: str) -> str:
+    """``encoding`` if Python can decode text with it, else a one-line error."""
     try:
-        head = (gzip.open(path, "rb") if gzipped else open(path, "rb")).read(65536)
+        info = codecs.lookup(encoding)
+    except (LookupError, TypeError, ValueError):
+        raise InputError(f"unknown text encoding {encoding!r} (--encoding); try utf-8, "
+                         "latin-1, cp1252 or utf-16") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise InputError(f"{encoding!r} is not a text encoding (--encoding)")
+    return encoding
+
+
+def open_ad_table(path: str | Path, encoding: str | None = None) -> AdTable:
+    """Check the file (regular, format, not binary, readable header) and return its table."""
+    path = Path(path)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{path}: not a regular file")
+    if encoding is not None:
+        check_encoding(encoding)
+    fmt, gzipped = input_format(path)
+    if fmt == "parquet":
+        table = AdTable(path, fmt, False, "utf-8", [])
+        table.columns = list(table._parquet().schema_arrow.names)
+        return table
+    try:
+        with open(path, "rb") as raw:
+            head = (gzip.GzipFile(fileobj=raw) if gzipped else raw).read(65536)
     except (OSError, EOFError) as exc:
         raise InputError(f"{path}: cannot be read as {'gzip' if gzipped else 'text'} ({exc})"
                          ) from None
@@ -179,12 +389,11 @@ def open_ad_table(path: str | Path, encoding: str | None = None) -> AdTable:
 
 def _csv_header(table: AdTable) -> list[str]:
     try:
-        with table._open_text() as fh:
-            header = next(csv.reader(fh), [])
+        stream = _HashingReader(table.path)
+        with stream, table._text(stream) as fh:
+            header = next(csv_records(fh, str(table.path), header_only=True), [])
     except UnicodeDecodeError as exc:
         raise InputError(not_decodable(table, exc)) from None
-    except csv.Error as exc:
-        raise InputError(f"{table.path}: malformed CSV ({exc})") from None
     if not any(name.strip() for name in header):
         raise InputError(f"{table.path}: no header row (the first line must name the columns)")
     duplicated = sorted({name for name in header if header.count(name) > 1})
@@ -194,20 +403,23 @@ def _csv_header(table: AdTable) -> list[str]:
     return header
 
 
-def csv_records(fh, source: str) -> Iterator[list[str]]:
+def csv_records(fh, source: str, header_only: bool = False) -> Iterator[list[str]]:
     """The header, then every non-blank record of a CSV text stream, parsed strictly.
 
     An unclosed quote or text after a closing quote is an error at once; records with more or
     fewer cells than the header are counted and reported after the pass, naming the first
     (an unquoted comma or line break would otherwise shift text into the wrong column or
-    split one ad into two). Blank lines are skipped, as pandas does.
+    split one ad into two). Blank lines are skipped, as pandas does. A cell longer than
+    :data:`MAX_CELL_CHARS` is an error.
     """
-    csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))  # huge cells are ads too
+    csv.field_size_limit(MAX_CELL_CHARS)
     reader = csv.reader(fh, strict=True)
     bad, first_bad = 0, ""
     try:
         header = next(reader, [])
         yield header
+        if header_only:
+            return
         for record in reader:
             if not record or (len(record) == 1 and not record[0].strip()):
                 continue
@@ -218,8 +430,10 @@ def csv_records(fh, source: str) -> Iterator[list[str]]:
                 continue
             yield record
     except csv.Error as exc:
-        raise InputError(f"{source}: malformed CSV at line {reader.line_num} ({exc}); a quote "
-                         "left open, or text after a closing quote?") from None
+        hint = ("a cell that long is not one ad; a quote left open?" if "field limit" in str(exc)
+                else "a quote left open, or text after a closing quote?")
+        raise InputError(f"{source}: malformed CSV at line {reader.line_num} ({exc}); {hint}"
+                         ) from None
     if bad:
         more = f" (and {bad - 1} more such lines)" if bad > 1 else ""
         raise InputError(f"{source}: malformed CSV: {first_bad}{more}; an unquoted comma or "
@@ -235,15 +449,10 @@ def not_decodable(table: AdTable, exc: UnicodeDecodeError) -> str:
 def _jsonl_keys(table: AdTable) -> list[str]:
     """The keys of the first record (later records may lack some: their cells are "")."""
     try:
-        with table._open_text() as fh:
-            for number, line in enumerate(fh, 1):
-                if line.strip():
-                    record = json.loads(line)
-                    if not isinstance(record, dict):
-                        raise InputError(f"{table.path}: line {number} is not a JSON object")
-                    return list(record)
-    except UnicodeDecodeError:
-        raise InputError(f"{table.path}: not valid {table.encoding} text") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{table.path}: line 1 is not valid JSON ({exc.msg})") from None
+        stream = _HashingReader(table.path)
+        with stream, table._text(stream) as fh:
+            for number, line in _lines(fh, str(table.path)):
+                return list(table._json_object(line, number))
+    except UnicodeDecodeError as exc:
+        raise InputError(not_decodable(table, exc)) from None
     raise InputError(f"{table.path}: the file is empty")

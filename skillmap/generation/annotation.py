@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from skillmap.errors import InputError, SkillmapError
@@ -68,14 +67,13 @@ class AnnotationPrompt(BaseModel):
 
 
 def load_annotation_prompt(prompts_dir: str | Path | None = None) -> AnnotationPrompt:
-    from skillmap.security import resolve_inside
+    from skillmap.bounded import read_yaml
 
     folder = Path(prompts_dir) if prompts_dir else default_prompts_dir()
-    path = resolve_inside(folder, "annotate.yaml", "prompt template")
+    path = folder / "annotate.yaml"
+    data = read_yaml(folder, "annotate.yaml", what="prompt template")  # untrusted, bounded
     try:
-        return AnnotationPrompt.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SkillmapError(f"cannot read prompt template {path}: {exc}") from None
+        return AnnotationPrompt.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise SkillmapError(f"{path}: field {'.'.join(map(str, first['loc']))}: "

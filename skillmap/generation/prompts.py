@@ -5,7 +5,8 @@ A template renders one :class:`~skillmap.generation.sampling.GenerationRequest` 
 ``openai`` backend or a local model with a chat template, and a *few-shot completion* prompt
 for base models that only continue text. The template's ``id`` and ``version`` go on every
 corpus line and into the LLM cache key, so a reworded prompt never reuses stale answers.
-Rendering uses Jinja2 (sandboxed: template files are data, not code).
+Rendering uses Jinja2, sandboxed and bounded in time and size (template files are data,
+not code: :mod:`skillmap.generation.sandbox`).
 """
 
 from __future__ import annotations
@@ -17,21 +18,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-from jinja2 import StrictUndefined
-from jinja2.exceptions import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from skillmap.defaults import shipped_path
 from skillmap.errors import SkillmapError
+from skillmap.generation.sandbox import render
 
 MODES = ("single", "constrained", "unconstrained", "negatives")
 # ISO 639 code with optional region/script subtags: also keeps the file name inside the folder
 _LANGUAGE_CODE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
 
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=True,
-                            trim_blocks=False, lstrip_blocks=False)
 
 
 class CompletionForm(BaseModel):
@@ -117,10 +113,8 @@ class PromptTemplate(BaseModel):
 
 
 def render_template(source: str, context: dict[str, Any], tag: str) -> str:
-    try:
-        return _ENV.from_string(source).render(**context)
-    except TemplateError as exc:
-        raise SkillmapError(f"prompt {tag}: {exc}") from None
+    """``source`` rendered with ``context`` in the bounded sandbox; one-line errors."""
+    return render(source, context, tag)
 
 
 def default_prompts_dir() -> Path:
@@ -129,11 +123,12 @@ def default_prompts_dir() -> Path:
 
 @lru_cache(maxsize=32)
 def _load(path: Path, mtime: float) -> PromptTemplate:
+    """A prompt file read as untrusted: regular, size-capped, YAML without aliases."""
+    from skillmap.bounded import read_yaml
+
+    data = read_yaml(path.parent, path.name, what="prompt template")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return PromptTemplate.model_validate(data)
-    except (OSError, yaml.YAMLError) as exc:
-        raise SkillmapError(f"cannot read prompt template {path}: {exc}") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

@@ -12,7 +12,6 @@ is accepted: it carries its source model's fingerprint, and its own probe must s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -25,15 +24,20 @@ import faiss
 import numpy as np
 
 from skillmap.encoder.skill_encoder import SkillEncoder
+from skillmap import bounded
 from skillmap.errors import IndexMismatchError, SkillmapError, exception_line
 from skillmap.index.ann import (apply_search_params, build_ann_index, normalise_kind,
                                 read_index_file)
 from skillmap.index.lexical import LabelMatcher
 from skillmap.index.skill_text import DEFAULT_TEMPLATE, check_template, skill_text
-from skillmap.io import atomic_directory
+from skillmap.io import atomic_directory, file_sha256
+from skillmap.security import resolve_inside
 from skillmap.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
 
 INDEX_FORMAT_VERSION = 1
+# sane ranges for numbers read from an index's metadata (an absurd one would be allocated)
+MAX_DIMENSION = 65_536
+MAX_COUNT = 1_000_000_000
 PROBE_MIN_COSINE = 0.999
 # How far an ONNX / int8 variant of the index's model may move the probe embedding (int8 of
 # the default encoder: ~0.99, docs/benchmarks.md §9); the *identity* of the model is still
@@ -62,14 +66,19 @@ class IndexMetadata:
 
     @classmethod
     def from_json(cls, path: Path) -> "IndexMetadata":
-        """Read and type-check ``metadata.json``: every field, before anything uses one."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        """Read and type-check ``metadata.json``: every field, before anything uses one.
+
+        The file is read as untrusted (:mod:`skillmap.bounded`: inside the folder, regular,
+        size-capped)."""
+        if not os.path.lexists(path):
             raise SkillmapError(f"{path.parent}: not a skillmap index (no metadata.json); "
-                                "build one with `skillmap index build`") from None
-        except (OSError, ValueError) as exc:  # JSONDecodeError, UnicodeDecodeError
-            raise SkillmapError(f"{path}: corrupt index metadata ({exception_line(exc)})") from None
+                                "build one with `skillmap index build`")
+        text = bounded.read_text(path.parent, path.name, "json", what="index metadata")
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise SkillmapError(f"{path}: corrupt index metadata ({exception_line(exc)})"
+                                ) from None
         if not isinstance(data, dict):
             raise SkillmapError(f"{path}: corrupt index metadata (not a JSON object)")
         version = data.get("format_version", INDEX_FORMAT_VERSION)
@@ -87,8 +96,9 @@ class IndexMetadata:
 
     def _problem(self) -> str | None:
         """What is wrong with the field types and values, or None."""
-        def is_int(value, low=0):
-            return isinstance(value, int) and not isinstance(value, bool) and value >= low
+        def is_int(value, low=0, high=MAX_COUNT):  # in a range skillmap can allocate
+            return (isinstance(value, int) and not isinstance(value, bool)
+                    and low <= value <= high)
 
         for name in ("taxonomy_name", "taxonomy_version", "taxonomy_fingerprint", "model_id",
                      "text_template", "faiss_type", "created_at", "index_sha256"):
@@ -96,8 +106,10 @@ class IndexMetadata:
                 return f"{name} is not a string"
         if not self.model_id.strip():
             return "model_id is empty"
-        if not is_int(self.embedding_dim, 1):
-            return "embedding_dim is not a positive integer"
+        if "\0" in self.model_id or len(self.model_id) > 4096:
+            return "model_id is not a model name or path"
+        if not is_int(self.embedding_dim, 1, MAX_DIMENSION):
+            return f"embedding_dim is not an integer from 1 to {MAX_DIMENSION:,}"
         if not is_int(self.n_skills):
             return "n_skills is not a count"
         if (not isinstance(self.probe, list) or len(self.probe) != self.embedding_dim
@@ -117,6 +129,7 @@ class SkillIndex:
         self.taxonomy = taxonomy
         self.index = index
         self.metadata = metadata
+        self.folder: Path | None = None  # where it was loaded from
         self.skills = taxonomy.skills  # row i of the faiss index is skills[i]
 
     @classmethod
@@ -179,7 +192,7 @@ class SkillIndex:
             raise SkillmapError(f"{folder}: {exc}") from None
         if metadata.faiss_type == "auto":
             raise SkillmapError(f"{folder}: corrupt index metadata (faiss_type auto)")
-        taxonomy = load_taxonomy(folder / "taxonomy")
+        taxonomy = load_taxonomy(resolve_inside(folder, "taxonomy", "taxonomy copy"))
         if taxonomy.fingerprint != metadata.taxonomy_fingerprint:
             raise IndexMismatchError(f"{folder}: the taxonomy copy does not match the one the "
                                      "index was built from; rebuild the index")
@@ -187,8 +200,12 @@ class SkillIndex:
             raise IndexMismatchError(f"{folder}: metadata says {metadata.n_skills} skills, the "
                                      f"taxonomy copy has {len(taxonomy.skills)}; rebuild the index")
         index_file = folder / "index.faiss"
-        if not index_file.is_file():
+        if not os.path.lexists(index_file):
             raise SkillmapError(f"{folder}: index.faiss is missing; rebuild the index")
+        # bounded for the checksum's sake (the faiss reader has its own cap)
+        bounded.bounded_file(folder, index_file.name, "faiss", "faiss index",
+                             cap=16 * (metadata.embedding_dim + 64) * max(metadata.n_skills, 1)
+                             + 64 * bounded.MiB)
         if metadata.index_sha256 and _sha256(index_file) != metadata.index_sha256:
             raise SkillmapError(f"{index_file}: corrupt faiss index (its checksum differs from "
                                 "the one recorded at build time); rebuild the index")
@@ -201,7 +218,13 @@ class SkillIndex:
         except RuntimeError as exc:
             raise SkillmapError(f"{index_file}: corrupt faiss index ({exception_line(exc)}); "
                                 "rebuild the index") from None
-        return cls(taxonomy, index, metadata)
+        loaded = cls(taxonomy, index, metadata)
+        loaded.folder = folder
+        return loaded
+
+    def recorded_model(self) -> str:
+        """The model to load for this index when the user names none (:func:`recorded_model`)."""
+        return recorded_model(self.metadata, self.folder or Path("."))
 
     def check_encoder(self, encoder: SkillEncoder) -> None:
         """Refuse an encoder other than the one this index was built with."""
@@ -257,9 +280,50 @@ class SkillIndex:
                 f"skills={m.n_skills}, model={m.model_id!r}, faiss={m.faiss_type})")
 
 
+def index_model(folder: str | os.PathLike) -> str:
+    """The model the index in ``folder`` records, if it may be loaded without the user
+    naming it (:func:`recorded_model`); read before any model or the index itself loads."""
+    if not Path(folder).is_dir():
+        raise SkillmapError(f"{folder}: no such index directory")
+    return recorded_model(IndexMetadata.from_json(Path(folder) / "metadata.json"), folder)
+
+
+def recorded_model(metadata: IndexMetadata, folder: str | os.PathLike) -> str:
+    """The model an index records, to load when the user names none.
+
+    A hub id or the shipped default loads as it is. A local path is loaded only if it lies
+    inside the index folder: an index downloaded from elsewhere must not make skillmap load
+    whatever its ``model_id`` points at on this machine. For a model folder the user trusts,
+    ``--model`` names it (and the index still checks it is the one it was built with).
+    """
+    model_id = metadata.model_id
+    if not looks_like_path(model_id):
+        return model_id
+    from pathlib import PureWindowsPath
+
+    folder = Path(folder)
+    path = Path(model_id).expanduser()  # as the encoder would read it
+    path = path if path.is_absolute() else folder / path
+    try:  # a Windows drive or share is outside wherever it is read
+        inside = (not PureWindowsPath(model_id).drive
+                  and path.resolve().is_relative_to(folder.resolve()))
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        raise SkillmapError(f"{folder}: the index names the model folder {model_id!r}, "
+                            "outside the index; pass --model with that folder if you trust "
+                            "it")
+    return str(path)
+
+
+def looks_like_path(model_id: str) -> bool:
+    """Whether a recorded model id names a local folder rather than a hub id
+    (``owner/name``) or the shipped default."""
+    from pathlib import PureWindowsPath
+
+    return ("\\" in model_id or model_id.startswith(("/", "~", "."))
+            or PureWindowsPath(model_id).anchor != "" or model_id.count("/") > 1)
+
+
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(path)

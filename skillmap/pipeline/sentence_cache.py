@@ -3,8 +3,9 @@
 ``Extractor.extract_many`` already encodes each distinct sentence of one call once. Job ads
 repeat their boilerplate across a whole corpus (a company's blurb, benefits and closing
 lines recur in every ad it posts), so a batch run also keeps a bounded cache from sentence
-text to its *outcome* — the filter's score and the ranked ``(skill position, score)`` list,
-or "filtered" — and later chunks skip encoding and search for sentences seen before.
+text to its *outcome* — the filter's score and the ranked ``(skill position, cosine, name
+bonus)`` list, or "filtered" — and later chunks skip encoding and search for sentences seen
+before.
 
 Eviction is first-in-first-out, not LRU, on purpose: the cache's state after chunk N then
 depends only on the sentences *added* in chunks 0..N, so a resumed run can rebuild it
@@ -23,7 +24,7 @@ from typing import Optional
 
 from skillmap.io import atomic_write
 
-Ranked = tuple[tuple[int, float], ...]
+Ranked = tuple[tuple, ...]  # (skill position, cosine, name bonus) per match, best first
 
 
 @dataclass(frozen=True)
@@ -88,5 +89,5 @@ class SentenceCache:
         with open(path, encoding="utf-8") as fh:
             for line in fh:
                 sentence, score, ranked = json.loads(line)
-                self._insert(sentence, Outcome(score, None if ranked is None else
-                                               tuple((int(p), float(s)) for p, s in ranked)))
+                self._insert(sentence, Outcome(score, None if ranked is None else tuple(
+                    (int(item[0]), *(float(x) for x in item[1:])) for item in ranked)))

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import yaml
 
-from skillmap.errors import SkillmapError, TaxonomyError
+from skillmap import bounded
+from skillmap.errors import SkillmapError, TaxonomyError, exception_line
 from skillmap.io import atomic_directory, decode_text
 from skillmap.taxonomy.model import Skill, SkillGroup, Taxonomy, TaxonomyMetadata, unique
 
@@ -39,13 +40,23 @@ def _split(cell: str | None) -> tuple[str, ...]:
     return unique((cell or "").split(LIST_SEPARATOR))
 
 
-def _read_rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """Rows of a CSV as (row number as a spreadsheet shows it, dict), header checked."""
-    if not path.is_file():
-        raise TaxonomyError(f"{path}: missing (a taxonomy folder needs taxonomy.yaml, "
+def _read_file(folder: Path, name: str, kind: str) -> bytes:
+    """A file of the folder: inside it, regular and size-capped (:mod:`skillmap.bounded`)."""
+    if not os.path.lexists(folder / name):
+        raise TaxonomyError(f"{folder / name}: missing (a taxonomy folder needs taxonomy.yaml, "
                             "skills.csv and groups.csv)")
     try:
-        text = decode_text(path.read_bytes(), str(path))
+        return bounded.read_bytes(folder, name, kind, what=f"taxonomy {name}")
+    except SkillmapError as exc:
+        raise TaxonomyError(str(exc)) from None
+
+
+def _read_rows(folder: Path, name: str, required: tuple[str, ...]
+               ) -> list[tuple[int, dict[str, str]]]:
+    """Rows of a CSV as (row number as a spreadsheet shows it, dict), header checked."""
+    path = folder / name
+    try:
+        text = decode_text(_read_file(folder, name, "csv"), str(path))
     except SkillmapError as exc:
         raise TaxonomyError(str(exc)) from None
     # newline="" splits rows at \r, \n and \r\n only, as the csv module expects; str.splitlines
@@ -84,15 +95,15 @@ def _read_rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict[st
     return rows
 
 
-def _read_metadata(path: Path) -> TaxonomyMetadata:
-    if not path.is_file():
-        raise TaxonomyError(f"{path}: missing (a taxonomy folder needs taxonomy.yaml, "
-                            "skills.csv and groups.csv)")
+def _read_metadata(folder: Path) -> TaxonomyMetadata:
+    path = folder / "taxonomy.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    # RecursionError: deeply nested flow collections ("[[[[...") overflow PyYAML's composer
-    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as exc:
-        raise TaxonomyError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        data = bounded.load_yaml(_read_file(folder, path.name, "yaml").decode("utf-8"),
+                                 str(path)) or {}
+    except UnicodeDecodeError as exc:
+        raise TaxonomyError(f"{path}: not valid YAML ({exception_line(exc)})") from None
+    except SkillmapError as exc:
+        raise TaxonomyError(str(exc)) from None
     if not isinstance(data, dict):
         raise TaxonomyError(f"{path}: expected a mapping of keys (name, version, ...)")
     version = data.get("format_version", FORMAT_VERSION)
@@ -110,12 +121,12 @@ def load_taxonomy(folder: str | os.PathLike) -> Taxonomy:
     folder = Path(folder)
     if not folder.is_dir():
         raise TaxonomyError(f"{folder}: not a taxonomy folder (no such directory)")
-    metadata = _read_metadata(folder / "taxonomy.yaml")
+    metadata = _read_metadata(folder)
     origins: dict[str, str] = {}
 
     groups = []
     groups_file = folder / "groups.csv"
-    for line, row in _read_rows(groups_file, REQUIRED_GROUP_COLUMNS):
+    for line, row in _read_rows(folder, groups_file.name, REQUIRED_GROUP_COLUMNS):
         where = f"{groups_file.name} row {line}"
         try:
             level = int(row["level"])
@@ -130,7 +141,7 @@ def load_taxonomy(folder: str | os.PathLike) -> Taxonomy:
 
     skills = []
     skills_file = folder / "skills.csv"
-    for line, row in _read_rows(skills_file, REQUIRED_SKILL_COLUMNS):
+    for line, row in _read_rows(folder, skills_file.name, REQUIRED_SKILL_COLUMNS):
         where = f"{skills_file.name} row {line}"
         origins.setdefault(row["id"], where)
         skills.append(Skill(id=row["id"], label=row["label"],

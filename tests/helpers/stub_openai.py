@@ -10,7 +10,12 @@
   ``finish_reason: length``; ``"refusal"``: a refusal message; ``"echo"``: ok sentences
   that quote the bearer token the request carried;
 - ``"sleep:S"``: wait S seconds, then answer ok (provokes client timeouts);
-- ``"block"``: hold the connection until :meth:`release` (to kill a client mid-call).
+- ``"block"``: hold the connection until :meth:`release` (to kill a client mid-call);
+- ``"html"`` / ``"binary"``: 200 with an HTML page / random bytes instead of JSON;
+  ``"shape:JSON"``: 200 with that JSON body (a wrong shape); ``"bytes:HEX"``: 200 with
+  those bytes as a JSON answer; ``"huge:N"``: 200 whose answer
+  holds N bytes of sentence text; ``"drip:S"``: a valid answer sent one byte every S seconds;
+  ``"gzip-bomb"``: a small gzip body that expands to 1 GB.
 
 ``calls`` counts requests received; ``answered`` lists the (prompt hash) of every request
 that got a complete ok answer. ``secret_echo`` is put into 401 messages; ``echo_auth=True``
@@ -20,6 +25,7 @@ truncated or refused answer and an ``x-echo`` response header (a leak test's wor
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -92,6 +98,9 @@ class StubOpenAI:
         if action.startswith("sleep:"):
             time.sleep(float(action.split(":", 1)[1]))
             action = "ok"
+        if action in ("html", "binary", "gzip-bomb") or action.startswith(("shape:", "drip:",
+                                                                              "bytes:")):
+            return self._serve_odd(handler, action)
         if action in ("429", "500", "401"):
             message = "rate limited" if action == "429" else "server error"
             if action == "401":
@@ -109,6 +118,8 @@ class StubOpenAI:
         sentences = [f"Stub sentence {k + 1} of request {h}: {openings[k % len(openings)]}."
                      for k in range(n)]
         content, finish, refusal = json.dumps({"sentences": sentences}), "stop", None
+        if action.startswith("huge:"):
+            content = json.dumps({"sentences": ["We need Python. " * (int(action[5:]) // 16)]})
         if action == "malformed":
             content = "Sure! Here are your sentences: sentence one, sentence two" + echo
         elif action == "truncated":
@@ -131,6 +142,55 @@ class StubOpenAI:
         if action == "ok":
             with self._lock:
                 self.answered.append(h)
+
+
+    def _serve_odd(self, handler, action: str) -> None:
+        """Answers that are 200 but not a chat completion, or sent too slowly."""
+        import os
+
+        kind, headers = "application/json", {}
+        if action == "html":
+            kind, data = "text/html", b"<html><body><h1>Welcome to nginx!</h1></body></html>"
+        elif action == "binary":
+            kind, data = "application/octet-stream", os.urandom(2048)
+        elif action == "gzip-bomb":
+            data, headers = _gzip_bomb(), {"content-encoding": "gzip"}
+        elif action.startswith("shape:"):
+            data = action[6:].encode()
+        elif action.startswith("bytes:"):
+            data = bytes.fromhex(action[6:])
+        else:  # drip: a whole valid answer, slowly
+            data = json.dumps({"id": "x", "object": "chat.completion", "created": 0,
+                               "model": "stub", "choices": [{"index": 0, "finish_reason": "stop",
+                               "message": {"role": "assistant",
+                                           "content": '{"sentences": ["We need Python."]}'}}]}
+                              ).encode()
+        try:
+            handler.send_response(200)
+            handler.send_header("content-type", kind)
+            handler.send_header("content-length", str(len(data)))
+            for key, value in headers.items():
+                handler.send_header(key, value)
+            handler.end_headers()
+            if action.startswith("drip:"):
+                pause = float(action[5:])
+                for position in range(len(data)):
+                    handler.wfile.write(data[position:position + 1])
+                    handler.wfile.flush()
+                    if self._release.wait(pause):
+                        return
+            else:
+                handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+@functools.lru_cache(maxsize=1)
+def _gzip_bomb() -> bytes:
+    """~250 KB of gzip that expands to 256 MB."""
+    import gzip
+
+    return gzip.compress(b"0" * (256 << 20), compresslevel=9)
 
 
 def _send(handler, status: int, payload: dict, headers: dict | None = None) -> None:

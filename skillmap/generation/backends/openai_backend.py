@@ -17,6 +17,7 @@ from typing import Any, Iterator, Sequence
 
 from skillmap.errors import SkillmapError
 from skillmap.generation.backends.base import Backend, Completion, Job
+from skillmap.generation.backends.http_limits import DEFAULT_MAX_BYTES, limited_client
 from skillmap.generation.parsing import ParseError, parse_sentences
 from skillmap.generation.sampling import GenerationRequest
 from skillmap.generation.prompts import PromptTemplate
@@ -30,7 +31,8 @@ class OpenAIBackend(Backend):
     def __init__(self, model: str | None = None, base_url: str | None = None,
                  api_key: str | None = None, language: str = "en", concurrency: int = 4,
                  timeout: float = 60.0, max_retries: int = 5, parse_retries: int = 2,
-                 temperature: float = 0.9, max_tokens: int = 600, json_mode: bool = True):
+                 temperature: float = 0.9, max_tokens: int = 600, json_mode: bool = True,
+                 max_answer_bytes: int = DEFAULT_MAX_BYTES):
         super().__init__(language)
         import openai
 
@@ -53,8 +55,11 @@ class OpenAIBackend(Backend):
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.json_mode = json_mode
+        # --timeout is each try's total time, however slowly the answer drips, and an answer
+        # over max_answer_bytes is refused unread (http_limits)
         self._client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout,
-                                     max_retries=max_retries)
+                                     max_retries=max_retries,
+                                     http_client=limited_client(timeout, max_answer_bytes))
 
     @property
     def model(self) -> str:
@@ -108,25 +113,44 @@ class OpenAIBackend(Backend):
                 # the client already retried what is worth retrying (429, 5xx, timeouts)
                 result.error = self._describe(exc)
                 return result
-            if response.usage is not None:
-                result.prompt_tokens += response.usage.prompt_tokens or 0
-                result.completion_tokens += response.usage.completion_tokens or 0
-            if not response.choices:
-                result.error = "answer without choices"
-                continue
-            choice = response.choices[0]
-            refusal = getattr(choice.message, "refusal", None)
-            if refusal:
-                result.error = f"refused: {refusal[:120]}"
+            except (ValueError, TypeError) as exc:  # a 200 body the client cannot decode
+                result.error = f"the answer is not a chat completion ({self._describe(exc)})"
                 continue
             try:
-                result.sentences = parse_sentences(choice.message.content)
-                result.error = None
-                return result
-            except ParseError as exc:
-                cut = " (cut off at max_tokens)" if choice.finish_reason == "length" else ""
-                result.error = f"{exc}{cut}"
+                if self._read_answer(response, result):
+                    return result
+            except (AttributeError, TypeError, IndexError, KeyError, ValueError):
+                # a 200 that is HTML, bytes or JSON of another shape: the client hands it
+                # back unvalidated; a failed prompt, not the end of the run
+                result.error = (f"the answer is not a chat completion "
+                                f"({type(response).__name__}: {ascii(str(response)[:60])})")
         return result
+
+    @staticmethod
+    def _read_answer(response, result: Completion) -> bool:
+        """Fill ``result`` from a chat completion; whether it holds the sentences."""
+        if response.usage is not None:
+            result.prompt_tokens += int(response.usage.prompt_tokens or 0)
+            result.completion_tokens += int(response.usage.completion_tokens or 0)
+        if not response.choices:
+            result.error = "answer without choices"
+            return False
+        choice = response.choices[0]
+        refusal = getattr(choice.message, "refusal", None)
+        if refusal:
+            result.error = f"refused: {str(refusal)[:120]}"
+            return False
+        content = choice.message.content
+        if content is not None and not isinstance(content, str):
+            raise TypeError("content is not text")
+        try:
+            result.sentences = parse_sentences(content)
+            result.error = None
+            return True
+        except ParseError as exc:
+            cut = " (cut off at max_tokens)" if choice.finish_reason == "length" else ""
+            result.error = f"{exc}{cut}"
+            return False
 
     def chat(self, messages: list[dict[str, str]], seed: int) -> tuple[str | None, str, int, int]:
         """One chat completion for callers with their own answer format (sentence labelling):
@@ -139,14 +163,19 @@ class OpenAIBackend(Backend):
                 model=self.model, messages=messages, temperature=self.temperature,
                 max_tokens=self.max_tokens, seed=seed,
                 **({"response_format": {"type": "json_object"}} if self.json_mode else {}))
-        usage = response.usage
-        if not response.choices:
-            return None, "empty", 0, 0
-        choice = response.choices[0]
-        content = choice.message.content
-        return (None if content is None else self._mask(content), choice.finish_reason or "",
-                (usage.prompt_tokens or 0) if usage else 0,
-                (usage.completion_tokens or 0) if usage else 0)
+        try:
+            usage = response.usage
+            if not response.choices:
+                return None, "empty", 0, 0
+            choice = response.choices[0]
+            content = choice.message.content
+            if content is not None and not isinstance(content, str):
+                raise TypeError("content is not text")
+            return (None if content is None else self._mask(content), choice.finish_reason or "",
+                    int(usage.prompt_tokens or 0) if usage else 0,
+                    int(usage.completion_tokens or 0) if usage else 0)
+        except (AttributeError, TypeError, IndexError, KeyError, ValueError):
+            return None, "not a chat completion", 0, 0  # a 200 of HTML, bytes or another shape
 
     def _mask(self, text: str) -> str:
         from skillmap.security import mask_secret

@@ -19,7 +19,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-import yaml
 
 from skillmap.errors import SkillmapError
 from skillmap.generation.backends.base import Backend, Completion, Job
@@ -48,10 +47,12 @@ class TemplateBackend(Backend):
             raise SkillmapError("the template backend only has English phrasings; use an LLM "
                                 "backend (--llm openai or local) for other languages")
         self.path = Path(phrasings) if phrasings else default_prompts_dir() / "template.yaml"
-        try:
-            self.phrasings: dict[str, Any] = yaml.safe_load(self.path.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as exc:
-            raise SkillmapError(f"cannot read template phrasings {self.path}: {exc}") from None
+        from skillmap.bounded import read_yaml
+
+        self.phrasings: dict[str, Any] = read_yaml(self.path.parent, self.path.name,
+                                                   what="template phrasings")
+        if not isinstance(self.phrasings, dict):
+            raise SkillmapError(f"{self.path}: expected a mapping of sections")
         self.verbs: set[str] = set()
         for key in ("id", "version", "verb", "noun", "combined_verbs", "combined_nouns",
                     "combined_mixed", "negatives", "fillers"):
