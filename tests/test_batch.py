@@ -139,12 +139,13 @@ def test_bugs_inside_extraction_are_not_reported_as_bad_csv(demo_extractor, tmp_
         code_csv(demo_extractor, SAMPLE, tmp_path / "coded.csv", "description", show_progress=False)
 
 
-def test_report_counts_codable_and_encoded_sentences(demo_extractor, tmp_path):
+def test_report_counts_codable_and_encoded_sentences(demo_index, encoder, tmp_path):
     source = tmp_path / "ads.csv"
     boiler = "We are an equal opportunity employer."
     source.write_text("text\n" + "\n".join(
         f'"Requirements:\nYou know Python {i}.\n{boiler}"' for i in range(4)) + "\n")
-    report = code_csv(demo_extractor, source, tmp_path / "coded.csv", "text", show_progress=False)
+    unfiltered = Extractor(demo_index, encoder, sentence_filter=None)
+    report = code_csv(unfiltered, source, tmp_path / "coded.csv", "text", show_progress=False)
     assert report.sentences == 8          # headings are not coded
     assert report.encoded_sentences == 5  # the boilerplate is encoded once
 

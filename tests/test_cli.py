@@ -34,8 +34,10 @@ def test_extract_csv_is_the_batch_long_format(capsys):
     code, out, _ = run(capsys, "extract", str(DATA / "sample_ad.txt"), "--format", "csv")
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert list(rows[0]) == ["doc_id", "rank", "skill_id", "skill_label", "score", "level1",
-                             "level2", "evidence_sentence"]
+    assert list(rows[0]) == ["doc_id", "rank", "skill_id", "skill_label", "score", "name_bonus",
+                             "mentions", "level1", "level2", "evidence_sentence",
+                             "evidence_section"]
+    assert all(0 <= float(r["score"]) <= 1 for r in rows)
     assert [int(r["rank"]) for r in rows] == list(range(1, len(rows) + 1))
 
 

@@ -73,10 +73,12 @@ def discover_filters() -> dict[str, str]:
 
     choices: dict[str, str] = {}
     if default_filter() is not None:
-        choices["default"] = "Trained filter (shipped default)"
-    choices[NO_FILTER] = "Off: code every sentence"
+        choices["default"] = "Default: reads the ad's sections (shipped)"
+    choices[NO_FILTER] = "Off: every sentence searched alone"
     if default_filter() is None and shipped_filter() is not None:
         choices["shipped"] = "Trained filter (shipped, off by default)"
+    if shipped_filter() is not None:
+        choices["shipped-text"] = "Text classifier only (no sections)"
     choices[HEURISTIC_FILTER] = "Keyword/length heuristic"
     for path in _env_paths(FILTER_PATHS_ENV):
         if (path / "filter.json").is_file():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from skillmap.app.catalog import DEMO
+from skillmap.app.catalog import DEMO, NO_FILTER
 from skillmap.encoder import SkillEncoder
 from skillmap.filter import SentenceFilter, resolve_filter
 from skillmap.index import SkillIndex, default_index
@@ -36,8 +36,9 @@ def load_filter(filter_key: str) -> SentenceFilter | None:
 def get_extractor(index_key: str, filter_key: str, top_k: int, min_score: float) -> Extractor:
     index = load_index(index_key)
     encoder = SkillEncoder.cached(index.recorded_model())
+    # "off" is the CLI's --no-filter: no filter and no ad structure, every sentence alone
     return Extractor(index=index, encoder=encoder, top_k=top_k, min_score=min_score,
-                     sentence_filter=load_filter(filter_key))
+                     sentence_filter=load_filter(filter_key), structure=filter_key != NO_FILTER)
 
 
 @st.cache_data(max_entries=64, show_spinner="Finding skills…")

@@ -12,6 +12,7 @@ import streamlit as st
 
 from skillmap.app import resources
 from skillmap.app.catalog import NO_FILTER, discover_filters, discover_indexes
+from skillmap.pipeline.config import DEFAULT_MIN_SCORE
 from skillmap.app.render import md
 
 
@@ -41,10 +42,13 @@ def sidebar() -> Settings:
                                   index=0 if "default" in filters else
                                   list(filters).index(NO_FILTER),
                                   help="Drops sentences that state no skill (company, benefits, "
-                                  "how to apply) before retrieval.")
+                                  "how to apply) before retrieval; 'Off' also stops reading "
+                                  "the ad's title, headings and metadata.")
         top_k = st.slider("Top-k skills (per ad and per sentence)", 1, 50, 10, key="top_k")
-        min_score = st.slider("Minimum score", 0.0, 1.2, 0.0, 0.05, key="min_score",
-                              help="Cosine similarity, +0.2 when the sentence names the skill.")
+        min_score = st.slider("Minimum score", 0.0, 1.0, DEFAULT_MIN_SCORE, 0.05, key="min_score",
+                              help="Cosine similarity of a skill and its sentence; a skill the "
+                              "sentence names verbatim is kept whatever its score. The "
+                              "default is calibrated for the default encoder.")
         index = resources.load_index(index_key)
         meta = index.metadata
         st.divider()

@@ -158,22 +158,12 @@ def calibrate_on_ads(screen: StructuredFilter, ads: Sequence[tuple[Sequence, Seq
     so what the structure step and the section rule lose is charged to the threshold too.
     Returns the report recorded in the card.
     """
-    from skillmap.filter.calibration import classification_report, parse_target
-    from skillmap.segmentation import CONTENT_KINDS
+    from skillmap.filter.calibration import parse_target
 
     name, goal = parse_target(target)
     if name != "recall":
         raise SkillmapError("calibrating on real ads takes a recall target, e.g. recall:0.97")
-    texts, contexts, labels, total_gold = [], [], [], 0
-    for segments, gold in ads:
-        total_gold += sum(bool(g) for g in gold)
-        for seg, is_skill in zip(segments, gold):
-            if seg.kind in CONTENT_KINDS and seg.section not in screen.skill_free_sections:
-                texts.append(seg.text)
-                contexts.append((seg.kind, seg.section))
-                labels.append(int(bool(is_skill)))
-    if not texts or total_gold == 0:
-        raise SkillmapError("no labelled real sentences to calibrate on")
+    texts, labels, total_gold = _screened_sentences(screen, ads)
     raw = screen.inner.predict_proba(texts)
     screen.calibration = tuple(np.asarray(v) for v in fit_calibration(raw, labels))
     scores = screen.text_scores(texts)
@@ -188,12 +178,42 @@ def calibrate_on_ads(screen: StructuredFilter, ads: Sequence[tuple[Sequence, Seq
             break
     screen.threshold = chosen
     screen.evidence_threshold = evidence_threshold_for(scores, labels, evidence_share)
-    report = classification_report(scores, labels, chosen)
-    report["recall_of_all_skill_segments"] = float(
-        ((scores >= chosen) & (labels_array == 1)).sum() / total_gold)
-    report["skill_segments"] = total_gold
+    report = real_ads_report(screen, ads, scores)
     screen.card.setdefault("calibrations", []).append(
         {"source": source, "target": target, "threshold": chosen,
          "evidence_threshold": screen.evidence_threshold, "report": report})
     screen.card["calibration"] = screen.card["calibrations"][-1]
+    return report
+
+
+def _screened_sentences(screen: StructuredFilter, ads) -> tuple[list[str], list[int], int]:
+    """The content sentences outside skill-free sections, their gold labels, and how many
+    gold skill segments the ads hold in all."""
+    from skillmap.segmentation import CONTENT_KINDS
+
+    texts, labels, total_gold = [], [], 0
+    for segments, gold in ads:
+        total_gold += sum(bool(g) for g in gold)
+        for seg, is_skill in zip(segments, gold):
+            if seg.kind in CONTENT_KINDS and seg.section not in screen.skill_free_sections:
+                texts.append(seg.text)
+                labels.append(int(bool(is_skill)))
+    if not texts or total_gold == 0:
+        raise SkillmapError("no labelled real sentences to calibrate on")
+    return texts, labels, total_gold
+
+
+def real_ads_report(screen: StructuredFilter, ads, scores: Sequence[float] | None = None
+                    ) -> dict:
+    """Precision, recall, F1 and ROC-AUC of ``screen`` on the screened sentences of real ads
+    (``ads`` as for :func:`calibrate_on_ads`), and its recall of every gold skill segment
+    (what structure and the section rule drop counts as missed)."""
+    from skillmap.filter.calibration import classification_report
+
+    texts, labels, total_gold = _screened_sentences(screen, ads)
+    scores = np.asarray(screen.text_scores(texts) if scores is None else scores)
+    report = classification_report(scores, labels, screen.threshold)
+    kept = int(((scores >= screen.threshold) & (np.asarray(labels) == 1)).sum())
+    report["recall_of_all_skill_segments"] = kept / total_gold
+    report["skill_segments"] = total_gold
     return report

@@ -110,7 +110,7 @@ class Extractor:
         if not isinstance(index, SkillIndex):
             index = SkillIndex.load(config.index) if config.index is not None else None
         if encoder is None and (model is not None or index is not None or config.backend):
-            encoder = SkillEncoder.cached(model or (index.metadata.model_id if index else None),
+            encoder = SkillEncoder.cached(model or (index.recorded_model() if index else None),
                                           backend=config.backend,
                                           allow_pickle=config.allow_pickle)
         if index is None:
