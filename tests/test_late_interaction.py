@@ -111,6 +111,22 @@ def test_reranking_reorders_what_pooled_vectors_ranked(tiny):
     assert alone[0, 0] == pytest.approx(batched[1, 0], abs=1e-5)
 
 
+def test_one_forward_pass_gives_the_faiss_vectors_and_the_tokens(tiny):
+    from skillmap.encoder.late_interaction import encode_tokens
+
+    sentences = ["Python and SQL", "You will weld steel frames in our workshop every day.", ""]
+    vectors = np.random.default_rng(1).normal(size=(5, 32)).astype(np.float32)
+    reranker = LateInteractionReranker(tiny, LateInteractionScorer(temperature=0.05), vectors)
+    pooled, tokens = reranker.encode(sentences)
+    np.testing.assert_allclose(pooled, tiny.encode(sentences, normalize_embeddings=True),
+                               atol=1e-5)
+    for got, expected in zip(tokens, encode_tokens(tiny, sentences)):
+        torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)
+    candidates = np.array([[0, 1, 2], [2, 3, 4], [4, 0, -1]])
+    np.testing.assert_allclose(reranker.score(sentences, candidates, tokens),
+                               reranker.score(sentences, candidates), atol=1e-5)
+
+
 def test_reranking_needs_the_torch_encoder():
     with pytest.raises(SkillmapError, match="torch encoder"):
         LateInteractionReranker(object(), LateInteractionScorer(), np.zeros((2, 4)))

@@ -39,9 +39,26 @@ class LateInteractionReranker:
         self.model, self.scorer, self.batch_size = model, scorer.eval(), batch_size
         self.skill_vectors = np.ascontiguousarray(skill_vectors, dtype=np.float32)
 
-    def score(self, sentences: Sequence[str], candidates: np.ndarray) -> np.ndarray:
+    def encode(self, sentences: Sequence[str]) -> tuple[np.ndarray, list]:
+        """Unit pooled vectors (for faiss) and token embeddings (for :meth:`rerank`) from one
+        forward pass, so reranking does not encode the sentences a second time."""
+        import torch
+
+        outputs = self.model.encode(list(sentences), output_value=None,
+                                    batch_size=self.batch_size, convert_to_numpy=False,
+                                    show_progress_bar=False) if len(sentences) else []
+        pooled = [torch.nn.functional.normalize(o["sentence_embedding"].float(), dim=0)
+                  for o in outputs]
+        vectors = (torch.stack(pooled).cpu().numpy() if pooled
+                   else np.zeros((0, self.skill_vectors.shape[1]), np.float32))
+        tokens = [o["token_embeddings"][o["attention_mask"].bool()] for o in outputs]
+        return np.ascontiguousarray(vectors, dtype=np.float32), tokens
+
+    def score(self, sentences: Sequence[str], candidates: np.ndarray,
+              tokens: Sequence | None = None) -> np.ndarray:
         """Late-interaction scores ``(n_sentences, n_candidates)``; ``-inf`` where a
-        candidate position is ``-1`` (faiss's "no result")."""
+        candidate position is ``-1`` (faiss's "no result"). ``tokens``: the sentences'
+        token embeddings from :meth:`encode`, if the caller has them."""
         import torch
 
         from skillmap.encoder.late_interaction import encode_tokens, pad_tokens
@@ -55,19 +72,20 @@ class LateInteractionReranker:
         with torch.no_grad():
             for begin in range(0, len(sentences), self.batch_size):
                 end = begin + self.batch_size
-                tokens, mask = pad_tokens([t.float().cpu() for t in encode_tokens(
-                    self.model, sentences[begin:end], self.batch_size)])
-                scores[begin:end] = self.scorer(tokens, mask, vectors[begin:end]).numpy()
+                batch = (tokens[begin:end] if tokens is not None else
+                         encode_tokens(self.model, sentences[begin:end], self.batch_size))
+                padded, mask = pad_tokens([t.float().cpu() for t in batch])
+                scores[begin:end] = self.scorer(padded, mask, vectors[begin:end]).numpy()
         scores[~valid] = -np.inf
         return scores
 
-    def rerank(self, sentences: Sequence[str], candidates: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
+    def rerank(self, sentences: Sequence[str], candidates: np.ndarray,
+               tokens: Sequence | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(scores, positions)`` per sentence, best first, like ``SkillIndex.search``:
         the candidates reordered by late-interaction score (ties keep faiss's order;
         ``-1`` padding stays last)."""
         candidates = np.asarray(candidates, dtype=np.int64).reshape(len(sentences), -1)
-        scores = self.score(sentences, candidates)
+        scores = self.score(sentences, candidates, tokens)
         order = np.argsort(-scores, axis=1, kind="stable")
         return (np.take_along_axis(scores, order, axis=1),
                 np.take_along_axis(candidates, order, axis=1))
