@@ -158,5 +158,5 @@ def test_training_with_late_interaction_saves_a_scorer_the_reranker_loads(
     for folder in (out, bundle):
         encoder = SkillEncoder(folder, device="cpu")
         vectors = encoder.encode([f"skill {i}" for i in range(4)])
-        results.append(load_reranker(folder, encoder, vectors).score(sentences, candidates))
+        results.append(load_reranker(encoder, vectors).score(sentences, candidates))
     np.testing.assert_allclose(results[0], results[1], atol=1e-4)

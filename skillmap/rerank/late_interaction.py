@@ -91,12 +91,14 @@ class LateInteractionReranker:
                 np.take_along_axis(candidates, order, axis=1))
 
 
-def load_reranker(model: str | os.PathLike, encoder, skill_vectors: np.ndarray,
+def load_reranker(encoder, skill_vectors: np.ndarray, folder: str | os.PathLike | None = None,
                   batch_size: int = 32) -> LateInteractionReranker:
-    """The reranker saved with ``model`` (a model folder or bundle trained with
-    ``--late-interaction``), running on ``encoder`` (the same model, already loaded)."""
+    """The reranker for a loaded torch :class:`~skillmap.encoder.SkillEncoder`: its scorer is
+    the ``late_interaction.json`` saved with that model (``folder``: another model folder or
+    bundle to take it from), its skill vectors those of the index built with it."""
     from skillmap.encoder.late_interaction import LateInteractionScorer
     from skillmap.encoder.skill_encoder import resolve_model
 
-    scorer = LateInteractionScorer.load(resolve_model(model)[1])
+    scorer = LateInteractionScorer.load(folder if folder is not None
+                                        else resolve_model(encoder.model_id)[1])
     return LateInteractionReranker(encoder, scorer, skill_vectors, batch_size=batch_size)
