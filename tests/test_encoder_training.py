@@ -15,8 +15,9 @@ import torch
 from conftest import make_tiny_model
 from skillmap.encoder import SkillEncoder
 from skillmap.encoder.architecture import EncoderConfig, build_encoder
+from skillmap.encoder.losses import label_row, multi_positive_mask
 from skillmap.encoder.training import (ContrastiveTrainer, Example, TrainingConfig,
-                                       load_examples, multi_positive_mask, split_heldout)
+                                       load_examples, split_heldout)
 from skillmap.errors import SkillmapError
 from skillmap.generation import generate_corpus, make_backend
 
@@ -61,7 +62,9 @@ def test_bilstm_attention_ignores_padding(backbone):
 def test_other_gold_skills_are_never_negatives():
     batch = [Example("a", (1, 2)), Example("b", (2,)), Example("c", (3,))]
     candidates = [1, 2, 3, 2, 5, 1]  # positives, then hard negatives
-    mask = multi_positive_mask(batch, candidates)
+    labels = torch.tensor([label_row((candidates[i], candidates[3 + i]), e.skills, 2)
+                           for i, e in enumerate(batch)])
+    mask = multi_positive_mask(labels, columns=2)
     assert mask.tolist() == [
         [False, True, False, True, False, True],   # 2 is also gold for "a"; 1 again later
         [False, False, False, True, False, False],  # its own skill repeated as a negative

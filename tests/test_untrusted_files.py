@@ -451,48 +451,53 @@ def test_a_malformed_onnx_manifest_is_refused_in_one_line(tmp_path, field, value
 
 
 # --------------------------------------------------------------------------- checkpoints
-def test_training_checkpoints_round_trip_without_pickle(tmp_path):
-    from skillmap.encoder.training import CHECKPOINT_FILE, read_checkpoint, write_checkpoint
+def _tiny_trainer(tmp_path: Path, max_steps: int):
+    from skillmap.encoder.architecture import EncoderConfig
+    from skillmap.encoder.training import ContrastiveTrainer, TrainingConfig, load_examples
+    from skillmap.generation import generate_corpus, make_backend
+    from skillmap.taxonomy import load_taxonomy
 
-    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.LSTM(3, 2))
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 0.5)
-    model[0](torch.ones(2, 4)).sum().backward()
-    optimizer.step()
-    schedule.step()
-    state = {"step": 7, "best": float("inf"), "bad_evals": 1,
-             "history": [{"step": 5, "heldout_loss": 0.25}], "elapsed": 1.5}
-    write_checkpoint(tmp_path, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                                "schedule": schedule.state_dict(), "state": state})
-    assert [p.name for p in tmp_path.iterdir()] == [CHECKPOINT_FILE]
-    saved = read_checkpoint(tmp_path)
-    assert saved["state"] == state and saved["schedule"] == schedule.state_dict()
-    for key, value in model.state_dict().items():
-        assert torch.equal(saved["model"][key], value)
-    fresh = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    fresh.load_state_dict(saved["optimizer"])
-    original = optimizer.state_dict()
-    assert fresh.state_dict()["param_groups"] == original["param_groups"]
-    for param, entries in original["state"].items():
-        for name, value in entries.items():
-            assert torch.equal(fresh.state_dict()["state"][param][name], value)
+    from conftest import DEMO_TAXONOMY
+
+    taxonomy = load_taxonomy(DEMO_TAXONOMY)
+    corpus = tmp_path / "corpus.jsonl"
+    if not corpus.exists():
+        generate_corpus(taxonomy, make_backend("template"), corpus, modes=["single"],
+                        per_skill=1)
+        make_tiny_model(tmp_path / "tiny", hidden=16)
+    trainer = ContrastiveTrainer(
+        taxonomy, EncoderConfig(backbone=str(tmp_path / "tiny" / "backbone"),
+                                pooling="attention"),
+        TrainingConfig(max_steps=max_steps, batch_size=8, eval_every=2), device="cpu")
+    return trainer, load_examples(corpus, taxonomy)
 
 
-def test_a_pickle_training_checkpoint_is_refused_even_with_the_opt_in(tmp_path):
-    from skillmap.encoder.training import read_checkpoint
-
+def test_a_pickle_in_a_training_checkpoint_never_runs(tmp_path):
+    """Checkpoints are the library trainer's; its optimizer, schedule and random states are
+    torch files that transformers reads with weights_only=True, so a planted pickle is
+    refused in one line and its code does not run."""
+    trainer, examples = _tiny_trainer(tmp_path, max_steps=2)
+    trainer.fit(examples, checkpoint_dir=tmp_path / "ckpt", progress=False)
+    (checkpoint,) = (tmp_path / "ckpt").glob("checkpoint-*")
+    assert (checkpoint / "training_model.safetensors").is_file()
     marker = tmp_path / "ran"
-    plant_pickle(tmp_path / "trainer_state.pt", marker)
-    with pytest.raises(SkillmapError, match="a pickle checkpoint") as info:
-        read_checkpoint(tmp_path)
-    assert "delete it" in one_line(info)
-    with pytest.raises(SkillmapError, match="refused"):  # opted in: weights_only=True
-        read_checkpoint(tmp_path, allow_pickle=True)
+    for name in ("optimizer.pt", "scheduler.pt"):
+        plant_pickle(checkpoint / name, marker)
+    again, _ = _tiny_trainer(tmp_path, max_steps=4)
+    with pytest.raises(SkillmapError, match="unreadable training checkpoint") as info:
+        again.fit(examples, checkpoint_dir=tmp_path / "ckpt", progress=False)
+    assert "delete" in one_line(info)
     assert not marker.exists()
-    (tmp_path / "trainer_state.pt").unlink()
-    (tmp_path / "trainer_state.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}")
-    with pytest.raises(SkillmapError, match="unreadable training checkpoint"):
-        read_checkpoint(tmp_path)
+
+
+def test_a_checkpoint_of_the_earlier_trainer_is_refused_in_one_line(tmp_path):
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    (folder / "trainer_state.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}")
+    trainer, examples = _tiny_trainer(tmp_path, max_steps=2)
+    with pytest.raises(SkillmapError, match="earlier skillmap trainer") as info:
+        trainer.fit(examples, checkpoint_dir=folder, progress=False)
+    assert "delete it" in one_line(info)
 
 
 # =========================================================================== 2. indexes

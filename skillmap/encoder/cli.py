@@ -19,6 +19,11 @@ class Pooling(str, Enum):
     bilstm_attention = "bilstm-attention"
 
 
+class Loss(str, Enum):  # skillmap.encoder.losses.LOSSES (not imported here: it needs torch)
+    multi_positive = "multi-positive"
+    cached_multi_positive = "cached-multi-positive"
+
+
 class BackboneMode(str, Enum):
     frozen = "frozen"
     lora = "lora"
@@ -49,6 +54,16 @@ def train_encoder(
     skill_template: Annotated[str, typer.Option(
         "--skill-template", help="Skill text, from {label} {description} {alt_labels}.")
     ] = "{label}",
+    loss: Annotated[Loss, typer.Option(
+        help="multi-positive: InfoNCE over the batch; cached-multi-positive: the same loss "
+        "with gradient caching, for large batches (--batch-size 512) in the memory of "
+        "--mini-batch-size rows.")] = Loss.multi_positive,
+    mini_batch_size: Annotated[int, typer.Option(
+        "--mini-batch-size", min=1, help="Cached loss: rows embedded at a time.")] = 32,
+    late_interaction: Annotated[bool, typer.Option(
+        "--late-interaction", help="Also train token-level matching (a late-interaction "
+        "scorer saved with the model, for reranking faiss's candidates): the loss adds the "
+        "same InfoNCE on late-interaction scores.")] = False,
     hard_negatives: Annotated[bool, typer.Option(
         "--hard-negatives/--no-hard-negatives",
         help="One negative per sentence from its positive's Level-2 group.")] = True,
@@ -64,12 +79,15 @@ def train_encoder(
     ] = None,
 ) -> None:
     """Train the encoder: sentences next to the skills they require (multi-positive InfoNCE,
-    in-batch and same-group hard negatives). Resumes from OUT.checkpoint/ if interrupted.
+    in-batch and same-group hard negatives), on sentence-transformers' trainer. Resumes from
+    OUT.checkpoint/ if interrupted.
 
     \b
     Example:
       skillmap generate -t taxonomies/esco --out esco.jsonl
       skillmap train encoder -c esco.jsonl -t taxonomies/esco --out models/esco-encoder
+      skillmap train encoder -c esco.jsonl -t taxonomies/esco --out models/big-batch \\
+          --backbone-mode lora --loss cached-multi-positive --batch-size 512
       skillmap index build -t taxonomies/esco --model models/esco-encoder --out indexes/esco-trained
     """
     from skillmap.defaults import demo_taxonomy_dir
@@ -83,6 +101,8 @@ def train_encoder(
                             learning_rate=lr, head_learning_rate=head_learning_rate,
                             hard_negatives=hard_negatives, skill_template=skill_template,
                             backbone_mode=backbone_mode.value, eval_every=eval_every,
+                            loss=loss.value, mini_batch_size=mini_batch_size,
+                            late_interaction=late_interaction,
                             seed=seed, max_examples=max_examples)
     examples = load_examples(corpus, tax, max_examples, seed,
                              modes=tuple(modes or ("single", "constrained")))

