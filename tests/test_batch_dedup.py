@@ -39,7 +39,7 @@ def test_cache_evicts_first_in_first_out_and_replays_exactly(tmp_path):
 
 def test_repeated_sentences_are_coded_from_the_cache_not_encoded_again(demo_index, encoder,
                                                                         monkeypatch):
-    extractor = Extractor(demo_index, encoder, sentence_filter=None)
+    extractor = Extractor(demo_index, encoder, sentence_filter=None, min_score=-1.0)
     ads = ["We are a family company based in Leeds.\nYou will develop software in Python.",
            "We are a family company based in Leeds.\nYou will drive a forklift truck."]
     encoded: list[str] = []
@@ -61,7 +61,8 @@ def test_repeated_sentences_are_coded_from_the_cache_not_encoded_again(demo_inde
         second[0].sentences[0].matches[0].skill_id
 
 
-def test_batch_report_counts_sentences_reused_across_chunks(demo_extractor, tmp_path):
+def test_batch_report_counts_sentences_reused_across_chunks(demo_index, encoder, tmp_path):
+    demo_extractor = Extractor(demo_index, encoder, sentence_filter=None)  # all encoded
     source = tmp_path / "ads.csv"
     lines = ["ad_id,description"] + [
         f'{i},"We are a family company based in Leeds.\nYou will develop software in '

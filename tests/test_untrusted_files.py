@@ -728,8 +728,11 @@ def test_an_index_recording_a_pickle_only_model_is_refused(tiny_index, tmp_path,
     """The model path recorded in the metadata goes through the same safe loader."""
     from skillmap.pipeline import Extractor
 
+    import shutil
+
     folder = _copy(tiny_index, tmp_path)
-    _edit_metadata(folder, model_id=str(pickle_model))
+    shutil.copytree(pickle_model, folder / "model")  # a model inside the index is loaded
+    _edit_metadata(folder, model_id=str(folder / "model"))
     with pytest.raises(SkillmapError, match="stored only as pickle"):
         Extractor(index=folder, sentence_filter=None)
 
@@ -1036,11 +1039,13 @@ def test_the_extractor_takes_the_pickle_opt_in_for_the_model_its_index_records(
 
     folder = tmp_path / "index"
     SkillIndex.build(demo_taxonomy, SkillEncoder(pickle_model, allow_pickle=True)).save(folder)
+    # a model folder outside the index is loaded only when named (the user's trust)
     with pytest.raises(SkillmapError, match="stored only as pickle"):
-        Extractor(index=folder, sentence_filter=None)
-    extractor = Extractor(index=folder, sentence_filter=None, allow_pickle=True)
+        Extractor(index=folder, model=str(pickle_model), sentence_filter=None)
+    extractor = Extractor(index=folder, model=str(pickle_model), sentence_filter=None,
+                          allow_pickle=True)
     assert extractor.extract("We need a Python developer.").sentences
-    config = ExtractorConfig(index=str(folder), sentence_filter=None)
+    config = ExtractorConfig(index=str(folder), model=str(pickle_model), sentence_filter=None)
     with pytest.raises(SkillmapError, match="stored only as pickle"):
         Extractor.from_config(config)
     config = config.replace(allow_pickle=True)
