@@ -615,8 +615,9 @@ def _evaluate_postings(benchmark: Path, split: str, compare: bool, as_json: bool
 @app.command("app")
 def app_command(
     index: Annotated[Optional[list[Path]], typer.Option(
-        "--index", "-i", metavar="FOLDER", help="An index folder, or a folder of index folders, to offer in the "
-        "app (repeatable) [default: ./indexes, plus the embedded demo index].")] = None,
+        "--index", "-i", metavar="FOLDER", help="An index folder, or a folder of index folders, "
+        "to offer in the app (repeatable); the app opens on the first [default: ./indexes, "
+        "plus the embedded demo index].")] = None,
     filter_path: Annotated[Optional[list[Path]], typer.Option(
         "--filter", metavar="FOLDER", help="A trained filter folder to offer (repeatable).")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 exposes the app to "
@@ -627,8 +628,9 @@ def app_command(
 ) -> None:
     """Open the web app: paste or upload ads, read and export their skills.
 
-    Serves http://127.0.0.1:8501 until Ctrl-C. The app codes with the same pipeline as
-    `extract` and `batch`; the demo taxonomy is always offered, your indexes with --index.
+    Serves http://127.0.0.1:8501 (--port) until Ctrl-C or SIGTERM, which also stop the
+    server. The app codes with the same pipeline as `extract` and `batch`; the demo taxonomy
+    is always offered, your indexes with --index, and it opens on the first --index.
 
     Example: skillmap app --index indexes/esco --open
     """

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from skillmap.app.catalog import INDEX_PATHS_ENV
+from skillmap.app.catalog import DEFAULT_INDEX_ENV, INDEX_PATHS_ENV
 from skillmap.app.launcher import APP_SCRIPT
 from tests.conftest import DATA, REPO
 from tests.helpers.documents import docx_bytes
@@ -143,6 +143,25 @@ def test_indexes_given_to_the_app_are_offered_and_used(encoder, demo_index, tmp_
     at.selectbox(key="index").select_index(1).run()
     at.text_area(key="ad_text").input(SAMPLE_AD).run()
     assert not at.exception and int(metrics(at)["Skills found"]) > 0
+
+
+@pytest.mark.parametrize("given", ["index", "parent"])
+def test_the_app_opens_on_the_index_it_was_given(encoder, demo_index, tmp_path, monkeypatch,
+                                                 given):
+    """`skillmap app --index X` sets both variables (launcher.app_environment); X may be an
+    index folder or a folder of them."""
+    demo_index.save(tmp_path / "b-index")
+    demo_index.save(tmp_path / "a-index")
+    chosen = tmp_path / "b-index" if given == "index" else tmp_path
+    monkeypatch.setenv(INDEX_PATHS_ENV, str(chosen))
+    monkeypatch.setenv(DEFAULT_INDEX_ENV, str(chosen))
+    at = AppTest.from_file(str(APP_SCRIPT), default_timeout=180)
+    at.run()
+    assert not at.exception
+    expected = tmp_path / ("b-index" if given == "index" else "a-index")
+    assert at.selectbox(key="index").value == str(expected.resolve())
+    box = at.selectbox(key="index")
+    assert expected.name in box.options[box.index]
 
 
 def test_the_thin_entry_point_runs_the_same_app(encoder, demo_index):

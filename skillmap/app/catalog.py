@@ -2,7 +2,8 @@
 
 The app offers the embedded demo index plus every skillmap index it finds in the folders it
 was started with (``skillmap app --index PATH``; each PATH is an index folder or a folder of
-index folders; ``./indexes`` is searched by default). ``skillmap app`` hands the list to the
+index folders; ``./indexes`` is searched by default) and opens on the first one given
+(:func:`default_index_key`). ``skillmap app`` hands the list to the
 Streamlit script through the environment (:data:`INDEX_PATHS_ENV`, :data:`FILTER_PATHS_ENV`),
 which is also how tests configure it. Only folders holding a readable ``metadata.json`` are
 listed; reading that file is all discovery does, so start-up stays fast however many
@@ -19,6 +20,7 @@ from skillmap.errors import SkillmapError
 from skillmap.index.skill_index import IndexMetadata
 
 INDEX_PATHS_ENV = "SKILLMAP_APP_INDEXES"
+DEFAULT_INDEX_ENV = "SKILLMAP_APP_DEFAULT_INDEX"   # the first --index: what the app opens on
 FILTER_PATHS_ENV = "SKILLMAP_APP_FILTERS"
 DEFAULT_INDEX_ROOTS = ("indexes",)
 
@@ -64,6 +66,19 @@ def discover_indexes() -> list[IndexChoice]:
                      + f" ({meta.n_skills:,} skills) — {folder.name}")
             choices.append(IndexChoice(str(folder), label, folder, meta))
     return choices
+
+
+def default_index_key(choices: list[IndexChoice]) -> str:
+    """The index the app opens on: the first ``--index`` given (an index folder, or the first
+    index inside a folder of them), else the demo."""
+    wanted = os.environ.get(DEFAULT_INDEX_ENV)
+    if wanted:
+        wanted_path = Path(wanted).expanduser().resolve()
+        for choice in choices:
+            if choice.path is not None and (choice.path == wanted_path
+                                            or choice.path.parent == wanted_path):
+                return choice.key
+    return choices[0].key
 
 
 def discover_filters() -> dict[str, str]:

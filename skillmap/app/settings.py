@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from skillmap.app import resources
-from skillmap.app.catalog import NO_FILTER, discover_filters, discover_indexes
+from skillmap.app.catalog import (NO_FILTER, default_index_key, discover_filters,
+                                  discover_indexes)
 from skillmap.pipeline.config import DEFAULT_MIN_SCORE
 from skillmap.app.render import md
 
@@ -29,12 +30,14 @@ class Settings:
 
 
 def sidebar() -> Settings:
-    indexes = {choice.key: choice for choice in discover_indexes()}
+    found = discover_indexes()
+    indexes = {choice.key: choice for choice in found}
     filters = discover_filters()
     with st.sidebar:
         st.header("skillmap")
         index_key = st.selectbox("Taxonomy (skill index)", list(indexes), key="index",
                                  format_func=lambda k: indexes[k].label,
+                                 index=list(indexes).index(default_index_key(found)),
                                  help="Indexes come from `skillmap index build`; start the app "
                                  "with `skillmap app --index FOLDER` to list yours.")
         filter_key = st.selectbox("Sentence filter", list(filters), key="filter",
