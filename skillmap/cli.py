@@ -423,7 +423,8 @@ def batch(
 
     Output columns: doc_id, rank, skill_id, skill_label, score (cosine similarity, 0-1),
     name_bonus (added to rank a skill the sentence names verbatim), mentions (segments of the
-    ad asking for the skill), level1, level2, evidence_sentence, evidence_section. The output
+    ad asking for the skill), level1, level2, skill_type, reuse_level (from the taxonomy),
+    evidence_sentence, evidence_section, then the --keep-column columns. The output
     appears only when the run is complete; an interrupted run keeps its finished chunks in
     OUT.partial/ and `--resume` continues it.
 

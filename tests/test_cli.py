@@ -35,8 +35,9 @@ def test_extract_csv_is_the_batch_long_format(capsys):
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(out)))
     assert list(rows[0]) == ["doc_id", "rank", "skill_id", "skill_label", "score", "name_bonus",
-                             "mentions", "level1", "level2", "evidence_sentence",
-                             "evidence_section"]
+                             "mentions", "level1", "level2", "skill_type", "reuse_level",
+                             "evidence_sentence", "evidence_section"]
+    assert {r["skill_type"] for r in rows} <= {"skill/competence", "knowledge"}
     assert all(0 <= float(r["score"]) <= 1 for r in rows)
     assert [int(r["rank"]) for r in rows] == list(range(1, len(rows) + 1))
 

@@ -118,6 +118,30 @@ def test_real_esco_multi_parent_skill_keeps_both_branches(esco):
 
 
 @needs_esco
+def test_real_esco_skill_type_and_reuse_level_survive_the_native_folder(esco, tmp_path):
+    """What the skill_type and reuse_level output columns are read from."""
+    taxonomy, _ = esco
+    work_in_teams = _by_label(taxonomy, "work in teams")
+    assert (work_in_teams.skill_type, work_in_teams.reuse_level) == ("skill/competence",
+                                                                     "transversal")
+    assert _by_label(taxonomy, "SQL").skill_type == "knowledge"
+    levels = {s.reuse_level for s in taxonomy.skills}
+    assert levels == {"", "transversal", "cross-sector", "sector-specific", "occupation-specific"}
+    write_taxonomy(taxonomy, tmp_path / "esco")
+    again = load_taxonomy(tmp_path / "esco")
+    assert _by_label(again, "work in teams").reuse_level == "transversal"
+    assert again.fingerprint == taxonomy.fingerprint
+
+
+def test_a_taxonomy_without_reuse_levels_keeps_its_file_and_fingerprint(demo_taxonomy, tmp_path):
+    """Indexes saved before reuse_level existed still load: their taxonomy copy hashes the same."""
+    write_taxonomy(demo_taxonomy, tmp_path / "demo")
+    header = (tmp_path / "demo" / "skills.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == "id,label,alt_labels,description,skill_type,parents"
+    assert load_taxonomy(tmp_path / "demo").fingerprint == demo_taxonomy.fingerprint
+
+
+@needs_esco
 def test_cli_import_esco_writes_loadable_folder(tmp_path, capsys):
     from skillmap.cli import main
 

@@ -139,7 +139,8 @@ class Extractor:
         level1, level2 = self._groups[position]
         return SkillMatch(skill_id=skill.id, skill_label=skill.label,
                           score=min(max(float(cosine), 0.0), 1.0), name_bonus=float(bonus),
-                          level1=level1, level2=level2)
+                          level1=level1, level2=level2, skill_type=skill.skill_type,
+                          reuse_level=skill.reuse_level)
 
     def extract(self, text: str, doc_id: str = "ad-1") -> AdResult:
         """Code one ad (a ``str``; see :meth:`extract_many` for missing values)."""

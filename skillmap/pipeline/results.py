@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Iterable
 
 LONG_COLUMNS = ("doc_id", "rank", "skill_id", "skill_label", "score", "name_bonus", "mentions",
-                "level1", "level2", "evidence_sentence", "evidence_section")
+                "level1", "level2", "skill_type", "reuse_level", "evidence_sentence",
+                "evidence_section")
 #: the long format's numeric columns and their Parquet types; every other column is text
 NUMERIC_COLUMNS = {"rank": "int32", "score": "float32", "name_bonus": "float32",
                    "mentions": "int32"}
@@ -47,6 +48,8 @@ class SkillMatch:
     name_bonus: float = 0.0
     mentions: int = 1
     evidence_section: str = ""
+    skill_type: str = ""      # from the taxonomy (ESCO: skill/competence or knowledge)
+    reuse_level: str = ""     # from the taxonomy (ESCO: transversal ... occupation-specific)
 
 
 @dataclass(slots=True)
@@ -94,8 +97,8 @@ class AdResult:
         return [{"doc_id": self.doc_id, "rank": m.rank, "skill_id": m.skill_id,
                  "skill_label": m.skill_label, "score": round(m.score, 4),
                  "name_bonus": round(m.name_bonus, 4), "mentions": m.mentions,
-                 "level1": m.level1, "level2": m.level2,
-                 "evidence_sentence": m.evidence_sentence,
+                 "level1": m.level1, "level2": m.level2, "skill_type": m.skill_type,
+                 "reuse_level": m.reuse_level, "evidence_sentence": m.evidence_sentence,
                  "evidence_section": m.evidence_section} for m in self.skills]
 
     def to_dict(self, sentences: bool = True) -> dict:

@@ -149,7 +149,8 @@ def import_esco(folder: str | os.PathLike, name: str = "ESCO",
         skills.append(Skill(id=uri, label=row["preferredLabel"],
                             alt_labels=_labels(row.get("altLabels", "")),
                             description=row.get("description", ""),
-                            skill_type=row.get("skillType", ""), parents=parents))
+                            skill_type=row.get("skillType", ""), parents=parents,
+                            reuse_level=row.get("reuseLevel", "")))
     metadata = TaxonomyMetadata(name=name, version=version, language="en",
                                 source=f"ESCO CSV export imported from {folder.name}",
                                 licence=ESCO_LICENCE)

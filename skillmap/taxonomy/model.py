@@ -43,6 +43,8 @@ class Skill:
     description: str = ""
     skill_type: str = ""
     parents: tuple[str, ...] = ()
+    #: ESCO's reuseLevel: transversal, cross-sector, sector-specific, occupation-specific
+    reuse_level: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +199,11 @@ class Taxonomy:
         """A content hash: two taxonomies with equal fingerprints code identically."""
         digest = hashlib.sha256()
         for skill in self.skills:
-            digest.update(json.dumps([skill.id, skill.label, skill.alt_labels, skill.description,
-                                      skill.skill_type, skill.parents]).encode())
+            fields = [skill.id, skill.label, skill.alt_labels, skill.description,
+                      skill.skill_type, skill.parents]
+            if skill.reuse_level:  # indexes saved before the field existed keep their hash
+                fields.append(skill.reuse_level)
+            digest.update(json.dumps(fields).encode())
         for group in self.groups:
             digest.update(json.dumps([group.id, group.label, group.level, group.parents]).encode())
         return digest.hexdigest()[:16]

@@ -31,6 +31,8 @@ from skillmap.taxonomy.model import Skill, SkillGroup, Taxonomy, TaxonomyMetadat
 FORMAT_VERSION = 1
 LIST_SEPARATOR = "|"
 SKILL_COLUMNS = ("id", "label", "alt_labels", "description", "skill_type", "parents")
+#: optional skill columns, written only when some skill has a value
+OPTIONAL_SKILL_COLUMNS = ("reuse_level",)
 GROUP_COLUMNS = ("id", "label", "level", "parents", "description", "code")
 REQUIRED_SKILL_COLUMNS = ("id", "label")
 REQUIRED_GROUP_COLUMNS = ("id", "label", "level")
@@ -148,7 +150,8 @@ def load_taxonomy(folder: str | os.PathLike) -> Taxonomy:
                             alt_labels=_split(row.get("alt_labels")),
                             description=row.get("description", ""),
                             skill_type=row.get("skill_type", ""),
-                            parents=_split(row.get("parents"))))
+                            parents=_split(row.get("parents")),
+                            reuse_level=row.get("reuse_level", "")))
     if not skills:
         raise TaxonomyError(f"{skills_file}: no skills")
     try:
@@ -201,7 +204,8 @@ def _skill_row(s: Skill) -> list:
             _cell(s.label, f"the label {where}", required=True),
             _join(s.alt_labels, "alt_labels", s.id),
             _cell(s.description, f"the description {where}"),
-            _cell(s.skill_type, f"the skill_type {where}"), _join(s.parents, "parents", s.id)]
+            _cell(s.skill_type, f"the skill_type {where}"), _join(s.parents, "parents", s.id),
+            _cell(s.reuse_level, f"the reuse_level {where}")]
 
 
 def write_taxonomy(taxonomy: Taxonomy, folder: str | os.PathLike) -> Path:
@@ -214,6 +218,9 @@ def write_taxonomy(taxonomy: Taxonomy, folder: str | os.PathLike) -> Path:
         meta[key] = _cell(getattr(taxonomy.metadata, key), f"the taxonomy {key}", key == "name")
     group_rows = [_group_row(g) for g in taxonomy.groups]   # refused before anything is written
     skill_rows = [_skill_row(s) for s in taxonomy.skills]
+    skill_columns = SKILL_COLUMNS + OPTIONAL_SKILL_COLUMNS
+    if not any(s.reuse_level for s in taxonomy.skills):
+        skill_columns, skill_rows = SKILL_COLUMNS, [row[:len(SKILL_COLUMNS)] for row in skill_rows]
     meta_text = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True)
     if yaml.safe_load(meta_text) != meta:
         # PyYAML writes a NEL (\x85) raw and reads it back as a line break; escaped ASCII
@@ -227,6 +234,6 @@ def write_taxonomy(taxonomy: Taxonomy, folder: str | os.PathLike) -> Path:
             writer.writerows(group_rows)
         with open(tmp / "skills.csv", "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(SKILL_COLUMNS)
+            writer.writerow(skill_columns)
             writer.writerows(skill_rows)
     return folder
