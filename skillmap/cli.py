@@ -105,6 +105,10 @@ MaxAdCharsOption = Annotated[int, typer.Option(
     "--max-ad-chars", min=1, help="Longest ad, in characters: a longer one is almost always a "
     "corpus pasted as one ad. extract refuses it; batch codes its first MAX_AD_CHARS "
     "characters and counts it in the summary.")]
+ExcludeOption = Annotated[Optional[Path], typer.Option(
+    "--exclude", metavar="FILE", help="Skills and sentences to ignore, one per line: a skill's "
+    "label or id, or 'sentence: REGEX' for sentences not to search (skillmap/pipeline/"
+    "exclusions.py). batch records the list in its manifest.")]
 EncodingOption = Annotated[Optional[str], typer.Option(
     "--encoding", help="Text encoding of the input [default: UTF-8, or UTF-16 with a BOM].")]
 
@@ -141,7 +145,8 @@ def _start_error_boundary() -> None:
 
 def _config(*, filter_spec: str = "default", no_filter: bool = False,
             filter_drops_named: bool = False, aggregation: "Aggregation | None" = None,
-            backend: "Backend | None" = None, index: Optional[Path] = None, **options):
+            backend: "Backend | None" = None, index: Optional[Path] = None,
+            exclude: Optional[Path] = None, **options):
     """The extractor settings the command's options describe (the options' names are the
     CLI's; the rest are :class:`~skillmap.pipeline.config.ExtractorConfig` fields)."""
     from skillmap.pipeline.config import ExtractorConfig
@@ -152,6 +157,10 @@ def _config(*, filter_spec: str = "default", no_filter: bool = False,
         options["sentence_filter"] = filter_spec
     if aggregation is not None:
         options["aggregation"] = aggregation.value
+    if exclude is not None:
+        from skillmap.pipeline.exclusions import read_exclusions
+
+        options["exclude_skills"], options["exclude_sentences"] = read_exclusions(exclude)
     if index is not None and not options.get("model"):
         from skillmap.index.skill_index import index_model
 
@@ -289,6 +298,7 @@ def extract(
     encoding: EncodingOption = None,
     backend: BackendOption = None,
     max_ad_chars: MaxAdCharsOption = 1_000_000,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Find the skills a job ad asks for.
 
@@ -330,7 +340,8 @@ def extract(
                            aggregation=aggregation, lexical_boost=lexical_boost,
                            filter_spec=filter_spec, no_filter=no_filter,
                            filter_threshold=filter_threshold, backend=backend,
-                           max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named)
+                           max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
+                           exclude=exclude)
     results = extractor.extract_many(texts, ids)
     if fmt is OutputFormat.json:
         payload = [r.to_dict() for r in results]
@@ -350,19 +361,32 @@ def extract(
 
 
 def _print_tables(results) -> None:
+    """One compact row per skill, fitted to the terminal (80 columns and up): the evidence is
+    cut to one line; `--format json` and `csv` carry it whole, with the groups."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
+    wide = console.width >= 120
     for result in results:
-        table = Table(title=f"{result.doc_id}: {len(result.skills)} skills from "
-                            f"{len(result.sentences)} sentences", title_justify="left")
-        for column in ("#", "skill", "score", "level 2 group", "evidence"):
-            table.add_column(column, overflow="fold")
+        searched = sum(s.coded for s in result.sentences)
+        table = Table(title=f"{result.doc_id}: {len(result.skills)} skills from {searched} "
+                            f"searched of {len(result.sentences)} segments",
+                      title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=True)
+        table.add_column("#", justify="right", no_wrap=True, width=2)
+        table.add_column("skill", ratio=2, overflow="fold", min_width=14)
+        table.add_column("score", justify="right", no_wrap=True, width=5)
+        if wide:
+            table.add_column("level 2 group", ratio=1, no_wrap=True, overflow="ellipsis",
+                             min_width=10)
+        table.add_column("evidence", ratio=3, no_wrap=True, overflow="ellipsis", min_width=20)
         for m in result.skills:
-            table.add_row(str(m.rank), m.skill_label, f"{m.score:.3f}", m.level2,
-                          m.evidence_sentence)
+            table.add_row(str(m.rank), m.skill_label, f"{m.score:.2f}",
+                          *([m.level2] if wide else []), m.evidence_sentence)
         console.print(table)
+    if results and not wide:
+        console.print("Full evidence and groups: --format json or --format csv.", style="dim")
 
 
 # --------------------------------------------------------------------------- batch
@@ -382,6 +406,10 @@ def batch(
                                       "format: one row per ad and skill).")],
     id_column: Annotated[Optional[str], typer.Option(
         "--id-column", help="Column with the ad id [default: the row number].")] = None,
+    keep_column: Annotated[Optional[list[str]], typer.Option(
+        "--keep-column", metavar="COLUMN", help="An input column to copy into every output "
+        "row of its ad, after the fixed columns (repeatable): date, region, occupation, "
+        "employer... Typed in a Parquet output.")] = None,
     index: IndexOption = None,
     model: ModelOption = None,
     top_k: TopKOption = 10,
@@ -418,6 +446,7 @@ def batch(
         "--gpus-per-actor", min=0.0, help="--engine ray: GPUs per actor (1; 0.5 shares a GPU "
         "between two actors); 0: CPU actors.")] = 0.0,
     max_ad_chars: MaxAdCharsOption = 1_000_000,
+    exclude: ExcludeOption = None,
 ) -> None:
     """Code a whole corpus of job ads (CSV, JSONL, Parquet) to a long-format CSV or Parquet.
 
@@ -428,15 +457,23 @@ def batch(
     appears only when the run is complete; an interrupted run keeps its finished chunks in
     OUT.partial/ and `--resume` continues it.
 
-    Example: skillmap batch data/sample_ads.csv --text-column description --id-column ad_id --out coded.csv
+    Examples:
+
+      skillmap batch data/sample_ads.csv --text-column description --id-column ad_id --out coded.csv
+
+      skillmap batch ads.csv -c text --keep-column date --keep-column region --out coded.parquet
     """
     from skillmap.batch import check_batch_input, code_corpus
     from skillmap.batch.coder import check_batch_output
 
     # fail fast, before the model loads: header, columns, every line's structure, and an
     # output that cannot be written (a folder, read-only, full, or another run's)
-    check_batch_input(input_csv, text_column, id_column, encoding)[0].scan()
+    keep = keep_column or []
+    check_batch_input(input_csv, text_column, id_column, encoding, keep)[0].scan()
     check_batch_output(out, input_csv)
+    if engine is Engine.ray and keep:
+        raise SkillmapError("--keep-column is not available with --engine ray yet; use "
+                            "--engine local")
     if engine is Engine.ray:
         from skillmap.batch.coder import DEFAULT_DEDUP_CACHE
         from skillmap.batch.ray_engine import code_corpus_ray
@@ -451,7 +488,8 @@ def batch(
                          aggregation=aggregation, lexical_boost=lexical_boost,
                          filter_spec=filter_spec, no_filter=no_filter,
                          filter_threshold=filter_threshold, backend=backend,
-                         max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named)
+                         max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
+                         exclude=exclude)
         started = time.perf_counter()
         report = code_corpus_ray(config, input_csv, out, text_column, id_column,
                                  chunk_size=chunk_size, encoding=encoding, address=ray_address,
@@ -464,11 +502,13 @@ def batch(
                                aggregation=aggregation, lexical_boost=lexical_boost,
                                filter_spec=filter_spec, no_filter=no_filter,
                                filter_threshold=filter_threshold, backend=backend,
-                               max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named)
+                               max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
+                               exclude=exclude)
         started = time.perf_counter()
         report = code_corpus(extractor, input_csv, out, text_column=text_column,
                              id_column=id_column, chunk_size=chunk_size, encoding=encoding,
-                             resume=resume, show_progress=True, dedup_cache=dedup_cache)
+                             resume=resume, show_progress=True, dedup_cache=dedup_cache,
+                             keep_columns=keep)
     seconds = time.perf_counter() - started
     _say(f"coded {report.ads} ads ({report.chunks_resumed} of {report.chunks} chunks resumed) "
          f"in {seconds:.1f}s -> {out}: {report.rows_written} rows; "

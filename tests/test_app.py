@@ -59,8 +59,10 @@ def test_pasted_ad_shows_its_skills_grouped_with_evidence(app, demo_extractor):
     assert {e.label.split(" · ")[0] for e in app.expander} == \
         {m.level1 for m in expected.skills}
     assert 'class="sm-evidence"' in app.get("html")[0].proto.body
-    sentences = app.dataframe[0].value
+    sentences = app.table[0].value   # a static table: full height, nothing clipped
     assert len(sentences) == len(expected.sentences)
+    assert {d.key for d in app.get("download_button")} >= {
+        "download_ad_csv", "download_ad_json", "download_ad_html"}
 
 
 def test_top_k_and_min_score_change_what_is_shown(app):
@@ -122,6 +124,16 @@ def test_corpus_reports_a_bad_file_and_codes_the_good_ones(app):
     assert any(e.startswith("bad.csv: malformed CSV") for e in errors)
     assert "empty.txt: the file is empty" in errors
     assert app.button(key="code_corpus").label == "Code 1 ad"
+
+
+def test_exclusions_in_the_sidebar_change_the_skills(app, demo_extractor):
+    app.text_area(key="ad_text").input(SAMPLE_AD).run()
+    first = demo_extractor.extract(SAMPLE_AD, doc_id="ad").skills[0].skill_label
+    assert first in page_text(app)
+    app.text_area(key="exclusions").input(first).run()
+    assert not app.exception and first not in page_text(app)
+    app.text_area(key="exclusions").input("no such skill at all").run()
+    assert any("not in this taxonomy" in e.value for e in app.sidebar.error)
 
 
 def test_taxonomy_tab_searches_the_hierarchy(app):

@@ -158,7 +158,8 @@ def test_taxonomy_search_and_browse(demo_taxonomy):
     level1 = demo_taxonomy.level1(demo_taxonomy.skills[0].id).label
     browse = taxonomy_frame(demo_taxonomy, level1=level1)
     assert len(browse) > 0 and set(browse["level1"]) == {level1}
-    assert len(taxonomy_frame(demo_taxonomy, limit=7)) == 7
+    capped = taxonomy_frame(demo_taxonomy, limit=7)
+    assert len(capped) == 7 and capped.attrs["matches"] == len(demo_taxonomy.skills)
 
 
 # ----------------------------------------------------------------------------- rendering

@@ -49,6 +49,18 @@ def test_extract_table_and_stdin(capsys, monkeypatch):
     assert code == 0 and "speak German" in out
 
 
+def test_extract_table_fits_an_80_column_terminal(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run(capsys, "extract", str(DATA / "sample_ad.txt"), "-k", "10")
+    assert code == 0
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert len(lines) <= 10 * 2 + 6      # a skill label may wrap once; evidence never does
+    assert "--format json" in out        # where the full evidence is
+    full = json.loads(run(capsys, "extract", str(DATA / "sample_ad.txt"), "-f", "json")[1])
+    assert any(len(m["evidence_sentence"]) > 60 for m in full["skills"])
+
+
 def test_extract_bad_inputs(capsys, tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("  \n")

@@ -10,6 +10,7 @@ byte for byte what ``skillmap batch`` writes for the same ads and ids.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import streamlit as st
 
@@ -18,10 +19,12 @@ from skillmap.app.settings import Settings
 from skillmap.app.tables import (group_shares, long_csv, long_frame, skill_frequencies,
                                  summary_frame)
 from skillmap.app.uploads import (ALL_TYPES, MAX_ADS, MAX_FILE_MB, Ad, TableUpload, guess_columns,
-                                  read_upload, unique_doc_ids, upload_error)
+                                  guess_keep_columns, read_upload, unique_doc_ids, upload_error)
 from skillmap.errors import SkillmapError
+from skillmap.pipeline.results import LONG_COLUMNS
 
 ROW_NUMBERS = "(row number)"
+PREVIEW_ROWS = 20
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -47,7 +50,7 @@ def render(settings: Settings) -> None:
         return
 
     stored = st.session_state.get("corpus")
-    signature = (tuple((a.doc_id, hash(a.text)) for a in ads), settings.key)
+    signature = (tuple((a.doc_id, hash(a.text), a.variables) for a in ads), settings.key)
     if st.button(f"Code {len(ads):,} ad{'s' * (len(ads) != 1)}", type="primary", key="code_corpus"):
         stored = _code(ads, settings)
         stored["signature"] = signature
@@ -75,7 +78,10 @@ def _collect_ads(files) -> list[Ad] | None:
             continue
         if isinstance(parsed, TableUpload):
             text_guess, id_guess = guess_columns(parsed)
-            columns = st.columns(2)
+            with st.expander(f"Preview of {parsed.name}: {len(parsed.frame):,} rows, "
+                             f"{len(parsed.columns)} columns", expanded=False):
+                st.dataframe(parsed.frame.head(PREVIEW_ROWS), hide_index=True, width="stretch")
+            columns = st.columns([1, 1, 2])
             text_column = columns[0].selectbox(
                 f"Text column of {parsed.name}", parsed.columns, key=f"text:{parsed.name}",
                 index=parsed.columns.index(text_guess))
@@ -83,15 +89,24 @@ def _collect_ads(files) -> list[Ad] | None:
             id_column = columns[1].selectbox(
                 f"Id column of {parsed.name}", id_options, key=f"id:{parsed.name}",
                 index=id_options.index(id_guess) if id_guess else 0)
+            id_column = None if id_column == ROW_NUMBERS else id_column
+            keep_options = [c for c in parsed.columns if c not in LONG_COLUMNS]
+            keep = columns[2].multiselect(
+                f"Columns to keep with each ad of {parsed.name} (date, region, ...)",
+                keep_options, key=f"keep:{parsed.name}",
+                default=guess_keep_columns(parsed, text_column, id_column),
+                help="Copied into every coded row, as `skillmap batch --keep-column` does; "
+                "the analysis below compares and tracks skills by them.")
             try:
-                rows = parsed.ads(text_column, None if id_column == ROW_NUMBERS else id_column)
+                rows = parsed.ads(text_column, id_column, keep)
             except SkillmapError as exc:
                 st.error(str(exc))
                 continue
             if parsed.empty_ids:
                 st.warning(f"{parsed.name}: {parsed.empty_ids:,} rows have an empty id in "
                            f"column {id_column!r}; choose another id column, or row numbers")
-            ads += [Ad(f"{parsed.name}:{a.doc_id}", a.text) if several else a for a in rows]
+            ads += [replace(a, doc_id=f"{parsed.name}:{a.doc_id}") if several else a
+                    for a in rows]
         else:
             ads += parsed.ads()
     return unique_doc_ids(ads)  # two files with the same name: keep both, ids distinct
@@ -99,8 +114,7 @@ def _collect_ads(files) -> list[Ad] | None:
 
 def _code(ads: list[Ad], settings: Settings) -> dict:
     """Code all ads in one de-duplicated batch; the bar follows the sentences encoded."""
-    extractor = resources.get_extractor(settings.index_key, settings.filter_key, settings.top_k,
-                                        settings.min_score)
+    extractor = resources.extractor_for(settings)
     bar = st.progress(0.0, text=f"Coding {len(ads):,} ads…")
 
     def moved(done: int, total: int) -> None:
@@ -112,7 +126,10 @@ def _code(ads: list[Ad], settings: Settings) -> dict:
                                      on_progress=moved)
     seconds = time.perf_counter() - started
     bar.empty()
-    return {"results": results, "seconds": seconds}
+    for result, ad in zip(results, ads):
+        result.variables = dict(ad.variables)
+    return {"results": results, "seconds": seconds,
+            "sources": {ad.doc_id: ad.source for ad in ads}}
 
 
 def _show(stored: dict) -> None:

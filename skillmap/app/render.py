@@ -42,7 +42,7 @@ def sentence_style(result: AdResult, index: int) -> str:
         return "heading"
     if not sentence.is_content:
         return "structure"
-    if sentence.filtered:
+    if sentence.filtered or sentence.excluded:
         return "filtered"
     if any(m.evidence_index == index for m in result.skills):
         return "evidence"
@@ -69,6 +69,8 @@ def highlighted_ad(text: str, result: AdResult) -> str:
         if role:
             if not sentence.is_content:
                 tip = f"{sentence.kind}" + (f" · {sentence.section}" if sentence.section else "")
+            elif sentence.excluded:
+                tip = "excluded by your exclusion list"
             elif sentence.filtered:
                 tip = f"dropped by the filter: P(skill) = {sentence.filter_score:.2f}"
             else:
@@ -81,3 +83,21 @@ def highlighted_ad(text: str, result: AdResult) -> str:
     parts.append(html.escape(text[cursor:]))
     return ('<div class="sm-ad" style="white-space:pre-wrap;line-height:1.6;font-size:0.95rem">'
             + "".join(parts) + "</div>")
+
+
+def ad_page(text: str, result: AdResult, title: str = "Job ad") -> str:
+    """A standalone HTML page: the highlighted ad (hover a sentence for its skills) and the
+    ad's skills with their evidence, for sharing outside the app."""
+    rows = "".join(
+        f"<tr><td>{m.rank}</td><td>{html.escape(m.skill_label)}</td><td>{m.score:.2f}</td>"
+        f"<td>{html.escape(m.level1)}</td><td>{html.escape(m.evidence_sentence)}</td></tr>"
+        for m in result.skills)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(title)}</title>"
+            "<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+            "padding:0 1rem}table{border-collapse:collapse;width:100%}td,th{border-bottom:"
+            "1px solid #e5e7eb;padding:4px 6px;text-align:left;vertical-align:top}</style>"
+            f"</head><body><h1>{html.escape(title)}</h1>"
+            f'<p style="font-size:0.85rem">{LEGEND}</p>{highlighted_ad(text, result)}'
+            f"<h2>Skills ({len(result.skills)})</h2><table><tr><th>#</th><th>skill</th>"
+            f"<th>score</th><th>group</th><th>evidence</th></tr>{rows}</table></body></html>\n")

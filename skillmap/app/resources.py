@@ -33,16 +33,24 @@ def load_filter(filter_key: str) -> SentenceFilter | None:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def get_extractor(index_key: str, filter_key: str, top_k: int, min_score: float) -> Extractor:
+def get_extractor(index_key: str, filter_key: str, top_k: int, min_score: float,
+                  exclude_skills: tuple[str, ...] = (),
+                  exclude_sentences: tuple[str, ...] = ()) -> Extractor:
     index = load_index(index_key)
     encoder = SkillEncoder.cached(index.recorded_model())
     # "off" is the CLI's --no-filter: no filter and no ad structure, every sentence alone
     return Extractor(index=index, encoder=encoder, top_k=top_k, min_score=min_score,
-                     sentence_filter=load_filter(filter_key), structure=filter_key != NO_FILTER)
+                     sentence_filter=load_filter(filter_key), structure=filter_key != NO_FILTER,
+                     exclude_skills=exclude_skills, exclude_sentences=exclude_sentences)
+
+
+def extractor_for(settings) -> Extractor:
+    """The extractor the sidebar's settings describe."""
+    return get_extractor(*settings.key)
 
 
 @st.cache_data(max_entries=64, show_spinner="Finding skills…")
-def code_ad(text: str, index_key: str, filter_key: str, top_k: int, min_score: float
-            ) -> AdResult:
-    """One ad's result, memoised: changing a control and back does not recode."""
-    return get_extractor(index_key, filter_key, top_k, min_score).extract(text, doc_id="ad")
+def code_ad(text: str, key: tuple) -> AdResult:
+    """One ad's result, memoised on the settings' key: changing a control and back does not
+    recode."""
+    return get_extractor(*key).extract(text, doc_id="ad")

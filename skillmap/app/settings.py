@@ -14,7 +14,9 @@ from skillmap.app import resources
 from skillmap.app.catalog import (NO_FILTER, default_index_key, discover_filters,
                                   discover_indexes)
 from skillmap.pipeline.config import DEFAULT_MIN_SCORE
+from skillmap.pipeline.exclusions import parse_exclusions, resolve_skills
 from skillmap.app.render import md
+from skillmap.errors import SkillmapError
 
 
 @dataclass(frozen=True)
@@ -23,10 +25,14 @@ class Settings:
     filter_key: str
     top_k: int
     min_score: float
+    exclude_skills: tuple[str, ...] = ()
+    exclude_sentences: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple:
-        return (self.index_key, self.filter_key, self.top_k, self.min_score)
+        """The arguments of :func:`resources.get_extractor`, in order."""
+        return (self.index_key, self.filter_key, self.top_k, self.min_score,
+                self.exclude_skills, self.exclude_sentences)
 
 
 def sidebar() -> Settings:
@@ -52,10 +58,22 @@ def sidebar() -> Settings:
                               help="Cosine similarity of a skill and its sentence; a skill the "
                               "sentence names verbatim is kept whatever its score. The "
                               "default is calibrated for the default encoder.")
+        exclusions = st.text_area(
+            "Exclusions", key="exclusions", height=100,
+            placeholder="communication\nsentence: equal opportunit(y|ies)",
+            help="Skills to leave out (a label or id per line) and sentences not to search "
+            "('sentence: ' and a regular expression). The same list as "
+            "`skillmap batch --exclude FILE`.")
         index = resources.load_index(index_key)
         meta = index.metadata
         st.divider()
         st.caption(f"**Taxonomy:** {md(meta.taxonomy_name)} {md(meta.taxonomy_version)} · "
                    f"{meta.n_skills:,} skills  \n**Model:** {md(meta.model_id)}  \n"
                    f"**Filter:** {md(filters[filter_key])}")
-    return Settings(index_key, filter_key, int(top_k), float(min_score))
+    try:
+        skills, sentences = parse_exclusions(exclusions, "Exclusions")
+        resolve_skills(skills, index.skills)   # an unknown skill is one line, before coding
+    except SkillmapError as exc:
+        st.sidebar.error(f"{exc}; the exclusions are not applied until this is fixed")
+        skills, sentences = (), ()
+    return Settings(index_key, filter_key, int(top_k), float(min_score), skills, sentences)

@@ -2,19 +2,21 @@
 
 Left: the ad with skill sentences highlighted and filtered sentences greyed. Right: the ad's
 skills grouped by Level-1 and Level-2 group, each with its score, description and evidence
-sentence. Below: every sentence with its own top skills.
+sentence. Below: downloads (skills as CSV/JSON, the highlighted ad as HTML) and every
+sentence with its own top skills.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import streamlit as st
 
 from skillmap.app import resources
-from skillmap.app.render import LEGEND, highlighted_ad, md
+from skillmap.app.render import LEGEND, ad_page, highlighted_ad, md
 from skillmap.app.settings import Settings
-from skillmap.app.tables import group_skills, sentence_counts, sentence_frame
+from skillmap.app.tables import group_skills, long_csv, sentence_counts, sentence_frame
 from skillmap.app.uploads import TEXT_TYPES, read_upload
 from skillmap.defaults import shipped_path
 from skillmap.errors import SkillmapError
@@ -58,8 +60,7 @@ def render(settings: Settings) -> None:
         st.info("Paste an ad or upload a file to see the skills it asks for.")
         return
 
-    result = resources.code_ad(text, settings.index_key, settings.filter_key, settings.top_k,
-                               settings.min_score)
+    result = resources.code_ad(text, settings.key)
     numbers = sentence_counts(result)
     counts = st.columns(5)
     counts[0].metric("Segments", numbers["segments"],
@@ -80,11 +81,29 @@ def render(settings: Settings) -> None:
         st.subheader("Skills by group")
         _grouped_skills(result, settings)
 
+    _downloads(text, result, upload.name if upload is not None else "ad")
+
     st.subheader("Sentences and their top skills")
-    frame = sentence_frame(result)
-    st.dataframe(frame, hide_index=True, width="stretch", height=min(35 * len(frame) + 38, 2000),
-                 column_config={"sentence": st.column_config.TextColumn(width="large"),
-                                "top skills": st.column_config.TextColumn(width="large")})
+    # a static table: every row at its full height, long sentences wrapped, nothing clipped
+    st.table(sentence_frame(result).set_index("#"))
+
+
+def _downloads(text: str, result, name: str) -> None:
+    """The ad's skills as CSV (the long format of `skillmap batch`) and JSON (with every
+    sentence, as `extract --format json`), and the highlighted ad as an HTML page."""
+    stem = Path(name).stem or "ad"
+    columns = st.columns(3)
+    columns[0].download_button("Download skills (CSV)", long_csv([result]),
+                               file_name=f"{stem}-skills.csv", mime="text/csv",
+                               key="download_ad_csv")
+    columns[1].download_button("Download skills and sentences (JSON)",
+                               json.dumps(result.to_dict(), ensure_ascii=False, indent=2),
+                               file_name=f"{stem}-skills.json", mime="application/json",
+                               key="download_ad_json")
+    columns[2].download_button("Download highlighted ad (HTML)",
+                               ad_page(text, result, f"Skills in {name}"),
+                               file_name=f"{stem}-highlighted.html", mime="text/html",
+                               key="download_ad_html")
 
 
 def _grouped_skills(result, settings: Settings) -> None:

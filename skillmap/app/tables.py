@@ -22,34 +22,43 @@ SUMMARY_COLUMNS = ("doc_id", "sentences", "filtered_sentences", "skills", "top_s
                    "level1_groups")
 
 
+def variable_names(results: list[AdResult]) -> list[str]:
+    """The corpus variables of the results (kept input columns), in order of appearance."""
+    return list(dict.fromkeys(name for result in results for name in result.variables))
+
+
 def long_frame(results: list[AdResult]) -> pd.DataFrame:
-    """One row per ad and skill (:data:`LONG_COLUMNS`)."""
+    """One row per ad and skill (:data:`LONG_COLUMNS`, then the corpus variables)."""
     return pd.DataFrame([row for result in results for row in result.rows()],
-                        columns=list(LONG_COLUMNS))
+                        columns=[*LONG_COLUMNS, *variable_names(results)])
 
 
 def long_csv(results: list[AdResult]) -> bytes:
-    """The long format as UTF-8 CSV bytes, identical to ``skillmap batch``'s output."""
+    """The long format as UTF-8 CSV bytes, identical to ``skillmap batch``'s output (with the
+    same ``--keep-column`` columns)."""
     buffer = io.StringIO(newline="")
-    write_long_csv(buffer, results)
+    write_long_csv(buffer, results, keep_columns=variable_names(results))
     return buffer.getvalue().encode("utf-8")
 
 
 def summary_frame(results: list[AdResult], top: int = 5) -> pd.DataFrame:
-    """One row per ad: sentence counts, number of skills, best skills, Level-1 groups."""
+    """One row per ad: its variables, sentence counts, number of skills, best skills,
+    Level-1 groups. Every ad has a row, also one without skills: the denominator of any
+    share of ads."""
+    names = variable_names(results)
     rows = []
     for result in results:
         codable = [s for s in result.sentences if s.is_content]
         groups = Counter(m.level1 or NO_GROUP for m in result.skills)
         rows.append({
-            "doc_id": result.doc_id,
+            "doc_id": result.doc_id, **{n: result.variables.get(n, "") for n in names},
             "sentences": len(codable),
             "filtered_sentences": sum(s.filtered for s in codable),
             "skills": len(result.skills),
             "top_skills": "; ".join(m.skill_label for m in result.skills[:top]),
             "level1_groups": "; ".join(g for g, _ in groups.most_common()),
         })
-    return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
+    return pd.DataFrame(rows, columns=[SUMMARY_COLUMNS[0], *names, *SUMMARY_COLUMNS[1:]])
 
 
 def skill_frequencies(long: pd.DataFrame, top: int = 20) -> pd.DataFrame:
@@ -102,6 +111,8 @@ def sentence_status(sentence) -> str:
         return "title (skills count as mentions)"
     if not sentence.is_content:
         return f"{sentence.kind} (not searched)"
+    if sentence.excluded:
+        return "excluded by your exclusion list (not searched)"
     if sentence.filtered:
         score = "" if sentence.filter_score is None else f", P(skill) {sentence.filter_score:.2f}"
         return f"dropped by the filter{score}"
@@ -137,10 +148,12 @@ def taxonomy_frame(taxonomy: Taxonomy, query: str = "", level1: str | None = Non
     """Skills of the taxonomy matching a search (label, alternative labels, description).
 
     ``level1``/``level2`` are group labels restricting the browse; the result is capped at
-    ``limit`` rows so a 14,000-skill taxonomy stays responsive.
+    ``limit`` rows so a 14,000-skill taxonomy stays responsive. ``frame.attrs["matches"]``
+    is the number of skills that match, shown or not.
     """
     needle = query.strip().lower()
     rows = []
+    matches = 0
     for skill in taxonomy.skills:
         group1, group2 = taxonomy.level1(skill.id), taxonomy.level2(skill.id)
         label1 = group1.label if group1 else NO_GROUP
@@ -151,13 +164,17 @@ def taxonomy_frame(taxonomy: Taxonomy, query: str = "", level1: str | None = Non
                            or any(needle in alt.lower() for alt in skill.alt_labels)
                            or needle in skill.description.lower()):
             continue
-        rows.append({"skill_label": skill.label, "level1": label1, "level2": label2,
-                     "alternative labels": "; ".join(skill.alt_labels[:5]),
-                     "description": skill.description, "skill_id": skill.id})
-        if len(rows) >= limit:
-            break
-    return pd.DataFrame(rows, columns=["skill_label", "level1", "level2", "alternative labels",
-                                       "description", "skill_id"])
+        matches += 1
+        if len(rows) < limit:
+            rows.append({"skill_label": skill.label, "level1": label1, "level2": label2,
+                         "skill_type": skill.skill_type, "reuse_level": skill.reuse_level,
+                         "alternative labels": "; ".join(skill.alt_labels[:5]),
+                         "description": skill.description, "skill_id": skill.id})
+    frame = pd.DataFrame(rows, columns=["skill_label", "level1", "level2", "skill_type",
+                                        "reuse_level", "alternative labels", "description",
+                                        "skill_id"])
+    frame.attrs["matches"] = matches
+    return frame
 
 
 def hierarchy_labels(taxonomy: Taxonomy) -> dict[str, list[str]]:

@@ -34,8 +34,11 @@ def render(settings: Settings) -> None:
                                   key="browse_query", placeholder="e.g. python, welding, empathy")
     frame = taxonomy_frame(taxonomy, query, None if level1 == ALL else level1,
                            None if level2 == ALL else level2, limit=MAX_ROWS)
-    st.caption(f"{len(frame):,} skill{'s' * (len(frame) != 1)}"
-               + (f" (first {MAX_ROWS} shown; narrow the search)" if len(frame) >= MAX_ROWS else ""))
+    matches = frame.attrs["matches"]
+    st.caption(f"{matches:,} skill{'s' * (matches != 1)} match"
+               + ("" if matches != 1 else "es")
+               + (f"; the first {len(frame):,} are shown (search or pick a group to narrow "
+                  "them)" if matches > len(frame) else ""))
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={"description": st.column_config.TextColumn(width="large")})
 

@@ -19,7 +19,8 @@ Two shapes come back:
 
 - :class:`TextUpload` (``.txt``, ``.docx``, ``.pdf``): one ad, named after the file;
 - :class:`TableUpload` (``.csv``, ``.xlsx``): one ad per row; the page asks which column holds
-  the text and which the id (:func:`guess_columns` preselects sensible ones), then
+  the text and which the id (:func:`guess_columns` preselects sensible ones) and which
+  columns to keep as corpus variables (:func:`guess_keep_columns`), then
   :meth:`TableUpload.ads` yields the ads. Row ids default to the 1-based row number, as in
   ``skillmap batch``, so coding a table in the app and in batch gives the same ``doc_id``\\ s.
 """
@@ -29,14 +30,17 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePath, PureWindowsPath
+from typing import Sequence
 
 import pandas as pd
 
-from skillmap.errors import InputError
 from skillmap.batch.readers import cell_text, csv_records
+from skillmap.batch.variables import check_keep_columns
+from skillmap.errors import InputError
 from skillmap.io import decode_text
+from skillmap.pipeline.results import LONG_COLUMNS
 
 TEXT_TYPES = ("txt", "docx", "pdf")
 TABLE_TYPES = ("csv", "xlsx")
@@ -50,6 +54,7 @@ MAX_ZIP_MEMBERS = 10_000
 MAX_BLANK_ROWS = 10_000   # empty rows skipped in a workbook before it counts as a bomb
 MAX_PDF_PAGES = 200
 MAX_PDF_STREAM_MB = 16    # inflated bytes per PDF stream (pypdf's default is 75 MB)
+KEEP_GUESS_CHARS = 60     # a column with longer cells on average is text, not a variable
 
 _TEXT_COLUMN_NAMES = ("text", "description", "job_description", "ad", "ad_text", "body",
                       "posting", "content")
@@ -58,10 +63,13 @@ _ID_COLUMN_NAMES = ("id", "ad_id", "doc_id", "job_id", "posting_id")
 
 @dataclass(frozen=True)
 class Ad:
-    """One job ad to code."""
+    """One job ad to code, with the corpus variables kept from its row (date, region, ...)
+    and the file it came from."""
 
     doc_id: str
     text: str
+    variables: tuple[tuple[str, str], ...] = ()
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,7 @@ class TextUpload:
     text: str
 
     def ads(self) -> list[Ad]:
-        return [Ad(self.name, self.text)]
+        return [Ad(self.name, self.text, source=self.name)]
 
 
 @dataclass
@@ -87,13 +95,16 @@ class TableUpload:
     def columns(self) -> list[str]:
         return [str(c) for c in self.frame.columns]
 
-    def ads(self, text_column: str, id_column: str | None = None) -> list[Ad]:
-        """One ad per row; rows with an empty text cell are kept (they code to no skills)."""
+    def ads(self, text_column: str, id_column: str | None = None,
+            keep_columns: Sequence[str] = ()) -> list[Ad]:
+        """One ad per row; rows with an empty text cell are kept (they code to no skills).
+        ``keep_columns`` are carried as the ad's variables (``batch --keep-column``)."""
         if text_column not in self.frame.columns:
             raise InputError(f"{self.name}: no column {text_column!r}; columns are: "
                              f"{', '.join(self.columns)}")
         if id_column is not None and id_column not in self.frame.columns:
             raise InputError(f"{self.name}: no id column {id_column!r}")
+        keep = check_keep_columns(keep_columns, self.columns, self.name)
         texts = self.frame[text_column].tolist()
         if id_column is None:
             ids = [str(i + 1) for i in range(len(texts))]
@@ -109,7 +120,9 @@ class TableUpload:
         if too_long:
             raise InputError(f"{self.name}: row {too_long[0]} holds more than "
                              f"{MAX_AD_CHARS:,} characters; is that cell one ad?")
-        return [Ad(str(doc_id), text) for doc_id, text in zip(ids, texts)]
+        kept = zip(*(self.frame[c].tolist() for c in keep)) if keep else ((),) * len(texts)
+        return [Ad(str(doc_id), text, tuple(zip(keep, values)), self.name)
+                for doc_id, text, values in zip(ids, texts, kept)]
 
 
 Upload = TextUpload | TableUpload
@@ -136,7 +149,7 @@ def unique_doc_ids(ads: list[Ad]) -> list[Ad]:
             number += 1
             doc_id = f"{ad.doc_id} ({number})"
         seen.add(doc_id)
-        unique.append(ad if doc_id == ad.doc_id else Ad(doc_id, ad.text))
+        unique.append(ad if doc_id == ad.doc_id else replace(ad, doc_id=doc_id))
     return unique
 
 
@@ -165,6 +178,19 @@ def read_upload(name: str, data: bytes) -> Upload:
         raise InputError(f"{name}: {len(text):,} characters is more than one ad "
                          f"({MAX_AD_CHARS:,} max); upload a table with one ad per row")
     return TextUpload(PurePath(name).stem, text)
+
+
+def guess_keep_columns(table: TableUpload, text: str, ident: str | None) -> list[str]:
+    """Columns worth keeping as corpus variables: the short ones that are neither the text nor
+    the id (a date, a region, an occupation; not a second free-text column)."""
+    keep = []
+    for column in table.columns:
+        if column in (text, ident) or column in LONG_COLUMNS:
+            continue
+        cells = table.frame[column]
+        if len(cells) and cells.str.len().mean() <= KEEP_GUESS_CHARS:
+            keep.append(column)
+    return keep
 
 
 def guess_columns(table: TableUpload) -> tuple[str, str | None]:

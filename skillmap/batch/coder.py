@@ -23,6 +23,7 @@ import csv
 import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Sequence
 
 import pandas as pd
 from tqdm import tqdm
@@ -32,8 +33,9 @@ from skillmap.batch.readers import AdTable, not_decodable, open_ad_table
 from skillmap.errors import InputError, exception_line
 from skillmap.io import atomic_write, check_writable_file
 from skillmap.pipeline.extractor import Extractor
-from skillmap.pipeline.results import (LONG_COLUMNS, NUMERIC_COLUMNS, long_parquet_schema,
-                                       write_long_csv)
+from skillmap.batch.variables import (ColumnTypes, check_keep_columns, parquet_input_types,
+                                      typed_array)
+from skillmap.pipeline.results import LONG_COLUMNS, long_parquet_schema, write_long_csv
 from skillmap.pipeline.sentence_cache import SentenceCache
 
 DEFAULT_DEDUP_CACHE = 100_000  # distinct sentences remembered across chunks (~100 MB at most)
@@ -60,7 +62,8 @@ class BatchReport:
 
 
 def _manifest(table: AdTable, text_column: str, id_column: str | None, chunk_size: int,
-              extractor: Extractor, dedup_cache: int) -> dict:
+              extractor: Extractor, dedup_cache: int, keep_columns: Sequence[str] = ()
+              ) -> dict:
     """The run's identity: what was read (the input's content hash, as the scan streamed it,
     and how it was decoded) and every option that changes the output. ``--resume`` continues
     only a run with the same identity."""
@@ -72,7 +75,7 @@ def _manifest(table: AdTable, text_column: str, id_column: str | None, chunk_siz
     return {"input": str(table.path.resolve()), "input_sha256": table.digest,
             "input_ads": table.rows, "encoding": table.encoding,
             "text_column": text_column, "id_column": id_column,
-            "chunk_size": chunk_size, "dedup_cache": dedup_cache,
+            "keep_columns": list(keep_columns), "chunk_size": chunk_size, "dedup_cache": dedup_cache,
             "extractor": {**extractor.config.to_dict(), "index": None, "model": None,
                           "backend": extractor.encoder.backend, "model_probe": model[:16]},
             "filter": extractor.sentence_filter.fingerprint if extractor.sentence_filter else None,
@@ -82,7 +85,8 @@ def _manifest(table: AdTable, text_column: str, id_column: str | None, chunk_siz
 
 
 def check_batch_input(input_path: str | Path, text_column: str, id_column: str | None = None,
-                      encoding: str | None = None) -> tuple[AdTable, list[str]]:
+                      encoding: str | None = None, keep_columns: Sequence[str] = ()
+                      ) -> tuple[AdTable, list[str]]:
     """Validate the input file and its columns; return ``(table, columns to read)``.
 
     Cheap (reads the first bytes and the header), so callers run it before loading a model.
@@ -94,7 +98,8 @@ def check_batch_input(input_path: str | Path, text_column: str, id_column: str |
                              f"{', '.join(table.columns)}")
     table.selected = [text_column] + ([id_column] if id_column and id_column != text_column
                                       else [])
-    return table, list(table.selected)
+    table.kept = check_keep_columns(keep_columns, table.columns, str(table.path))
+    return table, table.read_columns
 
 
 def check_batch_output(output_path: str | Path, input_path: str | Path | None = None) -> str:
@@ -116,10 +121,13 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
                 text_column: str, id_column: str | None = None, chunk_size: int = 256,
                 encoding: str | None = None, resume: bool = False,
                 show_progress: bool = True,
-                dedup_cache: int = DEFAULT_DEDUP_CACHE) -> BatchReport:
+                dedup_cache: int = DEFAULT_DEDUP_CACHE,
+                keep_columns: Sequence[str] = ()) -> BatchReport:
     """Code every row of ``input_path``; write the long format to ``output_path``.
 
     Ads without an id column are numbered by their 1-based row in the input.
+    ``keep_columns`` are input columns copied into every row of their ad, after the fixed
+    columns (:mod:`skillmap.batch.variables`: typed in a Parquet output).
     ``dedup_cache`` bounds how many distinct sentences are remembered across chunks so
     repeated boilerplate is encoded once per run (0: de-duplicate within a chunk only).
     """
@@ -128,16 +136,17 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
         raise InputError(f"chunk size must be at least 1, got {chunk_size}")
     if dedup_cache < 0:
         raise InputError(f"the de-duplication cache size cannot be negative, got {dedup_cache}")
-    table, _ = check_batch_input(input_path, text_column, id_column, encoding)
+    table, _ = check_batch_input(input_path, text_column, id_column, encoding, keep_columns)
     check_batch_output(output_path, input_path)  # before any coding
     total = table.scan()  # a malformed line fails the run now, before any output exists
-    manifest = _manifest(table, text_column, id_column, chunk_size, extractor, dedup_cache)
+    manifest = _manifest(table, text_column, id_column, chunk_size, extractor, dedup_cache,
+                         table.kept)
     with CheckpointFolder(output_path) as work:
         work.start(manifest, resume)  # refuses another run's folder, leaving it as it is
         with _discarded_on_error_if_empty(work):
             report = _code_chunks(extractor, table, text_column, id_column, work,
                                   chunk_size, dedup_cache, total, show_progress)
-        _assemble(work, report)
+        _assemble(work, report, table)
         work.discard()
     return report
 
@@ -146,7 +155,7 @@ def _code_chunks(extractor: Extractor, table: AdTable, text_column: str,
                  id_column: str | None, work: CheckpointFolder, chunk_size: int,
                  dedup_cache: int, total: int, show_progress: bool) -> BatchReport:
     """Code every chunk not already in ``work``; the report of the whole input."""
-    columns = table.selected
+    columns = table.read_columns
     report = BatchReport()
     repeated = table.ids.repeated_hashes if table.ids else frozenset()
     if table.ids and id_column != text_column:
@@ -185,12 +194,15 @@ def _code_chunks(extractor: Extractor, table: AdTable, text_column: str,
                 continue
             hits_before = cache.hits if cache is not None else 0
             results = extractor.extract_many(texts, ids, cache=cache)
+            if table.kept:
+                for result, values in zip(results, zip(*(chunk[c].tolist() for c in table.kept))):
+                    result.variables = dict(zip(table.kept, values))
             if cache is not None:
                 report.cached_sentences += cache.hits - hits_before
                 report.encoded_sentences += sum(o.ranked is not None for _, o in cache.pending)
                 cache.dump(added)  # before the chunk counts as done (its part file)
             with atomic_write(part, newline="") as fh:
-                write_long_csv(fh, results, header=False)
+                write_long_csv(fh, results, header=False, keep_columns=table.kept)
             report.sentences += sum(s.is_content for r in results for s in r.sentences)
             if cache is None:
                 report.encoded_sentences += len({s.text for r in results for s in r.sentences
@@ -247,7 +259,7 @@ def output_format_of(path: Path) -> str:
     return suffix.lstrip(".")
 
 
-def _assemble(work: CheckpointFolder, report: BatchReport) -> None:
+def _assemble(work: CheckpointFolder, report: BatchReport, table: AdTable) -> None:
     """Concatenate the chunk files into the final output, atomically; count rows and ads.
 
     An ad with skills has exactly one row of rank 1, so those rows count the coded ads
@@ -257,11 +269,11 @@ def _assemble(work: CheckpointFolder, report: BatchReport) -> None:
     coded_ads = 0
     if work.output.suffix.lower() == ".parquet":
         with work.assembling(binary=True) as out:
-            coded_ads = _assemble_parquet(parts, out, report)
+            coded_ads = _assemble_parquet(parts, out, report, table)
     else:
         with work.assembling() as out:
             writer = csv.writer(out)
-            writer.writerow(LONG_COLUMNS)
+            writer.writerow([*LONG_COLUMNS, *table.kept])
             for part in parts:
                 with open(part, encoding="utf-8", newline="") as fh:
                     for row in csv.reader(fh):
@@ -271,25 +283,43 @@ def _assemble(work: CheckpointFolder, report: BatchReport) -> None:
     report.ads_without_skills = max(report.ads - coded_ads, 0)
 
 
-def _assemble_parquet(parts: list[Path], out, report: BatchReport) -> int:
-    """Chunk CSVs -> one Parquet file (one row group per chunk), typed; the coded ads."""
+def _assemble_parquet(parts: list[Path], out, report: BatchReport, table: AdTable) -> int:
+    """Chunk CSVs -> one Parquet file (one row group per chunk), typed; the coded ads.
+
+    The kept columns' types are learnt in a first pass over the chunks (reading only those
+    columns), so every row group has the same schema."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = long_parquet_schema()
+    names = [*LONG_COLUMNS, *table.kept]
+    parts = [part for part in parts if part.stat().st_size]  # chunks whose ads have no skills
+    kept_types = {}
+    if table.kept:
+        types = ColumnTypes(table.kept, parquet_input_types(table, table.kept))
+        for part in parts:
+            frame = _read_part(part, names, usecols=table.kept)
+            for column in table.kept:
+                types.add(column, frame[column])
+        kept_types = types.arrow_types()
+    schema = long_parquet_schema(kept_types)
+    fixed = long_parquet_schema()
     coded_ads = 0
     with pq.ParquetWriter(out, schema) as writer:
         for part in parts:
-            if part.stat().st_size == 0:   # a chunk whose ads have no skills
-                continue
-            frame = pd.read_csv(part, names=list(LONG_COLUMNS), header=None,
-                                dtype={c: str for c in LONG_COLUMNS if c not in NUMERIC_COLUMNS},
-                                keep_default_na=False)
-            writer.write_table(pa.Table.from_pandas(frame, schema=schema,
-                                                    preserve_index=False))
-            coded_ads += int((frame["rank"] == 1).sum())
+            frame = _read_part(part, names)
+            arrays = pa.Table.from_pandas(frame[list(LONG_COLUMNS)], schema=fixed,
+                                          preserve_index=False).columns
+            arrays += [typed_array(frame[c].tolist(), kept_types[c]) for c in table.kept]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+            coded_ads += int((frame["rank"] == "1").sum())
             report.rows_written += len(frame)
     return coded_ads
+
+
+def _read_part(part: Path, names: list[str], usecols: list[str] | None = None) -> pd.DataFrame:
+    """A chunk file, every cell as text ("" for empty)."""
+    return pd.read_csv(part, names=names, header=None, dtype=str, keep_default_na=False,
+                       usecols=usecols)
 
 
 def report_dict(report: BatchReport) -> dict:

@@ -104,6 +104,7 @@ class AdTable:
     encoding: str
     columns: list[str]
     selected: list[str] = field(default_factory=list)  # the columns read (text, id)
+    kept: list[str] = field(default_factory=list)      # columns carried into the output
     rows: int | None = None
     digest: str | None = None
     ids: "IdCheck | None" = None  # empty and repeated ids, when there is an id column
@@ -119,18 +120,23 @@ class AdTable:
         info = self.path.stat()
         # ctime too: a rewrite that restores size and mtime (os.utime) still changes it
         key = (str(self.path.resolve()), info.st_size, info.st_mtime_ns, info.st_ctime_ns,
-               info.st_ino, self.encoding, tuple(self.selected))
+               info.st_ino, self.encoding, tuple(self.read_columns))
         if key not in _SCANNED:  # the CLI scans before loading the model, the coder again
             _SCANNED.clear()
             _SCANNED[key] = self._scan()
         self.rows, self.digest, self.ids = _SCANNED[key]
         return self.rows
 
+    @property
+    def read_columns(self) -> list[str]:
+        """Every column a run reads: the text and id columns, then the kept ones."""
+        return list(dict.fromkeys([*self.selected, *self.kept]))
+
     def _scan(self) -> tuple[int, str, "IdCheck | None"]:
         ids = IdCheck() if len(self.selected) == 2 else None  # [text, id]
         if self.format == "parquet":
             parquet = self._parquet()
-            self._check_parquet_types(parquet, self.selected)
+            self._check_parquet_types(parquet, self.read_columns)
             if ids is not None:
                 for batch in parquet.iter_batches(batch_size=65536, columns=self.selected[1:]):
                     for value in batch.column(0).to_pylist():
@@ -138,7 +144,7 @@ class AdTable:
             return parquet.metadata.num_rows, file_sha256(self.path), ids and ids.done()
         stream = _HashingReader(self.path)
         count = 0
-        for record in self._records(stream, self.selected):
+        for record in self._records(stream, self.read_columns):
             count += 1
             if ids is not None:
                 ids.add(record[1])
@@ -237,8 +243,8 @@ class AdTable:
                 kind = kind.value_type
             if not _text_like(kind):
                 raise InputError(f"{self.path}: column {column!r} holds Parquet type {kind}; "
-                                 "the text and id columns must hold strings (or numbers, "
-                                 "dates, booleans)")
+                                 "the text, id and kept columns must hold strings (or "
+                                 "numbers, dates, booleans)")
 
     def _parquet_rows(self, columns: list[str]) -> Iterator[list[str]]:
         parquet = self._parquet()

@@ -42,6 +42,8 @@ class ExtractorConfig:
     min_evidence: float | None = None    # None: the filter's calibrated evidence threshold
     max_ad_chars: int = 1_000_000
     allow_pickle: bool | None = None     # pickle-format weights (None: $SKILLMAP_ALLOW_PICKLE)
+    exclude_skills: tuple[str, ...] = ()     # ids or labels never listed (exclusions.py)
+    exclude_sentences: tuple[str, ...] = ()  # regular expressions: sentences not searched
 
     def __post_init__(self):
         # relative folders become absolute: Ray workers need not share our working directory
@@ -54,6 +56,9 @@ class ExtractorConfig:
                 setattr(self, name, str(Path(str(value)).expanduser().resolve()))
             elif isinstance(value, Path):
                 setattr(self, name, str(value))
+        for name in ("exclude_skills", "exclude_sentences"):   # lists from JSON, a str alone
+            value = getattr(self, name)
+            setattr(self, name, (value,) if isinstance(value, str) else tuple(value or ()))
         self.validate()
 
     def validate(self) -> None:
@@ -70,6 +75,10 @@ class ExtractorConfig:
         if not -1.0 <= self.min_score <= 1.0:
             raise SkillmapError(f"min-score is a cosine similarity in [-1, 1], got "
                                 f"{self.min_score}")
+        from skillmap.pipeline.exclusions import check_pattern
+
+        for pattern in self.exclude_sentences:
+            check_pattern(pattern, "excluded sentence pattern")
         for name in ("filter_threshold", "min_evidence"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
@@ -87,6 +96,8 @@ class ExtractorConfig:
         if _is_filter(self.sentence_filter):
             data["sentence_filter"] = f"{self.sentence_filter.name}@" \
                                       f"{self.sentence_filter.fingerprint}"
+        for name in ("exclude_skills", "exclude_sentences"):  # as JSON reads them back
+            data[name] = list(data[name])
         return data
 
     @classmethod

@@ -46,6 +46,7 @@ from skillmap.errors import InputError, SkillmapError
 from skillmap.filter import SentenceFilter, resolve_filter
 from skillmap.index import SkillIndex, default_index
 from skillmap.pipeline.config import AGGREGATIONS, ExtractorConfig
+from skillmap.pipeline.exclusions import check_pattern, resolve_skills
 from skillmap.pipeline.results import AdResult, SentenceResult, SkillMatch
 from skillmap.pipeline.sentence_cache import Outcome, SentenceCache
 from skillmap.segmentation import CONTENT_KINDS, Segment, segment, segment_ad
@@ -83,6 +84,8 @@ class Extractor:
     filter_threshold: overrides the filter's calibrated threshold.
     filter_keeps_named: sentences that name a skill of the index's taxonomy verbatim pass the
         filter whatever their score (module docstring).
+    exclude_skills, exclude_sentences: skills (ids or labels) never listed, and patterns of
+        sentences never searched (:mod:`skillmap.pipeline.exclusions`).
     max_ad_chars: longer ads are coded on their first ``max_ad_chars`` characters and report
         the rest in :attr:`AdResult.truncated_chars`: a million characters is some 200 job
         ads, so a longer "ad" is a corpus pasted into one cell, and coding all of it would
@@ -123,6 +126,9 @@ class Extractor:
                      "filter_threshold", "filter_keeps_named", "min_evidence", "max_ad_chars"):
             setattr(self, name, getattr(config, name))
         self._groups = [self._group_labels(skill.id) for skill in index.skills]
+        self._excluded = resolve_skills(config.exclude_skills, index.skills)
+        self._excluded_sentences = [check_pattern(p, "excluded sentence pattern")
+                                    for p in config.exclude_sentences]
 
     @classmethod
     def from_config(cls, config: ExtractorConfig, encoder: SkillEncoder | None = None,
@@ -195,8 +201,13 @@ class Extractor:
 
     def _searchable(self, seg: Segment) -> bool:
         """Content sentences are screened and searched; with ``structure`` the title is
-        searched too (its skills count as mentions, never as the ad's evidence)."""
-        return seg.kind in CONTENT_KINDS or (self.structure and seg.kind == "title")
+        searched too (its skills count as mentions, never as the ad's evidence). A sentence
+        an exclusion pattern matches is not."""
+        return (seg.kind in CONTENT_KINDS or (self.structure and seg.kind == "title")) \
+            and not self._is_excluded(seg.text)
+
+    def _is_excluded(self, text: str) -> bool:
+        return any(pattern.search(text) for pattern in self._excluded_sentences)
 
     def _code_units(self, units: list[str], show_progress: bool,
                     on_progress: Callable[[int, int], None] | None) -> list[Outcome]:
@@ -281,12 +292,17 @@ class Extractor:
             vectors = self.encoder.encode(list(sentences))
         if not len(sentences):
             return []
-        scores, hits = self.index.search(vectors, self.top_k)
+        excluded = self._excluded
+        depth = min(self.top_k + len(excluded), len(self.index.skills))  # k left after them
+        scores, hits = self.index.search(vectors, depth)
         ranked = []
         for sentence, vector, row_scores, row_hits in zip(sentences, vectors, scores, hits):
-            candidates = {int(h): (float(s), 0.0) for s, h in zip(row_scores, row_hits) if h >= 0}
+            candidates = {int(h): (float(s), 0.0) for s, h in zip(row_scores, row_hits)
+                          if h >= 0 and int(h) not in excluded}
             if self.lexical_boost:
                 for hit in self.index.label_matcher.find(sentence):
+                    if hit in excluded:
+                        continue
                     cosine = candidates.get(hit, (float(self.index.vector(hit) @ vector),))[0]
                     candidates[hit] = (cosine, self.lexical_boost)
             best = sorted(candidates.items(), key=lambda item: -(item[1][0] + item[1][1]))
@@ -323,10 +339,12 @@ class Extractor:
                     best[hit] = (strength, cosine, bonus, i)
             for rank, match in enumerate(matches, 1):
                 match.rank = rank
+            excluded = seg.kind in CONTENT_KINDS and outcome is None and \
+                self._is_excluded(seg.text)
             sentences.append(SentenceResult(
                 i, seg.text, seg.start, seg.end, seg.kind, matches,
-                filtered=seg.kind in CONTENT_KINDS and ranked is None,
-                filter_score=confidence, section=seg.section))
+                filtered=seg.kind in CONTENT_KINDS and ranked is None and not excluded,
+                filter_score=confidence, section=seg.section, excluded=excluded))
         order = self._order(best, best_rank, mentions)
         skills = []
         for rank, hit in enumerate(order[: self.top_k], 1):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import asdict, dataclass, field
-from typing import IO, Iterable
+from typing import IO, Iterable, Sequence
 
 LONG_COLUMNS = ("doc_id", "rank", "skill_id", "skill_label", "score", "name_bonus", "mentions",
                 "level1", "level2", "skill_type", "reuse_level", "evidence_sentence",
@@ -18,12 +18,13 @@ NUMERIC_COLUMNS = {"rank": "int32", "score": "float32", "name_bonus": "float32",
                    "mentions": "int32"}
 
 
-def long_parquet_schema():
-    """The long format's Parquet schema (:data:`NUMERIC_COLUMNS`, the rest text)."""
+def long_parquet_schema(kept: dict | None = None):
+    """The long format's Parquet schema (:data:`NUMERIC_COLUMNS`, the rest text), then the
+    kept input columns with their arrow types (``kept``: name -> type)."""
     import pyarrow as pa
 
     return pa.schema([(c, pa.type_for_alias(NUMERIC_COLUMNS.get(c, "string")))
-                      for c in LONG_COLUMNS])
+                      for c in LONG_COLUMNS] + list((kept or {}).items()))
 
 
 @dataclass(slots=True)
@@ -67,6 +68,7 @@ class SentenceResult:
     # filtered: the sentence names a skill verbatim (Extractor's filter_keeps_named)
     filter_score: float | None = None
     section: str = ""                     # company, responsibilities, requirements, ...
+    excluded: bool = False                # an exclusion pattern matched it: not searched
 
     @property
     def is_content(self) -> bool:
@@ -79,7 +81,7 @@ class SentenceResult:
         """Searched, and its skills can be the ad's: a content sentence the filter kept
         (titles are searched too, but only count as mentions; headings, metadata and
         placeholders are not searched)."""
-        return self.is_content and not self.filtered
+        return self.is_content and not self.filtered and not self.excluded
 
 
 @dataclass(slots=True)
@@ -91,15 +93,24 @@ class AdResult:
     sentences: list[SentenceResult]
     #: characters past the extractor's ``max_ad_chars`` that were not coded (0: none)
     truncated_chars: int = 0
+    #: corpus variables of the ad (input columns kept: date, region, ...), copied into its rows
+    variables: dict[str, str] = field(default_factory=dict)
 
     def rows(self) -> list[dict]:
-        """Long-format rows (:data:`LONG_COLUMNS`), best skill first."""
-        return [{"doc_id": self.doc_id, "rank": m.rank, "skill_id": m.skill_id,
-                 "skill_label": m.skill_label, "score": round(m.score, 4),
-                 "name_bonus": round(m.name_bonus, 4), "mentions": m.mentions,
-                 "level1": m.level1, "level2": m.level2, "skill_type": m.skill_type,
-                 "reuse_level": m.reuse_level, "evidence_sentence": m.evidence_sentence,
-                 "evidence_section": m.evidence_section} for m in self.skills]
+        """Long-format rows (:data:`LONG_COLUMNS`, then :attr:`variables`), best skill first.
+        A variable named like a fixed column does not replace it."""
+        rows = []
+        for m in self.skills:
+            row = {"doc_id": self.doc_id, "rank": m.rank, "skill_id": m.skill_id,
+                   "skill_label": m.skill_label, "score": round(m.score, 4),
+                   "name_bonus": round(m.name_bonus, 4), "mentions": m.mentions,
+                   "level1": m.level1, "level2": m.level2, "skill_type": m.skill_type,
+                   "reuse_level": m.reuse_level, "evidence_sentence": m.evidence_sentence,
+                   "evidence_section": m.evidence_section}
+            for name, value in self.variables.items():
+                row.setdefault(name, value)
+            rows.append(row)
+        return rows
 
     def to_dict(self, sentences: bool = True) -> dict:
         """JSON-ready dict; per-sentence detail included unless ``sentences=False``."""
@@ -107,23 +118,28 @@ class AdResult:
                 "skills": [_match_dict(m) for m in self.skills]}
         if self.truncated_chars:
             data["truncated_chars"] = self.truncated_chars
+        if self.variables:
+            data["variables"] = dict(self.variables)
         if sentences:
             data["sentences"] = [
                 {"index": s.index, "text": s.text, "start": s.start, "end": s.end,
                  "kind": s.kind, "section": s.section, "filtered": s.filtered,
+                 "excluded": s.excluded,
                  "filter_score": None if s.filter_score is None else round(s.filter_score, 4),
                  "skills": [_match_dict(m, evidence=False) for m in s.matches]}
                 for s in self.sentences]
         return data
 
 
-def write_long_csv(fh: IO[str], results: Iterable[AdResult], header: bool = True) -> int:
+def write_long_csv(fh: IO[str], results: Iterable[AdResult], header: bool = True,
+                   keep_columns: Sequence[str] = ()) -> int:
     """Write results in the long format to an open text file (``newline=""``); return rows.
 
     The one CSV writer of every surface, so a corpus coded in the app downloads byte for byte
-    what ``skillmap batch`` writes for the same ads.
+    what ``skillmap batch`` writes for the same ads (and the same ``keep_columns``).
     """
-    writer = csv.DictWriter(fh, fieldnames=LONG_COLUMNS)
+    writer = csv.DictWriter(fh, fieldnames=[*LONG_COLUMNS, *keep_columns],
+                            extrasaction="ignore")
     if header:
         writer.writeheader()
     rows = 0
