@@ -62,8 +62,9 @@ def discover_indexes() -> list[IndexChoice]:
                 meta = IndexMetadata.from_json(folder / "metadata.json")
             except SkillmapError:
                 continue  # not ours or corrupt: loading it would fail with the same message
-            label = (f"{meta.taxonomy_name} {meta.taxonomy_version}".strip()
-                     + f" ({meta.n_skills:,} skills) — {folder.name}")
+            # the folder first: a narrow sidebar cuts the end of the label
+            label = (f"{folder.name} — {meta.taxonomy_name} {meta.taxonomy_version}".strip()
+                     + f" ({meta.n_skills:,} skills)")
             choices.append(IndexChoice(str(folder), label, folder, meta))
     return choices
 

@@ -14,10 +14,9 @@ from dataclasses import replace
 
 import streamlit as st
 
-from skillmap.app import charts, resources
+from skillmap.app import analysis, analysis_view, resources
 from skillmap.app.settings import Settings
-from skillmap.app.tables import (group_shares, long_csv, long_frame, skill_frequencies,
-                                 summary_frame)
+from skillmap.app.tables import long_csv, long_frame, summary_frame
 from skillmap.app.uploads import (ALL_TYPES, MAX_ADS, MAX_FILE_MB, Ad, TableUpload, guess_columns,
                                   guess_keep_columns, read_upload, unique_doc_ids, upload_error)
 from skillmap.errors import SkillmapError
@@ -145,32 +144,18 @@ def _show(stored: dict) -> None:
     downloads = st.columns(2)
     downloads[0].download_button("Download coded CSV (long format)", long_csv(results),
                                  file_name="skillmap-coded.csv", mime="text/csv",
-                                 key="download_long", type="primary",
-                                 help="One row per ad and skill: the schema of `skillmap batch`.")
+                                 key="download_long", type="primary", on_click="ignore",
+                                 help="One row per ad and skill: the schema of `skillmap "
+                                 "batch` (with --keep-column for the columns kept).")
     downloads[1].download_button("Download per-ad summary (CSV)",
                                  summary.to_csv(index=False).encode("utf-8"),
                                  file_name="skillmap-summary.csv", mime="text/csv",
-                                 key="download_summary")
+                                 key="download_summary", on_click="ignore")
 
-    frequent, groups = st.columns([1, 1], gap="large")
-    with frequent:
-        st.subheader("Most frequent skills")
-        frequencies = skill_frequencies(long)
-        if frequencies.empty:
-            st.info("No skills found in these ads.")
-        else:
-            st.plotly_chart(charts.skill_frequency_bar(frequencies), key="chart_frequencies")
-    with groups:
-        st.subheader("Share by skill group")
-        kind = st.radio("Chart", ["sunburst", "treemap"], horizontal=True, key="group_chart",
-                        label_visibility="collapsed")
-        shares = group_shares(long)
-        if not shares.empty:
-            st.plotly_chart(charts.group_share_chart(shares, kind), key="chart_groups")
+    analysis_view.render(long, analysis.ads_frame(results, stored.get("sources")))
 
-    st.subheader("Coded ads")
-    st.dataframe(long, hide_index=True, width="stretch")
-    st.subheader("Per-ad summary")
-    st.dataframe(summary, hide_index=True, width="stretch")
+    with st.expander("Coded ads and per-ad summary (tables)"):
+        st.dataframe(long, hide_index=True, width="stretch", height=420)
+        st.dataframe(summary, hide_index=True, width="stretch", height=420)
     st.caption("Ids: the table's id column, or row numbers as in `skillmap batch`; with several "
                "files, prefixed by the file name; a .txt/.docx/.pdf ad is named after its file.")

@@ -67,7 +67,9 @@ def sidebar() -> Settings:
         index = resources.load_index(index_key)
         meta = index.metadata
         st.divider()
-        st.caption(f"**Taxonomy:** {md(meta.taxonomy_name)} {md(meta.taxonomy_version)} · "
+        folder = indexes[index_key].path
+        st.caption(f"**Index:** {md(folder.name) if folder else 'embedded demo'}  \n"
+                   f"**Taxonomy:** {md(meta.taxonomy_name)} {md(meta.taxonomy_version)} · "
                    f"{meta.n_skills:,} skills  \n**Model:** {md(meta.model_id)}  \n"
                    f"**Filter:** {md(filters[filter_key])}")
     try:

@@ -62,7 +62,7 @@ def render(settings: Settings) -> None:
 
     result = resources.code_ad(text, settings.key)
     numbers = sentence_counts(result)
-    counts = st.columns(5)
+    counts = st.columns([0.8, 1.5, 1.3, 0.8, 0.9])   # room for the longer labels
     counts[0].metric("Segments", numbers["segments"],
                      help="Sentences, bullet items and lines of the ad.")
     counts[1].metric("Title, headings, metadata", numbers["structure"],
