@@ -106,7 +106,10 @@ def test_corpus_upload_codes_every_ad_and_offers_both_downloads(app):
     assert not app.exception and not app.error
     assert metrics(app)["Ads coded"] == str(n_ads)
     downloads = {d.key for d in app.get("download_button")}
-    assert downloads == {"download_long", "download_summary"}
+    assert {"download_long", "download_summary", "export_skills_csv",
+            "export_skills-all_csv"} <= downloads
+    assert {"export_skills_png", "export_skills_svg"} <= downloads or \
+        "export_skills_html" in downloads   # images need a Chrome/Chromium for kaleido
     coded = next(d.value for d in app.dataframe
                  if list(d.value.columns)[:3] == ["doc_id", "rank", "skill_id"])
     assert coded["doc_id"].nunique() == n_ads
@@ -114,6 +117,33 @@ def test_corpus_upload_codes_every_ad_and_offers_both_downloads(app):
     app.radio(key="corpus_view").set_value("Groups").run()
     app.radio(key="group_chart").set_value("treemap").run()   # no recoding, still there
     assert metrics(app)["Ads coded"] == str(n_ads) and len(app.get("plotly_chart")) == 1
+
+
+def test_corpus_variables_are_picked_kept_and_compared(app, tmp_path):
+    from tests.helpers.corpus import dated_ads
+
+    ads = dated_ads(tmp_path / "dated.csv")
+    data = (tmp_path / "dated.csv").read_bytes()
+    app.file_uploader(key="corpus_files").set_value(("dated.csv", data, "text/csv")).run()
+    assert set(app.multiselect(key="keep:dated.csv").value) == {"posted", "region", "title"}
+    app.multiselect(key="keep:dated.csv").set_value(["posted", "region"]).run()
+    app.button(key="code_corpus").click().run()
+    assert not app.exception and not app.error
+    coded = next(d.value for d in app.dataframe
+                 if list(d.value.columns)[:3] == ["doc_id", "rank", "skill_id"])
+    assert list(coded.columns)[-2:] == ["posted", "region"]
+    by_ad = ads.set_index("ad_id")["region"]
+    assert (coded["region"] == coded["doc_id"].map(by_ad)).all()
+    app.radio(key="corpus_view").set_value("Compare").run()
+    assert app.selectbox(key="compare_by").value == "region"   # not the date, not unique
+    assert "(10 ads)" in " ".join(c.value for c in app.caption)
+    app.radio(key="compare_mode").set_value("difference").run()
+    app.radio(key="compare_unit").set_value("level1").run()
+    assert not app.exception and len(app.get("plotly_chart")) == 1
+    app.radio(key="corpus_view").set_value("Trend over time").run()
+    assert app.selectbox(key="trend_date").value == "posted"
+    trend = next(d.value for d in app.dataframe if "ads_in_month" in d.value.columns)
+    assert set(trend["ads_in_month"]) == {5} and trend["month"].nunique() == 4
 
 
 def test_corpus_reports_a_bad_file_and_codes_the_good_ones(app):

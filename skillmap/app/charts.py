@@ -47,7 +47,7 @@ def skill_frequency_bar(frequencies: pd.DataFrame) -> go.Figure:
     figure.update_yaxes(categoryorder="array", categoryarray=list(frame["label"]))
     figure.update_xaxes(tickformat=".0%")
     _layout(figure, max(360, 30 * len(frame) + 140))
-    figure.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.08, x=0, title=None))
+    figure.update_layout(legend_title_text="")   # above the bars: seen with the top rows
     return figure
 
 
@@ -59,9 +59,10 @@ def group_share_chart(shares: pd.DataFrame, kind: str = "sunburst") -> go.Figure
     # column is undefined on a parent tile: it showed NaN%)
     figure.update_traces(hovertemplate="<b>%{label}</b><br>%{value} skill mentions<br>"
                          "%{percentRoot:.1%} of all mentions<extra></extra>",
-                         textfont=dict(size=15), insidetextorientation="horizontal"
-                         if kind == "sunburst" else None)
-    if kind == "treemap":
+                         textfont=dict(size=15))
+    if kind == "sunburst":
+        figure.update_traces(insidetextorientation="horizontal")
+    else:
         figure.update_traces(texttemplate="%{label}<br>%{percentRoot:.0%}")
     _layout(figure, 620)
     figure.update_layout(uniformtext=dict(minsize=11, mode="hide"))
