@@ -46,8 +46,10 @@ def skill_frequency_bar(frequencies: pd.DataFrame) -> go.Figure:
                          "ads (%{customdata[1]} ads)<br>group: %{customdata[2]}<extra></extra>")
     figure.update_yaxes(categoryorder="array", categoryarray=list(frame["label"]))
     figure.update_xaxes(tickformat=".0%")
-    _layout(figure, max(360, 30 * len(frame) + 140))
-    figure.update_layout(legend_title_text="")   # above the bars: seen with the top rows
+    _layout(figure, max(360, 30 * len(frame) + 180))
+    # the legend just above the bars (seen with the top rows), under the chart's tool bar
+    figure.update_layout(legend=dict(title_text="", y=1.0, yanchor="bottom"),
+                         margin=dict(t=110))
     return figure
 
 
