@@ -208,9 +208,10 @@ def test_upload_a_dated_corpus_compare_regions_and_follow_months(page, tmp_path,
     # by region, side by side: both groups of ten ads
     panel.get_by_text("Compare", exact=True).click()
     panel.get_by_text("Compare by").wait_for()
-    chart = panel.locator(".js-plotly-plot").first
+    chart = panel.locator(".st-key-chart_compare .js-plotly-plot")
     chart.wait_for()
-    compare_csv = _download(page, panel.get_by_role("button", name="Table (CSV)"),
+    # by key: while the page re-runs, the previous view's buttons may still be on it
+    compare_csv = _download(page, panel.locator(".st-key-export_compare_csv button"),
                             tmp_path / "compare.csv")
     table = pd.read_csv(compare_csv)
     assert list(table.columns) == ["skill_label", "level1", "ads_a", "n_a", "share_a",
@@ -231,9 +232,9 @@ def test_upload_a_dated_corpus_compare_regions_and_follow_months(page, tmp_path,
     # monthly trend: four months of five ads each
     panel.get_by_text("Trend over time", exact=True).click()
     panel.get_by_text("Date column").wait_for()
-    chart = panel.locator(".js-plotly-plot").first
+    chart = panel.locator(".st-key-chart_trend .js-plotly-plot")
     chart.wait_for()
-    trend_csv = _download(page, panel.get_by_role("button", name="Table (CSV)"),
+    trend_csv = _download(page, panel.locator(".st-key-export_trend_csv button"),
                           tmp_path / "trend.csv")
     trend = pd.read_csv(trend_csv)
     assert list(trend.columns) == ["month", "skill_label", "ads", "ads_in_month", "share"]
