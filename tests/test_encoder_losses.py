@@ -95,7 +95,7 @@ def test_another_gold_skill_in_the_batch_does_not_push_the_sentence_away(backbon
 
 
 def test_the_cli_offers_exactly_the_registered_losses():
-    from skillmap.encoder.cli import Loss
+    from skillmap.commands.train import Loss
 
     assert [choice.value for choice in Loss] == list(LOSSES)
 

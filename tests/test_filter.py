@@ -105,7 +105,7 @@ def test_label_fragments_are_positives_named_from_the_taxonomy(corpus, demo_taxo
 
 
 def test_mixed_positives_glue_a_skill_sentence_to_training_side_context(corpus, demo_taxonomy):
-    from skillmap.generation.corpus import in_heldout
+    from skillmap.corpus import in_heldout
 
     records = [json.loads(line) for line in corpus.read_text().splitlines()]
     negatives = {r["text"] for r in records if r["mode"] == "negatives"}

@@ -21,7 +21,7 @@ from skillmap.generation import (CorpusRecord, CorpusWriter, QualityRules, Respo
 from skillmap.generation.backends.base import Completion, prompt_context
 from skillmap.generation.parsing import ParseError, parse_sentences
 from skillmap.generation.sampling import sample_level2_groups
-from skillmap.generation.stats import corpus_stats, distinct_n, self_similarity
+from skillmap.evaluation.corpus_stats import corpus_stats, distinct_n, self_similarity
 
 ALL_MODES = ["single", "constrained", "unconstrained", "negatives"]
 

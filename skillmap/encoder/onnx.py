@@ -248,7 +248,7 @@ def export_onnx(model: str | os.PathLike | None, out: str | os.PathLike,
     """
     import torch
 
-    from skillmap import __version__
+    from skillmap.version import __version__
     from skillmap.encoder.skill_encoder import SkillEncoder
     from skillmap.io import atomic_directory
 

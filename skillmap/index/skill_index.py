@@ -29,10 +29,10 @@ from skillmap.errors import IndexMismatchError, SkillmapError, exception_line
 from skillmap.index.ann import (apply_search_params, build_ann_index, normalise_kind,
                                 read_index_file)
 from skillmap.index.lexical import LabelMatcher
-from skillmap.index.skill_text import DEFAULT_TEMPLATE, check_template, skill_text
 from skillmap.io import atomic_directory, file_sha256
 from skillmap.security import resolve_inside
 from skillmap.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
+from skillmap.taxonomy.skill_text import DEFAULT_TEMPLATE, check_template, skill_text
 
 INDEX_FORMAT_VERSION = 1
 # sane ranges for numbers read from an index's metadata (an absurd one would be allocated)

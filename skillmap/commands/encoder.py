@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from skillmap.choices import choices
+from skillmap.encoder.onnx import QUANTIZATIONS
+
 encoder_app = typer.Typer(help="Convert encoders (ONNX Runtime export for faster CPU "
                           "inference).", no_args_is_help=True)
 
 
-class Quantize(str, Enum):
-    int8 = "int8"
-    int8_all = "int8-all"
-    none = "none"
+Quantize = choices("Quantize", QUANTIZATIONS)
 
 
 @encoder_app.command("export-onnx")
@@ -27,7 +26,7 @@ def export_onnx_command(
         "all-MiniLM-L6-v2 [default: the shipped default encoder].")] = None,
     quantize: Annotated[Quantize, typer.Option(
         help="int8: dynamic int8 weights in the backbone's linear layers (fastest on CPU, "
-        "accuracy kept: docs/benchmarks.md §9); int8-all: every layer (smallest, less "
+        "accuracy kept: docs/benchmarks.md); int8-all: every layer (smallest, less "
         "accurate); none: float32 (the same embeddings as torch).")] = Quantize.int8,
 ) -> None:
     """Export an encoder, BiLSTM and pooling included, to ONNX for ONNX Runtime.
@@ -40,7 +39,7 @@ def export_onnx_command(
     \b
     Example:
       skillmap encoder export-onnx --out models/default-int8
-      skillmap batch ads.csv -c description --out coded.csv --index indexes/esco --model models/default-int8
+      skillmap batch ads.csv --text-column description --out coded.csv --index indexes/esco --model models/default-int8
     """
     from skillmap.encoder.onnx import export_onnx
 

@@ -2,7 +2,8 @@
 
 The template is part of an index's identity (stored in its metadata): the same model with a
 different template gives different vectors, and a query must be compared with skills
-embedded the same way.
+embedded the same way. It lives with the taxonomy because both the encoder's trainer and
+the index turn skills into text, and neither may depend on the other for it.
 """
 
 from __future__ import annotations

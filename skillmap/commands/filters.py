@@ -1,4 +1,6 @@
-"""``skillmap train filter``, ``skillmap train calibrate-filter`` and ``skillmap eval-filter``."""
+"""The skill-sentence filter's commands: ``skillmap train filter``, ``train calibrate-filter``,
+``train weak-labels`` and ``eval filter`` (registered by :mod:`skillmap.commands.train` and
+:mod:`skillmap.commands.evaluate`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from skillmap.commands.options import FormatOption, JsonOption, ReportFormat, wants_json
 
 
 class FilterKind(str, Enum):
@@ -241,13 +245,14 @@ def eval_filter_command(
     threshold: Annotated[Optional[float], typer.Option(
         "--threshold", min=0.0, max=1.0, help="Override the filter's calibrated threshold.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    fmt: FormatOption = ReportFormat.text,
+    as_json: JsonOption = False,
 ) -> None:
     """Score a skill-sentence filter on real job-ad sentences: precision, recall, F1, ROC-AUC.
 
     A sentence with a skill or knowledge span is positive, one without is negative.
 
-    Example: skillmap eval-filter --benchmark ../shared/benchmarks/skillspan/dev.json
+    Example: skillmap eval filter --benchmark ../shared/benchmarks/skillspan/dev.json
     """
     from skillmap.errors import SkillmapError
     from skillmap.evaluation.skillspan import read_skillspan
@@ -262,7 +267,7 @@ def eval_filter_command(
     report = classification_report(model.predict_proba(texts), labels,
                                    model.threshold if threshold is None else threshold)
     report["filter"] = model.name
-    if as_json:
+    if wants_json(fmt, as_json):
         typer.echo(json.dumps(report))
         return
     typer.echo(f"filter: {model.name} ({model.kind}), threshold {report['threshold']:.3f}")

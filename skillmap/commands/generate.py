@@ -1,4 +1,4 @@
-"""``skillmap generate`` (write a synthetic corpus) and ``skillmap generate stats``.
+"""``skillmap generate`` (write a synthetic corpus), ``generate labels`` and ``generate stats``.
 
 Registered on the main CLI in :mod:`skillmap.cli`; errors follow its convention (a
 :class:`~skillmap.errors.SkillmapError` becomes one ``skillmap: error:`` line).
@@ -7,24 +7,18 @@ Registered on the main CLI in :mod:`skillmap.cli`; errors follow its convention 
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from skillmap.choices import choices
+from skillmap.commands.options import FormatOption, JsonOption, ReportFormat, wants_json
 from skillmap.errors import SkillmapError
 from skillmap.generation.backends import LLM_BACKENDS
+from skillmap.generation.prompts import MODES
 
-
-class Mode(str, Enum):
-    single = "single"
-    constrained = "constrained"
-    unconstrained = "unconstrained"
-    negatives = "negatives"
-
-
+Mode = choices("Mode", MODES)
 LLM = choices("LLM", LLM_BACKENDS)
 
 
@@ -220,8 +214,8 @@ def stats(
         min=2, help="Sentences per mode embedded for self-similarity and discriminability.")
     ] = 1000,
     seed: Annotated[int, typer.Option(help="Seed for the sample.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")
-                       ] = False,
+    fmt: FormatOption = ReportFormat.text,
+    as_json: JsonOption = False,
 ) -> None:
     """Counts per mode, skill coverage, diversity and discriminability of a corpus.
 
@@ -229,7 +223,7 @@ def stats(
     its top 5 (dense retrieval, no lexical boost): hit@5 (any) and RP@5.
     """
     from skillmap.encoder import SkillEncoder
-    from skillmap.generation.stats import corpus_stats
+    from skillmap.evaluation.corpus_stats import corpus_stats
     from skillmap.index import SkillIndex
 
     if not corpus.is_file():
@@ -249,7 +243,7 @@ def stats(
         skill_index = SkillIndex.build(tax, encoder, show_progress=True)
     result = corpus_stats(corpus, skill_index, encoder, sample=sample, seed=seed,
                           show_progress=True)
-    if as_json:
+    if wants_json(fmt, as_json):
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
     typer.echo(f"{result.corpus}: {result.lines} sentences; "

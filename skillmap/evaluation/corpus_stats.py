@@ -8,6 +8,9 @@ taxonomy instead of writing the way ads do). *Discriminability*: with the off-th
 encoder and dense retrieval only (no lexical boost, which would reward parroting), how often
 a sentence's own skills are in its top 5 — the measure the method uses to compare
 hierarchy-constrained with unconstrained generation.
+
+It is evaluation, not generation: it ranks with an encoder and an index, which the code
+that writes a corpus must not need.
 """
 
 from __future__ import annotations
@@ -20,9 +23,9 @@ from statistics import mean, median
 
 import numpy as np
 
+from skillmap.corpus.records import CorpusRecord, read_corpus
+from skillmap.corpus.text import words
 from skillmap.evaluation.metrics import hits_at_k, rp_at_k
-from skillmap.generation.corpus import CorpusRecord, read_corpus
-from skillmap.generation.quality import words
 from skillmap.index import SkillIndex
 
 TOP_K = 5

@@ -16,8 +16,8 @@ from typing import IO, Iterator
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from skillmap.corpus.text import near_duplicate, normalise, words
 from skillmap.errors import InputError
-from skillmap.generation.quality import near_duplicate, normalise, words
 
 
 class CorpusRecord(BaseModel):

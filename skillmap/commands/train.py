@@ -1,4 +1,8 @@
-"""``skillmap train encoder``: fit the contrastive bi-encoder on a synthetic corpus."""
+"""``skillmap train``: fit skillmap's models on a synthetic corpus.
+
+``train encoder`` is here; ``train filter``, ``train calibrate-filter`` and ``train
+weak-labels`` are the filter's commands (:mod:`skillmap.commands.filters`).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,15 @@ from typing import Annotated, Optional
 
 import typer
 
+from skillmap.choices import choices
+from skillmap.commands.filters import (calibrate_filter_command, train_filter_command,
+                                       weak_labels_command)
+from skillmap.encoder.architecture import POOLINGS
+
 train_app = typer.Typer(help="Train skillmap's models on a synthetic corpus.",
                         no_args_is_help=True)
 
-
-class Pooling(str, Enum):
-    mean = "mean"
-    attention = "attention"
-    bilstm_attention = "bilstm-attention"
+Pooling = choices("Pooling", POOLINGS)
 
 
 class Loss(str, Enum):  # skillmap.encoder.losses.LOSSES (not imported here: it needs torch)
@@ -118,3 +123,8 @@ def train_encoder(
                                "examples": len(examples)}, bundle=bundle)
     typer.echo(f"trained {result.steps} steps in {result.seconds:.0f}s (best held-out loss "
                f"{result.best_heldout_loss:.4f}) -> {out}", err=True)
+
+
+train_app.command("filter")(train_filter_command)
+train_app.command("calibrate-filter")(calibrate_filter_command)
+train_app.command("weak-labels")(weak_labels_command)
