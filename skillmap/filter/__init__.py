@@ -26,7 +26,7 @@ from skillmap.errors import SkillmapError
 from skillmap.filter.base import SentenceFilter, load_filter
 
 DEFAULT_FILTER_DIR = Path(__file__).resolve().parent / "default"
-#: the shipped filter is what "default" means (docs/benchmarks.md §11 measures it)
+#: the shipped filter is what "default" means (docs/benchmarks.md measures it)
 SHIPPED_FILTER_IS_DEFAULT = True
 
 

@@ -37,7 +37,7 @@ def default_index(encoder: SkillEncoder | None = None,
         except SkillmapError as exc:
             log.warning("rebuilding cached default index: %s", exc)
     # skill vectors always come from the float model: an int8 variant codes ads well but
-    # loses ~4 RP@5 points when it also embeds the labels (docs/benchmarks.md §9)
+    # loses accuracy when it also embeds the labels (docs/benchmarks.md)
     builder = encoder if encoder.backend == "torch" else SkillEncoder(encoder.model_id)
     index = SkillIndex.build(taxonomy, builder, text_template=text_template)
     try:

@@ -39,8 +39,8 @@ INDEX_FORMAT_VERSION = 1
 MAX_DIMENSION = 65_536
 MAX_COUNT = 1_000_000_000
 PROBE_MIN_COSINE = 0.999
-# How far an ONNX / int8 variant of the index's model may move the probe embedding (int8 of
-# the default encoder: ~0.99, docs/benchmarks.md §9); the *identity* of the model is still
+# How far an ONNX / int8 variant of the index's model may move the probe embedding (int8
+# moves it a little, docs/benchmarks.md); the *identity* of the model is still
 # checked at PROBE_MIN_COSINE, on the source fingerprint the variant carries.
 VARIANT_PROBE_MIN_COSINE = 0.98
 

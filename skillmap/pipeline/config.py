@@ -18,8 +18,8 @@ from skillmap.filter import FILTERS
 from skillmap.pipeline.aggregation import AGGREGATIONS
 
 #: the cosine similarity below which a match is dropped, calibrated for the default encoder
-#: on the ESCO validation sentences: 95 % of the gold skills in a sentence's top 10 score
-#: above it (docs/benchmarks.md §11)
+#: on the ESCO validation sentences so that 95 % of the gold skills in a sentence's top 10
+#: score above it (docs/benchmarks.md)
 DEFAULT_MIN_SCORE = 0.3
 
 
