@@ -84,7 +84,7 @@ def main() -> None:
     print("\n### Sentence level, ESCO validation sets\n")
     print("| system | tech RP@5 | tech MRR | house RP@5 | house MRR |")
     print("|---|---|---|---|---|")
-    for name, extractor in (("before (no filter)", build(**BEFORE, min_score=-1.0)),
+    for name, extractor in (("before (no filter)", build(**{**BEFORE, "min_score": -1.0})),
                             ("default", build(min_score=-1.0))):
         row = {}
         for part in ("tech", "house"):
