@@ -5,14 +5,14 @@ its own stage and to stages *before* it in the list, never to a later one, and n
 may reach each other. Every reference counts, lazy ones (inside a function) and module names
 written as strings included, because a lazy import is still a dependency: it only fails later.
 The graph is measured from the source by :mod:`tests.helpers.layers`; ``python -m
-tests.helpers.layers`` prints it.
+tests.helpers.layers`` (from the repository root) prints it.
 """
 
 from __future__ import annotations
 
 import textwrap
 
-from tests.helpers.layers import PACKAGE_DIR, mutual_pairs, stage_graph
+from helpers.layers import PACKAGE_DIR, mutual_pairs, stage_graph
 
 LAYERS = [
     # foundations: no knowledge of skills or models

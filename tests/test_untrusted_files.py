@@ -11,7 +11,7 @@ manifests and LLM servers are treated as hostile input.
 4. The OpenAI API key never appears in output, files, caches, reports, messages or logs, even
    when the server echoes it back in every kind of answer.
 
-The CLI cases run the real ``skillmap`` process (as tests/test_bad_input.py does): exit status
+The CLI cases run the real ``skillmap`` process (as tests/cli/test_bad_input.py does): exit status
 2, exactly one ``skillmap: error:`` line on stderr, no traceback, nothing left on disk.
 """
 
@@ -834,7 +834,7 @@ def test_prompt_language_cannot_name_a_file_outside_the_prompts(language):
 def test_app_uploads_are_capped_by_the_server_and_named_without_their_path():
     """The app writes no file named after an upload; the name only labels the ad. The
     Streamlit server itself refuses bodies over the per-file limit (uploads.py checks it
-    again, see tests/test_app_uploads.py)."""
+    again, see tests/app/test_app_uploads.py)."""
     from skillmap.app.launcher import streamlit_command
     from skillmap.app.uploads import MAX_FILE_MB, read_upload
 

@@ -1,7 +1,7 @@
 """The bad-input matrix of issue 9: every kind of messy input through every entry point.
 
 Entry points: the CLI (``skillmap extract``, one ad per file; ``skillmap batch``, tables), run
-in-process through ``skillmap.cli.main`` so the model loads once (tests/test_bad_input.py runs
+in-process through ``skillmap.cli.main`` so the model loads once (tests/cli/test_bad_input.py runs
 refusals as real subprocesses); the Python API (``Extractor.extract_many``, ``code_corpus``);
 and the app's uploads (``read_upload`` -> ads -> the same extractor).
 

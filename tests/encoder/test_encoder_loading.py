@@ -17,7 +17,7 @@ from skillmap.errors import SkillmapError
 
 # Vectors of the shipped default encoder and of all-MiniLM-L6-v2, computed with the loader
 # that used sentence-transformers' private _load_with_module_classes (main before issue 23).
-BEFORE = json.loads((Path(__file__).parent / "data" / "encoder_vectors_main.json")
+BEFORE = json.loads((Path(__file__).parents[1] / "data" / "encoder_vectors_main.json")
                     .read_text(encoding="utf-8"))
 
 

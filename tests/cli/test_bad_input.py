@@ -1,6 +1,6 @@
 """Refusals of bad input, run as a user would: the real `skillmap` process, its exit status,
 its stderr, and what it left on disk (the full matrix of inputs and entry points, including
-inputs that are coded rather than refused, is tests/test_input_matrix.py).
+inputs that are coded rather than refused, is tests/pipeline/test_input_matrix.py).
 
 Each case must end with exactly one line `skillmap: error: ...` that names the problem, a
 non-zero exit status, and no output file or folder. These inputs fail before any model is

@@ -2,7 +2,7 @@
 
 AppTest executes the real page script in-process (no browser), so these tests see the
 same widgets a user does: they paste an ad, move the top-k slider, upload files and click
-the corpus button. The browser test (tests/test_app_browser.py) covers what AppTest cannot:
+the corpus button. The browser test (tests/app/test_app_browser.py) covers what AppTest cannot:
 a real server, real uploads and a real download.
 """
 
