@@ -117,6 +117,7 @@ def coded(demo_extractor):
     return demo_extractor.extract_many(texts, ["a", "b", "c"])
 
 
+@pytest.mark.slow
 def test_long_csv_is_byte_identical_to_skillmap_batch(demo_extractor, tmp_path):
     source = DATA / "sample_ads.csv"
     frame = pd.read_csv(source, dtype=str, keep_default_na=False)

@@ -15,6 +15,7 @@ from conftest import DATA
 SAMPLE = DATA / "sample_ads.csv"
 
 
+@pytest.mark.slow
 def test_batch_output_loads_in_pandas_one_row_per_ad_and_skill(demo_extractor, tmp_path):
     out = tmp_path / "coded.csv"
     report = code_csv(demo_extractor, SAMPLE, out, text_column="description", id_column="ad_id",
@@ -34,6 +35,7 @@ def test_batch_output_loads_in_pandas_one_row_per_ad_and_skill(demo_extractor, t
     assert [r["skill_id"] for r in got] == [r["skill_id"] for r in expected]
 
 
+@pytest.mark.slow
 def test_row_numbers_are_ids_without_id_column(demo_extractor, tmp_path):
     out = tmp_path / "coded.csv"
     code_csv(demo_extractor, SAMPLE, out, text_column="description", show_progress=False)
@@ -67,6 +69,7 @@ def test_cli_wrong_column_names_the_columns_and_writes_nothing(tmp_path, capsys,
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_cli_batch_end_to_end(tmp_path, capsys, demo_extractor):
     out = tmp_path / "coded.csv"
     code = main(["batch", str(SAMPLE), "-c", "description", "--id-column", "ad_id", "-o", str(out)])
@@ -78,6 +81,7 @@ class Interrupt(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_interrupted_run_leaves_no_output_and_resume_matches_clean_run(demo_index, encoder,
                                                                        tmp_path, monkeypatch):
     clean = tmp_path / "clean.csv"
@@ -150,6 +154,7 @@ def test_report_counts_codable_and_encoded_sentences(demo_index, encoder, tmp_pa
     assert report.encoded_sentences == 5  # the boilerplate is encoded once
 
 
+@pytest.mark.slow
 def test_batch_with_a_filter_counts_filtered_sentences_and_pins_it_for_resume(demo_index, encoder,
                                                                               tmp_path):
     from skillmap.filter import KeywordLengthFilter

@@ -61,6 +61,7 @@ def test_repeated_sentences_are_coded_from_the_cache_not_encoded_again(demo_inde
         second[0].sentences[0].matches[0].skill_id
 
 
+@pytest.mark.slow
 def test_batch_report_counts_sentences_reused_across_chunks(demo_index, encoder, tmp_path):
     demo_extractor = Extractor(demo_index, encoder, sentence_filter=None)  # all encoded
     source = tmp_path / "ads.csv"

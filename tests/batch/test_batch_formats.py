@@ -49,6 +49,7 @@ def _write(ads: pd.DataFrame, path):
 
 
 @pytest.mark.parametrize("name", ["ads.csv.gz", "ads.jsonl", "ads.jsonl.gz", "ads.parquet"])
+@pytest.mark.slow
 def test_every_input_format_codes_to_the_csv_runs_rows(demo_extractor, ads, reference,
                                                         tmp_path, name):
     source = tmp_path / name

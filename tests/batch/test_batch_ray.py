@@ -63,6 +63,7 @@ def _local(demo_extractor, source, out, id_column):
     return out
 
 
+@pytest.mark.slow
 def test_csv_with_ids_is_byte_identical_to_the_local_engine(demo_extractor, index_dir, ads,
                                                             tmp_path):
     out = tmp_path / "ray.csv"
@@ -76,6 +77,7 @@ def test_csv_with_ids_is_byte_identical_to_the_local_engine(demo_extractor, inde
     assert sorted(p.name for p in tmp_path.iterdir()) == ["local.csv", "ray.csv"]  # no shards
 
 
+@pytest.mark.slow
 def test_parquet_without_ids_gives_the_local_frame_and_row_numbers(demo_extractor, index_dir,
                                                                    ads, tmp_path):
     out = tmp_path / "ray.parquet"
@@ -88,6 +90,7 @@ def test_parquet_without_ids_gives_the_local_frame_and_row_numbers(demo_extracto
     assert got.doc_id.unique().tolist() == [str(i) for i in range(1, 13)]
 
 
+@pytest.mark.slow
 def test_cli_engine_ray_matches_the_local_cli(demo_extractor, index_dir, ads, tmp_path, capsys):
     out = tmp_path / "ray.csv"
     code = main(["batch", str(ads / "ads.jsonl.gz"), "-c", "description", "-o", str(out),
@@ -143,6 +146,7 @@ def test_cli_refuses_options_of_the_other_engine(ads, tmp_path, capsys, extra, n
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_cli_engine_ray_counts_ads_cut_at_max_ad_chars(index_dir, ads, tmp_path, capsys):
     texts = pd.read_json(ads / "ads.jsonl.gz", lines=True)["description"]
     longer = int((texts.str.len() > 600).sum())

@@ -203,6 +203,7 @@ def no_fsync(monkeypatch):
     monkeypatch.setattr(os, "fsync", lambda fd: None)
 
 
+@pytest.mark.slow
 def test_a_kill_at_any_file_system_step_loses_nothing_and_leaves_nothing(tmp_path, no_fsync):
     """Kill a run at each of its file-system steps in turn (fault harness: every mkdir,
     file creation, fsync, rename and unlink, and every chunk), then resume: the output is

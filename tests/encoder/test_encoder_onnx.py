@@ -187,6 +187,7 @@ def test_bad_backend_requests_are_one_line_errors(exports, tiny_mean, tmp_path):
         SkillEncoder(broken)  # no model.onnx
 
 
+@pytest.mark.slow
 def test_cli_export_then_extract_with_the_export_and_with_backend(tiny_mean, tmp_path,
                                                                    capsys):
     out = tmp_path / "tiny-onnx"

@@ -81,6 +81,7 @@ def test_heldout_split_is_stable_and_disjoint():
     assert 20 < len(held) < 90
 
 
+@pytest.mark.slow
 def test_training_lowers_the_heldout_loss_and_round_trips(backbone, corpus, demo_taxonomy,
                                                           tmp_path):
     config = TrainingConfig(max_steps=24, batch_size=16, eval_every=8, heldout_fraction=0.15,
@@ -107,6 +108,7 @@ def test_training_lowers_the_heldout_loss_and_round_trips(backbone, corpus, demo
     np.testing.assert_allclose(ours.encode(TEXTS), expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_training_resumes_from_its_checkpoint(backbone, corpus, demo_taxonomy, tmp_path):
     examples = load_examples(corpus, demo_taxonomy)
     first = ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone, pooling="attention"),
@@ -137,6 +139,7 @@ def test_mean_pooling_with_a_frozen_backbone_has_nothing_to_train(backbone, demo
 
 
 @pytest.mark.parametrize("mode", ["frozen", "lora"])
+@pytest.mark.slow
 def test_a_bundle_rebuilds_the_trained_model_from_the_backbone(backbone, corpus, demo_taxonomy,
                                                                 tmp_path, mode):
     if mode == "lora":

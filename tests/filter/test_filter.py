@@ -155,6 +155,7 @@ def test_calibration_meets_each_kind_of_target():
 
 # --------------------------------------------------------------------------- classifier
 @pytest.mark.parametrize("mode", ["full", "lora"])
+@pytest.mark.slow
 def test_tiny_roberta_trains_saves_and_reloads_identically(tmp_path, tiny_roberta, data, mode):
     untrained = TransformerFilter.build(tiny_roberta, mode, seed=0)
     before = untrained.predict_proba(PROBES)
@@ -180,6 +181,7 @@ def test_tiny_roberta_trains_saves_and_reloads_identically(tmp_path, tiny_robert
     assert not (tmp_path / "filter.checkpoint").exists()  # removed once saved
 
 
+@pytest.mark.slow
 def test_transformer_training_learns_the_task(tmp_path, tiny_roberta, data):
     config = FilterTrainingConfig(backbone=tiny_roberta, backbone_mode="full", epochs=3,
                                   eval_every=20, batch_size=16, learning_rate=3e-3)
@@ -195,6 +197,7 @@ def test_interrupted_training_refuses_to_clobber_its_checkpoints(tmp_path, tiny_
 
 
 # --------------------------------------------------------------------------- cheap filters
+@pytest.mark.slow
 def test_logistic_filter_on_frozen_embeddings_round_trips(tmp_path, data, encoder):
     model = EmbeddingLogisticFilter(encoder.model_id).fit(data.train_texts, data.train_labels)
     scores = model.predict_proba(data.heldout_texts)
@@ -318,6 +321,7 @@ def test_filter_threshold_override_and_sentence_level_ranking(demo_index, encode
 
 
 # --------------------------------------------------------------------------- CLI
+@pytest.mark.slow
 def test_cli_trains_a_logistic_filter_and_extract_uses_it(tmp_path, corpus, capsys):
     out = tmp_path / "lr-filter"
     assert main(["train", "filter", "--corpus", str(corpus), "--out", str(out),
@@ -340,6 +344,7 @@ def test_cli_trains_a_logistic_filter_and_extract_uses_it(tmp_path, corpus, caps
         assert [s["filtered"] for s in json.loads(capsys.readouterr().out)["sentences"]] == expected
 
 
+@pytest.mark.slow
 def test_calibrate_filter_moves_only_the_threshold_and_keeps_the_old_one(tmp_path, corpus, data,
                                                                           encoder, capsys):
     model = EmbeddingLogisticFilter(encoder.model_id).fit(data.train_texts, data.train_labels)
@@ -421,6 +426,7 @@ def test_shipped_filter_loads_offline_and_is_default_only_when_switched_on(monke
 
 
 @pytest.mark.skipif(not SKILLSPAN.is_file(), reason="../shared/benchmarks/skillspan is absent")
+@pytest.mark.slow
 def test_shipped_filter_reproduces_its_recorded_skillspan_numbers():
     """What filter.json records for the report half of SkillSpan dev (the postings its
     calibration did not see; docs/benchmarks.md §11) is what this installation measures, the

@@ -333,6 +333,7 @@ def _cli(*args, cwd=None):
                           text=True, cwd=cwd, timeout=300)
 
 
+@pytest.mark.slow
 def test_cli_generate_and_stats_on_the_demo_taxonomy(tmp_path):
     out = tmp_path / "corpus.jsonl"
     done = _cli("generate", "--out", str(out), "--per-skill", "1", "--negatives", "20")
@@ -363,6 +364,7 @@ def test_cli_generate_errors_are_one_line(tmp_path, args, message):
     assert not (tmp_path / "x.jsonl").exists()
 
 
+@pytest.mark.slow
 def test_template_corpus_is_identical_across_processes_and_hash_seeds(tmp_path):
     import os
 

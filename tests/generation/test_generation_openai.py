@@ -73,6 +73,7 @@ def test_malformed_json_is_asked_again(tmp_path, demo_taxonomy):
 @pytest.mark.parametrize("answer, reason", [("malformed", "JSON"), ("truncated", "cut off"),
                                             ("refusal", "refused"), ("500", "InternalServer"),
                                             ("sleep:3", "Timeout")])
+@pytest.mark.slow
 def test_persistent_failures_are_recorded_and_only_they_are_retried(tmp_path, demo_taxonomy,
                                                                     answer, reason):
     with StubOpenAI([answer] * 2) as stub:  # both attempts of the first request fail

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from helpers.stub_openai import StubOpenAI
 
 PROMPTS = 10  # single-mode prompts in the run (demo taxonomy, --limit)
@@ -30,6 +32,7 @@ def _env():
     return {**os.environ, "OPENAI_API_KEY": "sk-test", "HF_HUB_OFFLINE": "1"}
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_duplicates_or_repeated_calls(tmp_path):
     # the uninterrupted reference run
     with StubOpenAI() as stub:
@@ -68,6 +71,7 @@ def test_killed_run_resumes_without_duplicates_or_repeated_calls(tmp_path):
     assert "answered from the cache" in done.stderr
 
 
+@pytest.mark.slow
 def test_rerunning_a_finished_run_changes_nothing_and_calls_nothing(tmp_path):
     out = tmp_path / "corpus.jsonl"
     with StubOpenAI() as stub:
@@ -81,6 +85,7 @@ def test_rerunning_a_finished_run_changes_nothing_and_calls_nothing(tmp_path):
     assert out.read_text(encoding="utf-8") == first
 
 
+@pytest.mark.slow
 def test_killed_at_random_moments_resumes_to_the_uninterrupted_corpus(tmp_path):
     """Four SIGKILLs, each a seeded random number of answers into a run plus a random part of
     the next answer's latency (in flight, caching, writing a line): the corpus equals an
@@ -113,6 +118,7 @@ def test_killed_at_random_moments_resumes_to_the_uninterrupted_corpus(tmp_path):
     assert out.read_text(encoding="utf-8") == reference
 
 
+@pytest.mark.slow
 def test_a_run_with_failed_prompts_exits_1_and_says_how_many(tmp_path):
     """Scripts must see failures: exit status 1 and the count on stderr (0 once re-run)."""
     out = tmp_path / "corpus.jsonl"

@@ -38,6 +38,7 @@ def test_automatic_choice_by_size():
 
 
 @pytest.mark.parametrize("kind, min_recall", [("hnsw", 0.9), ("ivfpq", 0.5)])
+@pytest.mark.slow
 def test_ann_kinds_approach_exact_search(kind, min_recall):
     vectors = clustered_vectors(20_000)
     queries = clustered_vectors(200, seed=1)
@@ -54,6 +55,7 @@ def test_unknown_kind_is_refused():
         build_ann_index(clustered_vectors(10), "annoy")
 
 
+@pytest.mark.slow
 def test_forced_hnsw_is_recorded_reapplied_on_load_and_codes_like_exact(
         demo_taxonomy, encoder, demo_extractor, tmp_path):
     index = SkillIndex.build(demo_taxonomy, encoder, faiss_type="hnsw")
@@ -95,6 +97,7 @@ def test_large_hnsw_indexes_search_more_candidates(monkeypatch):
 
 @pytest.mark.parametrize("kind, sizes", [("flat", (1, 50, 3000)), ("hnsw", (1, 50, 3000)),
                                          ("ivfpq", (300, 3000))])
+@pytest.mark.slow
 def test_the_size_cap_admits_every_index_skillmap_writes(kind, sizes, tmp_path):
     from skillmap.index.ann import max_index_bytes, read_index_file
 

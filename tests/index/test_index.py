@@ -92,6 +92,7 @@ def test_default_model_missing_from_disk_gives_clear_error(tmp_path):
         SkillEncoder("no-such-org/no-such-model-here")
 
 
+@pytest.mark.slow
 def test_cli_index_build_on_demo(tmp_path, capsys):
     from skillmap.cli import main
 

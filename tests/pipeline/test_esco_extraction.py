@@ -60,6 +60,7 @@ BENCHMARKS = ESCO_DIR.parent / "benchmarks" / "skill-extraction"
 @pytest.mark.parametrize("split", ["tech", "house"])
 @pytest.mark.parametrize("setting, boost", [("pipeline_lexical_boost_0.2", "0.2"),
                                             ("encoder_alone_lexical_boost_0", "0")])
+@pytest.mark.slow
 def test_default_encoder_reproduces_its_recorded_validation_numbers(esco_index_dir, capsys,
                                                                     split, setting, boost):
     """The shipped default, as installed, gives the numbers recorded when it was trained

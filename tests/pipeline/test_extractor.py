@@ -70,6 +70,7 @@ def test_interleave_puts_every_sentences_first_choice_before_second_choices(demo
         assert (m.score, m.evidence_sentence) == (other.score, other.evidence_sentence)
 
 
+@pytest.mark.slow
 def test_top_k_and_min_score_bound_the_output(demo_index, encoder):
     text = (DATA / "sample_ad.txt").read_text()
     three = Extractor(demo_index, encoder, top_k=3).extract(text)

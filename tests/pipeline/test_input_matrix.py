@@ -263,6 +263,7 @@ def test_missing_column_is_named_with_the_columns_there(tmp_path, capsys):
         read_upload("ads.csv", source.read_bytes()).ads("body")
 
 
+@pytest.mark.slow
 def test_a_100_mb_cell_is_coded_in_part_and_counted(huge_file, tmp_path, capsys):
     source = tmp_path / "huge.csv"
     with open(source, "wb") as fh:

@@ -127,6 +127,7 @@ def test_cli_import_esco_writes_loadable_folder(tmp_path, capsys):
 
 
 @needs_esco
+@pytest.mark.slow
 def test_template_corpus_covers_every_esco_skill_with_constrained_groups(esco, tmp_path):
     """The issue's promise on the real taxonomy: every skill gets sentences, the long tail
     included, and constrained combinations never leave their Level-2 group."""

@@ -28,6 +28,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
@@ -374,6 +375,7 @@ def _deep_folder(depth: int = 5000) -> dict:
 @example(_folder(yaml=b"\xff\xfe\x00"))
 @example(_folder(yaml=b"[" * 5000))                                # nesting beyond recursion
 @example(_deep_folder())
+@pytest.mark.slow
 def test_any_folder_loads_or_fails_with_one_line_taxonomy_error(contents):
     with Scratch() as tmp:
         _write_folder(tmp / "t", contents)
