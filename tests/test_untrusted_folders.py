@@ -53,6 +53,7 @@ def valid_folders(tmp_path_factory) -> dict[str, Path]:
 @settings(max_examples=200, deadline=None, derandomize=bool(os.environ.get("CI")),
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
+@pytest.mark.slow
 def test_any_file_of_a_folder_replaced_by_something_hostile_is_refused_in_one_line(
         tmp_path_factory, valid_folders, data):
     """Issue 25: a file of an index or taxonomy folder could be a link to /dev/zero (a
@@ -165,6 +166,7 @@ def test_the_shipped_prompts_render_within_the_bounds(demo_taxonomy):
 
 
 # ------------------------------------------------------------------ uploads
+@pytest.mark.slow
 def test_upload_bombs_are_refused_before_they_are_parsed():
     """Issue 25: a 397 KB .docx zip bomb took the app server from 0.8 to 3.6 GB for 100 s;
     a 5 MB .xlsx of a million rows took 25 s to refuse; a Flate-bomb PDF replaced the page
