@@ -13,7 +13,7 @@ import os
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from skillmap.batch.coder import check_batch_input
@@ -42,6 +42,7 @@ def read_all(path, text="text", ident="id", encoding=None):
 
 
 @SETTINGS
+@example(rows=[("\x0b\x0b", "0")], dialect=("\r\n", csv.QUOTE_MINIMAL), gzipped=False)
 @given(rows=st.lists(st.tuples(CELL, CELL), min_size=1, max_size=30),
        dialect=st.sampled_from([("\r\n", csv.QUOTE_MINIMAL), ("\r\n", csv.QUOTE_ALL),
                                 ("\n", csv.QUOTE_ALL)]), gzipped=st.booleans())
