@@ -12,7 +12,8 @@ from skillmap.pipeline import Extractor
 
 from conftest import ESCO_DIR, needs_esco
 
-pytestmark = needs_esco
+# every test here needs the ESCO index (a minute and more to build): in the full run only
+pytestmark = [needs_esco, pytest.mark.slow]
 
 ADS = {
     "sentences": "Backend developer wanted.\nYou write clean, tested code in Python.\n"

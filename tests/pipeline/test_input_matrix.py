@@ -97,7 +97,9 @@ def _assert_clean_coding(result: dict, sentences: int | None) -> None:
 
 
 # --------------------------------------------------------------------------- one ad per file
-@pytest.mark.parametrize("kind", list(TEXT_INPUTS))
+@pytest.mark.parametrize("kind", [
+    pytest.param(kind, marks=pytest.mark.slow) if kind == "20,000 sentences" else kind
+    for kind in TEXT_INPUTS])
 def test_cli_extract(kind, tmp_path, capsys):
     data, expected = TEXT_INPUTS[kind]
     path = tmp_path / "ad.txt"
