@@ -9,6 +9,7 @@ file is closed, so the file on disk is always a sequence of complete lines.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 from pathlib import Path
@@ -41,14 +42,16 @@ class CorpusRecord(BaseModel):
 
 
 def read_corpus(path: str | os.PathLike) -> Iterator[CorpusRecord]:
-    """Records of a corpus file; a malformed line is an :class:`InputError` naming the line."""
+    """Records of a corpus file (``.jsonl``, or ``.jsonl.gz`` as committed in
+    ``data/corpora/``); a malformed line is an :class:`InputError` naming the line."""
     path = Path(path)
     try:
-        handle = path.open(encoding="utf-8")
+        handle = (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz"
+                  else path.open(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for number, line in _lines(handle, path):
             if not line.strip():
                 continue
             try:
@@ -57,6 +60,14 @@ def read_corpus(path: str | os.PathLike) -> Iterator[CorpusRecord]:
                 first = exc.errors()[0]
                 where = ".".join(str(p) for p in first["loc"]) or "line"
                 raise InputError(f"{path} line {number}: {where}: {first['msg']}") from None
+
+
+def _lines(handle, path: Path) -> Iterator[tuple[int, str]]:
+    """Numbered lines; a damaged gzip stream or bad UTF-8 is an :class:`InputError`."""
+    try:
+        yield from enumerate(handle, start=1)
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read corpus {path}: {exc}") from None
 
 
 class CorpusWriter:
