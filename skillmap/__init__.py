@@ -8,9 +8,8 @@ Quick start::
         print(skill.rank, skill.skill_label, round(skill.score, 3))
 """
 
-__version__ = "0.1.0"
-
-from skillmap.errors import SkillmapError  # noqa: E402
+from skillmap.errors import SkillmapError
+from skillmap.version import __version__
 
 
 def __getattr__(name: str):

@@ -14,6 +14,9 @@ Every loader of such a folder reads through this module:
   checks, then a read that stops at the cap even if the file grows meanwhile.
 - :func:`load_yaml` — YAML whose aliases (``*name``) expand to at most
   :data:`MAX_YAML_VALUES` values: a "billion laughs" file multiplies itself through them.
+- :func:`check_folder` — every file of a model, bundle or filter folder, before a library
+  (transformers, safetensors, peft) opens them by name: regular files inside the folder,
+  each within its cap, and not too many of them.
 - :func:`check_range` — a number from a config file inside the range skillmap can use
   (a bundle's ``hidden_dim`` of 4e9 would otherwise allocate until the process dies).
 
@@ -43,7 +46,11 @@ SIZE_CAPS = {
     "json": 16 * MiB,      # metadata.json, manifests, configs
     "csv": 256 * MiB,      # taxonomy tables
     "text": 16 * MiB,      # anything else read whole
+    "weights": 8 * 1024 * MiB,  # safetensors of a model (all-mpnet-base-v2: 438 MB)
 }
+MAX_FOLDER_FILES = 10_000  # files a model folder may hold (a hub snapshot has tens)
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".gguf", ".model", ".h5",
+                    ".msgpack", ".ckpt")
 
 
 def bounded_file(folder: str | os.PathLike, relative: str | os.PathLike, kind: str,
@@ -148,6 +155,36 @@ def load_yaml(text: str, source: str) -> Any:
         raise SkillmapError(f"{source}: not valid YAML ({exception_line(exc)})") from None
     except RecursionError:  # "[[[[..." overflows PyYAML's composer
         raise SkillmapError(f"{source}: not valid YAML (nested too deeply)") from None
+
+
+def check_folder(folder: str | os.PathLike, what: str = "model folder") -> None:
+    """Refuse a folder any file of which another library would read unbounded.
+
+    Libraries open a model folder's files by name (``config.json``, ``tokenizer.json``, the
+    weights) with no size cap and follow symbolic links. Each file must therefore be a regular
+    file inside ``folder`` (a link inside the folder is fine), weights within
+    ``SIZE_CAPS["weights"]`` and anything else within ``SIZE_CAPS["json"]``, and the folder
+    must hold at most :data:`MAX_FOLDER_FILES` files. A path that is not a folder is left to
+    the caller (a hub id, a single file).
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        return
+    # a Hugging Face cache snapshot links each file to ../../blobs of its own repository
+    boundary = root.parents[1] if root.parent.name == "snapshots" else root
+    seen = 0
+    for current, folders, files in os.walk(root, followlinks=False):
+        for name in folders:
+            if (Path(current) / name).is_symlink():  # os.walk would not enter it: check it
+                resolve_inside(boundary, (Path(current) / name).relative_to(boundary), what)
+        for name in files:
+            seen += 1
+            if seen > MAX_FOLDER_FILES:
+                raise SkillmapError(f"{root}: more than {MAX_FOLDER_FILES:,} files; refusing "
+                                    f"to load this {what}")
+            relative = (Path(current) / name).relative_to(boundary)
+            kind = "weights" if name.lower().endswith(_WEIGHT_SUFFIXES) else "json"
+            bounded_file(boundary, relative, kind, what)
 
 
 def check_range(value: Any, name: str, low: float, high: float, source: str = "",

@@ -17,15 +17,23 @@ from typing import Annotated, Optional
 import typer
 from typer.exceptions import TyperException
 
-from skillmap.choices import choices
-from skillmap.encoder.backends import ENCODER_BACKENDS
-from skillmap.encoder.cli import train_app
-from skillmap.encoder.onnx_cli import encoder_app
+from skillmap.commands.encoder import encoder_app
+from skillmap.commands.evaluate import eval_app
+from skillmap.commands.filters import eval_filter_command
+from skillmap.commands.generate import generate_app
+from skillmap.commands.options import (DEFAULT_MIN_SCORE, Aggregation, AggregationOption,
+                                       BackendOption, BoostOption, EncodingOption,
+                                       ExcludeOption,
+                                       FilterDropsNamedOption, FilterOption,
+                                       FilterThresholdOption, FormatOption, IndexOption,
+                                       JsonOption, MaxAdCharsOption, MinScoreOption,
+                                       ModelOption, NoFilterOption, ReportFormat, TopKOption,
+                                       wants_json)
+from skillmap.commands.options import extractor_config as _config
+from skillmap.commands.options import make_extractor as _extractor
+from skillmap.commands.options import say as _say
+from skillmap.commands.train import train_app
 from skillmap.errors import SkillmapError, exception_line, os_error_line
-from skillmap.pipeline.config import DEFAULT_MIN_SCORE
-from skillmap.filter.cli import (calibrate_filter_command, eval_filter_command,
-                                 train_filter_command, weak_labels_command)
-from skillmap.generation.cli import generate_app
 
 app = typer.Typer(
     help="Code job advertisements against skill taxonomies such as ESCO.\n\n"
@@ -42,80 +50,11 @@ app.add_typer(index_app, name="index")
 app.add_typer(generate_app, name="generate",
               help="Write synthetic training sentences with an LLM or the offline template "
               "backend; `generate stats` measures a corpus.")
-train_app.command("filter")(train_filter_command)
-train_app.command("calibrate-filter")(calibrate_filter_command)
-train_app.command("weak-labels")(weak_labels_command)
 app.add_typer(train_app, name="train")
-app.command("eval-filter")(eval_filter_command)
+app.add_typer(eval_app, name="eval")
 app.add_typer(encoder_app, name="encoder")
-
-IndexOption = Annotated[Optional[Path], typer.Option(
-    "--index", "-i", help="Index folder from `skillmap index build` [default: demo taxonomy "
-    "with the offline encoder].")]
-ModelOption = Annotated[Optional[str], typer.Option(
-    "--model", "-m", help="Encoder to use [default: the one recorded in the index]; must be "
-    "the model the index was built with (e.g. after moving a local model directory).")]
-
-
-Backend = choices("Backend", ENCODER_BACKENDS)
-
-BackendOption = Annotated[Optional[Backend], typer.Option(
-    "--backend", help="Run the encoder with torch, or ONNX Runtime in float32 (onnx) or int8 "
-    "(onnx-int8; faster on CPU, docs/benchmarks.md §9), exported once into the cache; needs "
-    "pip install 'skillmap[onnx]' [default: torch, or the ONNX export given as --model].")]
-TopKOption = Annotated[int, typer.Option("--top-k", "-k", min=1,
-                                         help="Skills kept per ad (and per sentence).")]
-MinScoreOption = Annotated[float, typer.Option(
-    "--min-score", min=-1.0, max=1.0,
-    help="Drop matches whose cosine similarity (the score column) is below this; a skill the "
-    "sentence names verbatim is kept. The default is calibrated for the default encoder "
-    "(-1 keeps every top-k match).")]
-
-
-class Aggregation(str, Enum):
-    evidence = "evidence"
-    interleave = "interleave"
-    max = "max"
-
-
-AggregationOption = Annotated[Aggregation, typer.Option(
-    help="How an ad's skills are ranked: evidence = by the strength of their evidence (the "
-    "match, how surely the sentence states a skill at all, repeats in the ad); interleave = "
-    "each sentence's best match first, then second-best, ...; max = by match score alone.")]
-BoostOption = Annotated[float, typer.Option(
-    "--lexical-boost", min=0.0, max=1.0,
-    help="Added to the score of skills whose label a sentence names verbatim (0 = pure "
-    "embedding similarity).")]
-FilterOption = Annotated[str, typer.Option(
-    "--filter", help="Skill-sentence filter run before retrieval: 'default' (the filter in "
-    "the package: a MiniLM classifier that reads each sentence in its section of the ad, "
-    "calibrated on real postings), 'shipped-text' (its classifier alone), 'keyword-length' "
-    "(the heuristic) or a folder from `skillmap train filter`.")]
-NoFilterOption = Annotated[bool, typer.Option(
-    "--no-filter", help="Search every sentence alone, as it comes: no filter and no ad "
-    "structure (titles, headings and metadata lines are searched too; no sections).")]
-FilterThresholdOption = Annotated[Optional[float], typer.Option(
-    "--filter-threshold", min=0.0, max=1.0, help="Override the filter's calibrated threshold "
-    "(lower keeps more sentences).")]
-FilterDropsNamedOption = Annotated[bool, typer.Option(
-    "--filter-drops-named", help="Let the filter drop sentences that name a skill verbatim "
-    "too. By default such a sentence is always searched: a named skill is direct evidence, "
-    "and the filter can be fooled by talk of pay, customers or the company around it.")]
-MaxAdCharsOption = Annotated[int, typer.Option(
-    "--max-ad-chars", min=1, help="Longest ad, in characters: a longer one is almost always a "
-    "corpus pasted as one ad. extract refuses it; batch codes its first MAX_AD_CHARS "
-    "characters and counts it in the summary.")]
-ExcludeOption = Annotated[Optional[Path], typer.Option(
-    "--exclude", metavar="FILE", help="Skills and sentences to ignore, one per line: a skill's "
-    "label or id, or 'sentence: REGEX' for sentences not to search (skillmap/pipeline/"
-    "exclusions.py). batch records the list in its manifest.")]
-EncodingOption = Annotated[Optional[str], typer.Option(
-    "--encoding", help="Text encoding of the input [default: UTF-8, or UTF-16 with a BOM].")]
-
-
-def _say(message: str) -> None:
-    typer.echo(message, err=True)
-
+# spellings before the commands were grouped by verb: hidden, kept for one release
+app.command("eval-filter", hidden=True)(eval_filter_command)
 
 # ---------------------------------------------------------------- the error boundary
 # main() is the boundary of every command: a user's problem (SkillmapError) and the
@@ -143,40 +82,6 @@ def _start_error_boundary() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-def _config(*, filter_spec: str = "default", no_filter: bool = False,
-            filter_drops_named: bool = False, aggregation: "Aggregation | None" = None,
-            backend: "Backend | None" = None, index: Optional[Path] = None,
-            exclude: Optional[Path] = None, **options):
-    """The extractor settings the command's options describe (the options' names are the
-    CLI's; the rest are :class:`~skillmap.pipeline.config.ExtractorConfig` fields)."""
-    from skillmap.pipeline.config import ExtractorConfig
-
-    if no_filter:
-        options.update(sentence_filter=None, structure=False)
-    else:
-        options["sentence_filter"] = filter_spec
-    if aggregation is not None:
-        options["aggregation"] = aggregation.value
-    if exclude is not None:
-        from skillmap.pipeline.exclusions import read_exclusions
-
-        options["exclude_skills"], options["exclude_sentences"] = read_exclusions(exclude)
-    if index is not None and not options.get("model"):
-        from skillmap.index.skill_index import index_model
-
-        options["model"] = index_model(index)  # not a model folder outside the index
-    return ExtractorConfig(index=None if index is None else str(index),
-                           backend=backend.value if backend else None,
-                           filter_keeps_named=not filter_drops_named, **options)
-
-
-def _extractor(**options):
-    """The extractor the options describe (see :func:`_config`)."""
-    from skillmap.pipeline import Extractor
-
-    return Extractor.from_config(_config(**options))
-
-
 # --------------------------------------------------------------------------- taxonomy
 @taxonomy_app.command("import-esco")
 def taxonomy_import_esco(
@@ -202,13 +107,14 @@ def taxonomy_import_esco(
 @taxonomy_app.command("info")
 def taxonomy_info(
     tax_dir: Annotated[Path, typer.Argument(help="Native taxonomy folder.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    fmt: FormatOption = ReportFormat.text,
+    as_json: JsonOption = False,
 ) -> None:
     """Validate a taxonomy folder and print its counts."""
     from skillmap.taxonomy import load_taxonomy
 
     summary = load_taxonomy(tax_dir).summary()
-    if as_json:
+    if wants_json(fmt, as_json):
         typer.echo(json.dumps(summary))
     else:
         _print_summary(summary)
@@ -400,10 +306,10 @@ def batch(
     input_csv: Annotated[Path, typer.Argument(
         help="Job ads, one per row: .csv, .jsonl (one JSON object per line) or .parquet; "
         ".csv.gz and .jsonl.gz are read compressed.")],
-    text_column: Annotated[str, typer.Option("--text-column", "-c",
-                                             help="Column (JSONL: key) holding the ad text.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output .csv or .parquet (long "
                                       "format: one row per ad and skill).")],
+    text_column: Annotated[Optional[str], typer.Option(
+        "--text-column", help="Column (JSONL: key) holding the ad text.  [required]")] = None,
     id_column: Annotated[Optional[str], typer.Option(
         "--id-column", help="Column with the ad id [default: the row number].")] = None,
     keep_column: Annotated[Optional[list[str]], typer.Option(
@@ -447,6 +353,9 @@ def batch(
         "between two actors); 0: CPU actors.")] = 0.0,
     max_ad_chars: MaxAdCharsOption = 1_000_000,
     exclude: ExcludeOption = None,
+    text_column_c: Annotated[Optional[str], typer.Option(
+        "-c", hidden=True, help="Old spelling of --text-column (-c is --corpus elsewhere).")
+    ] = None,
 ) -> None:
     """Code a whole corpus of job ads (CSV, JSONL, Parquet) to a long-format CSV or Parquet.
 
@@ -461,11 +370,14 @@ def batch(
 
       skillmap batch data/sample_ads.csv --text-column description --id-column ad_id --out coded.csv
 
-      skillmap batch ads.csv -c text --keep-column date --keep-column region --out coded.parquet
+      skillmap batch ads.csv --text-column text --keep-column date --keep-column region --out coded.parquet
     """
     from skillmap.batch import check_batch_input, code_corpus
     from skillmap.batch.coder import check_batch_output
 
+    text_column = text_column or text_column_c
+    if text_column is None:
+        raise SkillmapError("missing option --text-column: the column holding the ad text")
     # fail fast, before the model loads: header, columns, every line's structure, and an
     # output that cannot be written (a folder, read-only, full, or another run's)
     keep = keep_column or []
@@ -525,132 +437,6 @@ def batch(
         example = f", e.g. doc_id {report.first_truncated!r}" if report.first_truncated else ""
         _say(f"{report.ads_truncated} ads were longer than {max_ad_chars:,} characters and were "
              f"coded on their first {max_ad_chars:,} (--max-ad-chars){example}")
-
-
-# --------------------------------------------------------------------------- eval
-class System(str, Enum):
-    pipeline = "pipeline"
-    tfidf = "tfidf"
-    bm25 = "bm25"
-
-
-class Level(str, Enum):
-    sentence = "sentence"
-    document = "document"
-
-
-@app.command("eval")
-def evaluate_command(
-    benchmark: Annotated[Path, typer.Option(
-        "--benchmark", "-b", help="Gold data: a skill-extraction benchmark CSV (sentence, span, "
-        "sub_span, label), the generic JSONL/CSV format (text + skills), or real postings with "
-        "skill spans (SkillSpan JSON lines: the per-ad benchmark).")],
-    index: IndexOption = None,
-    model: ModelOption = None,
-    system: Annotated[System, typer.Option(
-        help="What to evaluate: the skillmap pipeline, or a lexical baseline over the "
-        "index's taxonomy.")] = System.pipeline,
-    level: Annotated[Optional[Level], typer.Option(
-        help="sentence: rank each text as one sentence (the benchmark protocol); document: "
-        "run the full pipeline per text [default: sentence].")] = None,
-    top_k: Annotated[int, typer.Option("--top-k", "-k", min=10,
-                                       help="Length of each ranking (at least 10).")] = 10,
-    lexical_boost: BoostOption = 0.2,
-    filter_spec: FilterOption = "default",
-    no_filter: NoFilterOption = False,
-    filter_threshold: FilterThresholdOption = None,
-    filter_drops_named: FilterDropsNamedOption = False,
-    split: Annotated[str, typer.Option(
-        help="Per-ad benchmark: which half of the postings (by posting id) to code: "
-        "calibration (to choose settings on), report (to report on) or all.")] = "report",
-    compare: Annotated[bool, typer.Option(
-        "--compare", help="Per-ad benchmark: run the standard configurations side by side "
-        "(no filter, keyword-length, the shipped text filter, the default, and the oracle "
-        "that keeps only the gold skill sentences).")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    backend: BackendOption = None,
-) -> None:
-    """Score skill extraction against gold data.
-
-    Sentence benchmarks (ESCO-linked CSV, your own JSONL/CSV): RP@5, RP@10, MRR, P@5, R@5,
-    F1@5. Gold labels are resolved against the index's taxonomy (exact preferred label, then
-    normalised label, then a unique alternative label); unresolved ones count as misses.
-
-    Real postings with skill spans (SkillSpan JSON lines) run the whole pipeline per posting
-    and judge the list an analyst reads: evidence precision@5/@10 (the share of an ad's
-    listed skills whose evidence sentence states a skill), noise skills per ad, coverage of
-    the ad's skill sentences, list length, and the filter's precision and recall.
-
-    \b
-    Examples:
-      skillmap eval -b ../shared/benchmarks/skill-extraction/tech_validation_annotations.csv --index indexes/esco
-      skillmap eval -b ../shared/benchmarks/skillspan/dev.json --index indexes/esco --compare
-    """
-    from skillmap.evaluation.skillspan import is_skillspan
-
-    if is_skillspan(benchmark):
-        _evaluate_postings(benchmark, split, compare, as_json, _config(
-            index=index, model=model, top_k=top_k, lexical_boost=lexical_boost,
-            filter_spec=filter_spec, no_filter=no_filter, filter_threshold=filter_threshold,
-            backend=backend, filter_drops_named=filter_drops_named))
-        return
-    from skillmap.evaluation import HEADLINE, PipelineRanker, evaluate, read_benchmark
-
-    extractor = _extractor(index=index, model=model, top_k=top_k, min_score=-1.0,
-                           lexical_boost=lexical_boost, filter_spec=filter_spec,
-                           no_filter=no_filter, filter_threshold=filter_threshold,
-                           backend=backend, filter_drops_named=filter_drops_named)
-    gold = read_benchmark(benchmark, extractor.taxonomy, level.value if level else None)
-    if system is System.pipeline:
-        ranker = PipelineRanker(extractor, level=gold.level)
-    else:
-        from skillmap.evaluation.baselines import BM25Ranker, TfidfRanker
-
-        ranker = (TfidfRanker if system is System.tfidf else BM25Ranker)(extractor.taxonomy)
-    report = evaluate(ranker, gold, k=top_k)
-    if as_json:
-        typer.echo(json.dumps(report.to_dict()))
-        return
-    typer.echo(f"system: {report.system}")
-    typer.echo(f"benchmark: {report.benchmark} ({report.level} level, n={report.n}, "
-               f"unresolved gold labels={report.unresolved})")
-    for name in HEADLINE:
-        typer.echo(f"{name:>6}: {report.metrics[name]:.3f}")
-
-
-def _evaluate_postings(benchmark: Path, split: str, compare: bool, as_json: bool,
-                       config) -> None:
-    """The per-ad benchmark of ``skillmap eval`` (SkillSpan postings)."""
-    from skillmap.evaluation.per_ad import (SPLITS, evaluate_postings, split_postings,
-                                            standard_systems)
-    from skillmap.evaluation.skillspan import read_skillspan
-    from skillmap.pipeline import Extractor
-
-    if split not in SPLITS:
-        raise SkillmapError(f"--split must be one of {', '.join(SPLITS)}, got {split!r}")
-    postings = split_postings(read_skillspan(benchmark).postings(), split)
-    if not postings:
-        raise SkillmapError(f"{benchmark}: no postings in the {split} half")
-    first = Extractor.from_config(config)
-
-    def build(**changes):
-        return Extractor.from_config(config.replace(**changes), encoder=first.encoder,
-                                     index=first.index)
-
-    systems = standard_systems(build, postings) if compare else [("pipeline", first)]
-    reports = [evaluate_postings(extractor, postings, name) for name, extractor in systems]
-    if as_json:
-        typer.echo(json.dumps({"benchmark": benchmark.name, "split": split,
-                               "systems": [r.to_dict() for r in reports]}))
-        return
-    typer.echo(f"benchmark: {benchmark.name} ({split} half: {len(postings)} postings)")
-    typer.echo(f"{'system':32s} {'EP@5':>6} {'EP@10':>6} {'noise':>6} {'cover':>6} "
-               f"{'listed':>6} {'filt P':>6} {'filt R':>6} {'ads/s':>6}")
-    for r in reports:
-        typer.echo(f"{r.system[:32]:32s} {r.evidence_precision['@5']:6.3f} "
-                   f"{r.evidence_precision['@10']:6.3f} {r.noise_skills_per_ad:6.2f} "
-                   f"{r.coverage:6.3f} {r.list_length:6.1f} {r.filter_precision:6.3f} "
-                   f"{r.filter_recall:6.3f} {r.ads_per_second:6.2f}")
 
 
 @app.command("app")

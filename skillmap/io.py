@@ -143,7 +143,10 @@ def fsync_directory(path: str | os.PathLike) -> None:
 
 
 BINARY_SAMPLE_BYTES = 8192
-_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\x1b") + b"\x7f"
+# control bytes that text does not carry; the whitespace ones are text (Word writes a line
+# break inside a cell as a vertical tab)
+_TEXT_CONTROLS = b"\t\n\x0b\x0c\r\x1b"
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in _TEXT_CONTROLS) + b"\x7f"
 
 
 def looks_binary(sample: bytes) -> bool:
@@ -152,7 +155,8 @@ def looks_binary(sample: bytes) -> bool:
     Binary formats are full of NUL and other control bytes; scraped ad text sometimes carries
     a stray one, which :func:`~skillmap.segmentation.text.clean_text` removes. So the
     first 8 KiB count as binary only with more than one NUL per 100 bytes, or more than one
-    control byte (other than tab, line breaks, form feed and escape) per 10 bytes.
+    control byte (other than tab, line breaks, vertical tab, form feed and escape) per 10
+    bytes.
     """
     sample = sample[:BINARY_SAMPLE_BYTES]
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))

@@ -10,13 +10,70 @@ from skillmap.errors import SkillmapError
 from skillmap.generation.backends import LLM_BACKENDS
 
 
-def test_cli_choices_are_the_registries_names():
-    from skillmap.cli import Backend
-    from skillmap.generation.cli import LLM
+def _offered(capsys, *command: str) -> dict[str, list[str]]:
+    """Option -> the choices ``skillmap COMMAND --help`` shows for it (``<a|b|c>``)."""
+    import re
 
-    assert [choice.value for choice in Backend] == list(ENCODER_BACKENDS)
-    assert [choice.value for choice in LLM] == list(LLM_BACKENDS)
+    from skillmap.cli import main
+
+    assert main([*command, "--help"]) == 0
+    text = capsys.readouterr().out
+    return {option: choices.split("|")
+            for option, choices in re.findall(r"(--[a-z-]+) <([a-z0-9|-]+)>", text)}
+
+
+def test_cli_choices_are_the_registries_names(capsys):
+    from skillmap.commands.options import Backend
+    from skillmap.pipeline.aggregation import AGGREGATIONS
+
+    for command in (["extract"], ["batch"], ["eval", "pipeline"], ["index", "build"]):
+        assert _offered(capsys, *command)["--backend"] == list(ENCODER_BACKENDS), command
+    for command in (["extract"], ["batch"]):
+        assert _offered(capsys, *command)["--aggregation"] == list(AGGREGATIONS), command
+    assert _offered(capsys, "generate")["--llm"] == list(LLM_BACKENDS)
     assert Backend("onnx-int8") is Backend.onnx_int8  # a typer choice by its value
+
+
+def test_the_filter_names_are_one_list():
+    """``resolve_filter``, the extractor's settings and the ``--filter`` help read one
+    registry: every name it holds resolves, and the help names every one a user picks."""
+    from skillmap.commands.options import FilterOption
+    from skillmap.filter import FILTERS, SentenceFilter, resolve_filter
+    from skillmap.pipeline.config import ExtractorConfig
+
+    help_text = FilterOption.__metadata__[0].help
+    for name in FILTERS:
+        if name in ("none", "shipped"):  # --no-filter; "shipped" is "default"'s other name
+            continue
+        assert f"'{name}'" in help_text
+    assert resolve_filter("none") is None
+    assert isinstance(resolve_filter("keyword-length"), SentenceFilter)
+    assert ExtractorConfig(sentence_filter="keyword-length").sentence_filter == "keyword-length"
+
+
+def test_aggregations_rank_through_the_registry(demo_extractor, monkeypatch):
+    """The extractor ranks through the registry: a name added to it is accepted and ranks as
+    its entry says; an unknown name is refused with the registry's names."""
+    from skillmap.pipeline.aggregation import AGGREGATIONS, Aggregation
+
+    by_match = AGGREGATIONS["max"].order
+    monkeypatch.setitem(AGGREGATIONS, "reverse", Aggregation(
+        lambda best, ranks, mentions: list(reversed(by_match(best, ranks, mentions)))))
+    ad = "We need Python and SQL and a driving licence for the forklift."
+    ranked = {name: [s.skill_id for s in _with(demo_extractor, aggregation=name, top_k=50,
+                                                min_score=-1.0).extract(ad).skills]
+              for name in ("max", "reverse")}
+    assert len(ranked["max"]) > 1 and ranked["reverse"] == ranked["max"][::-1]
+    monkeypatch.undo()
+    with pytest.raises(SkillmapError, match="must be one of evidence, interleave, max, got 'mean'"):
+        _with(demo_extractor, aggregation="mean")
+
+
+def _with(extractor, **changes):
+    from skillmap.pipeline import Extractor
+
+    return Extractor.from_config(extractor.config.replace(**changes), encoder=extractor.encoder,
+                                 index=extractor.index)
 
 
 def test_unknown_names_are_refused_with_the_registries_names():

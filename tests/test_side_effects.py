@@ -1,6 +1,7 @@
 """Library classes leave process-wide state alone (issue 23, fault 6): building an encoder
-changes no logging settings, and an OpenAI backend masks its key in log records only while
-it talks to the server. The CLI makes its terminal quiet itself, in ``cli.main``."""
+changes no logging settings, an OpenAI backend masks its key in log records only while it
+talks to the server, and an extractor shares its encoder only when its caller says so. The
+CLI makes its terminal quiet itself, in ``cli.main``, and chooses to share encoders."""
 
 from __future__ import annotations
 
@@ -70,3 +71,20 @@ def test_an_openai_backend_changes_no_logging_until_it_sends_requests():
     backend = make_backend("openai", model="m", base_url="http://127.0.0.1:9/v1", api_key=KEY)
     assert logging.getLogRecordFactory() is factory
     backend.close()
+
+
+def test_an_extractor_shares_an_encoder_only_when_asked(tiny_model_factory):
+    """``Extractor(index=None)`` used to take a process-wide encoder without saying so; now
+    it owns the one it loads, and sharing is the caller's explicit choice."""
+    from skillmap.encoder import SkillEncoder
+    from skillmap.pipeline import Extractor
+
+    model = str(tiny_model_factory(hidden=32, seed=5))
+    first, second = (Extractor(model=model, sentence_filter=None) for _ in range(2))
+    assert first.encoder is not second.encoder
+    assert first.encoder is not SkillEncoder.cached(model)
+    shared = [Extractor(model=model, sentence_filter=None, load_encoder=SkillEncoder.cached)
+              for _ in range(2)]
+    assert shared[0].encoder is shared[1].encoder is SkillEncoder.cached(model)
+    given = first.encoder
+    assert Extractor(index=first.index, encoder=given, sentence_filter=None).encoder is given

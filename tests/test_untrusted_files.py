@@ -11,7 +11,7 @@ manifests and LLM servers are treated as hostile input.
 4. The OpenAI API key never appears in output, files, caches, reports, messages or logs, even
    when the server echoes it back in every kind of answer.
 
-The CLI cases run the real ``skillmap`` process (as tests/test_bad_input.py does): exit status
+The CLI cases run the real ``skillmap`` process (as tests/cli/test_bad_input.py does): exit status
 2, exactly one ``skillmap: error:`` line on stderr, no traceback, nothing left on disk.
 """
 
@@ -701,6 +701,7 @@ def test_an_hnsw_graph_pointing_outside_the_index_is_refused(tiny_index, tmp_pat
     one_line(info)
 
 
+@pytest.mark.slow
 def test_ivf_ids_pointing_outside_the_index_are_refused_before_faiss_maps_them(
         tiny_index, tmp_path):
     """faiss reads such a file and builds its direct map with the bad id (an out-of-bounds
@@ -834,7 +835,7 @@ def test_prompt_language_cannot_name_a_file_outside_the_prompts(language):
 def test_app_uploads_are_capped_by_the_server_and_named_without_their_path():
     """The app writes no file named after an upload; the name only labels the ad. The
     Streamlit server itself refuses bodies over the per-file limit (uploads.py checks it
-    again, see tests/test_app_uploads.py)."""
+    again, see tests/app/test_app_uploads.py)."""
     from skillmap.app.launcher import streamlit_command
     from skillmap.app.uploads import MAX_FILE_MB, read_upload
 
@@ -930,6 +931,7 @@ def test_a_placeholder_key_for_a_local_server_leaves_generated_text_alone(placeh
     assert mask_secret(sentence, placeholder) == sentence
 
 
+@pytest.mark.slow
 def test_generate_through_the_cli_never_prints_or_stores_the_key(tmp_path):
     script = ["429", "429", "500", "500", "malformed", "refusal", "truncated", "echo"]
     out = tmp_path / "out"
@@ -1011,6 +1013,7 @@ CLI_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CLI_CASES))
+@pytest.mark.slow
 def test_untrusted_input_through_the_cli_gives_one_line_and_no_output(tmp_path, cli_inputs,
                                                                       case):
     args, needle = CLI_CASES[case]
@@ -1022,6 +1025,7 @@ def test_untrusted_input_through_the_cli_gives_one_line_and_no_output(tmp_path, 
     assert not cli_inputs["marker"].exists()
 
 
+@pytest.mark.slow
 def test_the_cli_opt_in_loads_a_pickle_model(tmp_path, cli_inputs):
     """SKILLMAP_ALLOW_PICKLE=1: the same command codes the ad (the demo index is built for
     that model on first use)."""

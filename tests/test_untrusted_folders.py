@@ -29,7 +29,11 @@ from conftest import DATA, REPO
 FILES = {"taxonomy": ["taxonomy.yaml", "skills.csv", "groups.csv"],
          "index": ["metadata.json", "index.faiss", "taxonomy", "taxonomy/taxonomy.yaml",
                    "taxonomy/skills.csv", "taxonomy/groups.csv"],
-         "prompts": ["single.yaml"]}
+         "prompts": ["single.yaml"],
+         "model": ["modules.json", "1_AttentionPooling",
+                   "1_AttentionPooling/attention_pooling_config.json",
+                   "1_AttentionPooling/model.safetensors"],
+         "filter": ["filter.json"]}
 
 
 class Hang(Exception):
@@ -49,6 +53,7 @@ def valid_folders(tmp_path_factory) -> dict[str, Path]:
 @settings(max_examples=200, deadline=None, derandomize=bool(os.environ.get("CI")),
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
+@pytest.mark.slow
 def test_any_file_of_a_folder_replaced_by_something_hostile_is_refused_in_one_line(
         tmp_path_factory, valid_folders, data):
     """Issue 25: a file of an index or taxonomy folder could be a link to /dev/zero (a
@@ -161,6 +166,7 @@ def test_the_shipped_prompts_render_within_the_bounds(demo_taxonomy):
 
 
 # ------------------------------------------------------------------ uploads
+@pytest.mark.slow
 def test_upload_bombs_are_refused_before_they_are_parsed():
     """Issue 25: a 397 KB .docx zip bomb took the app server from 0.8 to 3.6 GB for 100 s;
     a 5 MB .xlsx of a million rows took 25 s to refuse; a Flate-bomb PDF replaced the page
@@ -251,3 +257,27 @@ def test_every_bomb_stays_under_1_gb_of_peak_memory(tmp_path):
     assert report["peak_rss_mb"] < 1024, report
 
 
+
+
+@pytest.mark.parametrize("file, key, value", [
+    ("1_AttentionPooling/attention_pooling_config.json", "hidden_dim", 4_000_000_000),
+    ("1_AttentionPooling/attention_pooling_config.json", "embedding_dimension", -1),
+    ("1_AttentionPooling/attention_pooling_config.json", "hidden_dim", "8"),
+    ("config.json", "hidden_size", 4_000_000_000),
+])
+def test_a_model_config_asking_for_absurd_sizes_is_refused_before_allocating(
+        tmp_path, file, key, value):
+    """Issue 25: bundle configs with absurd sizes (``hidden_dim`` 4e9) crashed the process
+    while allocating; each size a library would allocate is range-checked first."""
+    from helpers.hostile import make_model
+    from skillmap.encoder.loading import load_model
+
+    folder = make_model(tmp_path / "model")
+    path = folder / file
+    config = json.loads(path.read_text()) if path.exists() else {}
+    config[key] = value
+    path.write_text(json.dumps(config))
+    with pytest.raises(SkillmapError) as error:
+        load_model(folder)
+    message = str(error.value)
+    assert "\n" not in message and key in message and file.split("/")[-1] in message

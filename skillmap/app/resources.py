@@ -23,7 +23,7 @@ from skillmap.pipeline.results import AdResult
 @st.cache_resource(show_spinner="Loading the skill index and its encoder (first visit only)…")
 def load_index(index_key: str) -> SkillIndex:
     if index_key == DEMO:
-        return default_index()
+        return default_index(SkillEncoder.cached())  # the encoder get_extractor shares
     return SkillIndex.load(index_key)
 
 

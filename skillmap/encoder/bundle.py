@@ -76,16 +76,16 @@ def load_bundle(folder: str | Path, device: str | None = None,
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.modules import Transformer
 
-    from skillmap.encoder.loading import load_module, module_classes
+    from skillmap.encoder.loading import check_config_sizes, load_module, module_classes
     from skillmap.encoder.skill_encoder import resolve_model
     from skillmap.security import check_model_files, resolve_inside, safetensors_kwargs
 
+    from skillmap import bounded
+
     folder = Path(folder)
     manifest_path = folder / BUNDLE_FILE
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SkillmapError(f"{manifest_path}: unreadable ({exc})") from None
+    bounded.check_folder(folder, "bundle")
+    manifest = bounded.read_json(folder, BUNDLE_FILE, "bundle manifest")
     if not (isinstance(manifest, dict) and isinstance(manifest.get("backbone"), str)
             and isinstance(manifest.get("modules"), list)
             and type(manifest.get("max_seq_length", 128)) is int
@@ -100,6 +100,8 @@ def load_bundle(folder: str | Path, device: str | None = None,
     parts = [(cls, resolve_inside(folder, entry.get("path"), f"{manifest_path} module path"))
              for cls, entry in zip(classes, manifest["modules"])]
     backbone_path = resolve_model(manifest["backbone"])[1]
+    bounded.check_folder(backbone_path, "backbone")
+    check_config_sizes(Path(backbone_path), "config.json")
     check_model_files(backbone_path, allow_pickle, what="backbone")
     backbone = Transformer(backbone_path, max_seq_length=manifest.get("max_seq_length", 128),
                            model_kwargs=safetensors_kwargs(allow_pickle))

@@ -80,8 +80,10 @@ class LateInteractionScorer(nn.Module):
         if not path.is_file():
             raise SkillmapError(f"{folder} has no late-interaction scorer ({SCORER_FILE}): "
                                 "train one with `skillmap train encoder --late-interaction`")
+        from skillmap import bounded
+
+        data = bounded.read_json(path.parent, path.name, "late-interaction scorer")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("format") != SCORER_FORMAT:
                 raise ValueError(f"format {data.get('format')!r}")
             return cls(float(data["temperature"]))

@@ -13,11 +13,13 @@ files shipped in the folder).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from skillmap.errors import SkillmapError
+from skillmap import bounded
+from safetensors import SafetensorError
+
+from skillmap.errors import SkillmapError, exception_line
 from skillmap.security import check_model_files, resolve_inside, safetensors_kwargs
 
 # The one list of module classes a model folder may name, by the package they come from.
@@ -62,16 +64,59 @@ def module_classes(type_refs: list, where: str | Path) -> list[type]:
     return classes
 
 
+# sizes in a saved config that a library allocates as they say: a folder from elsewhere asking
+# for 4e9 hidden units would allocate until the process dies (transformers' config.json, the
+# JSON config of each sentence-transformers module)
+MAX_WIDTH = 65_536
+SIZE_KEYS = {"hidden_size": MAX_WIDTH, "intermediate_size": 8 * MAX_WIDTH,
+             "num_hidden_layers": 256, "num_attention_heads": 1024,
+             "max_position_embeddings": 1_048_576, "vocab_size": 10_000_000,
+             "type_vocab_size": 1024, "word_embedding_dimension": MAX_WIDTH,
+             "embedding_dimension": MAX_WIDTH, "in_features": MAX_WIDTH,
+             "out_features": MAX_WIDTH, "hidden_dim": MAX_WIDTH, "num_layers": 256,
+             "out_channels": MAX_WIDTH, "dimension": MAX_WIDTH}
+
+
+def _present(path: Path) -> bool:
+    """Something is at ``path`` (a file, a folder, a device, a dangling link)."""
+    return path.exists() or path.is_symlink()
+
+
+def check_config_sizes(folder: Path, name: str, required: bool = False) -> None:
+    """Refuse ``folder/name`` (a JSON config) if it is not a bounded regular file or a size in
+    it is outside what skillmap can allocate; a missing optional file is the loader's
+    business."""
+    from skillmap.bounded import check_range
+
+    if not required and not _present(folder / name):
+        return
+    config = bounded.read_json(folder, name, "model config")
+    if not isinstance(config, dict):
+        return
+    for key, high in SIZE_KEYS.items():
+        if key in config and config[key] is not None:
+            check_range(config[key], key, 1, high, str(folder / name))
+
+
 def load_module(cls: type, folder: Path, allow_pickle: bool | None):
     """One module from its folder, weights from safetensors only (unless opted in)."""
-    return cls.load(str(folder), trust_remote_code=False, local_files_only=True,
-                    model_kwargs=safetensors_kwargs(allow_pickle))
+    own_config = getattr(cls, "config_file_name", "config.json")
+    check_config_sizes(folder, own_config, required=own_config != "config.json")
+    check_config_sizes(folder, "config.json")
+    try:
+        return cls.load(str(folder), trust_remote_code=False, local_files_only=True,
+                        model_kwargs=safetensors_kwargs(allow_pickle))
+    except SkillmapError:
+        raise
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError, SafetensorError) as exc:
+        raise SkillmapError(f"{folder}: cannot load its {cls.__name__} module "
+                            f"({exception_line(exc)})") from None
 
 
 def _read_modules_json(path: Path) -> tuple[list, list]:
     """``(types, paths)`` of the modules ``modules.json`` lists, type-checked."""
+    entries = bounded.read_json(path.parent, path.name, "modules.json")
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
         types = [entry["type"] for entry in entries]
         paths = [entry.get("path", "") for entry in entries]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -84,11 +129,9 @@ def _read_modules_json(path: Path) -> tuple[list, list]:
 def _model_options(folder: Path) -> dict:
     """The prompts a model was saved with (``config_sentence_transformers.json``): what
     ``SentenceTransformer(path)`` would have applied."""
-    try:
-        config = json.loads((folder / "config_sentence_transformers.json")
-                            .read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    if not (folder / "config_sentence_transformers.json").exists():
         return {}
+    config = bounded.read_json(folder, "config_sentence_transformers.json", "model config")
     if not isinstance(config, dict):
         return {}
     options = {}
@@ -114,9 +157,11 @@ def load_model(path: str | Path, device: str | None = None, allow_pickle: bool |
     if is_bundle(path):
         return load_bundle(path, device=device, allow_pickle=allow_pickle)
     folder = Path(path)
+    bounded.check_folder(folder, "model folder")
     check_model_files(folder, allow_pickle)
     modules_file = folder / "modules.json"
-    if not modules_file.is_file():
+    check_config_sizes(folder, "config.json")
+    if not _present(modules_file):
         return sentence_transformers.SentenceTransformer(
             str(path), device=device, trust_remote_code=False,
             model_kwargs=safetensors_kwargs(allow_pickle))

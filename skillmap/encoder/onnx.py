@@ -16,9 +16,8 @@ token; padding positions then hold other (finite) values, and every pooling here
 weight zero. ``--quantize int8`` applies ONNX Runtime's dynamic quantisation (int8 weights,
 per output channel; activations quantised on the fly) to the backbone's linear layers except
 the feed-forward down-projections, whose inputs (after GELU) carry the outliers that int8 handles
-worst; ``int8-all`` quantises every layer (embeddings, BiLSTM and head included): a third of
-the size, but on the validation sets it lost 2 RP@5 points on HOUSE where ``int8`` stays within
-0.4 (docs/benchmarks.md §9).
+worst; ``int8-all`` quantises every layer (embeddings, BiLSTM and head included): smaller
+still, but less accurate than ``int8`` (docs/benchmarks.md measures both).
 
 :class:`SkillEncoder` loads such a folder like any model (``--model DIR``), or exports one on
 first use into the cache with ``backend="onnx"``/``"onnx-int8"``. An export keeps its source's
@@ -26,7 +25,7 @@ model id and records the source's probe fingerprint (``reference_probe``), so an
 with the torch model accepts its ONNX variant and still refuses any other model
 (:meth:`skillmap.index.SkillIndex.check_encoder`).
 
-Needs ``pip install 'skillmap[onnx]'`` (onnxruntime, onnx). See docs/benchmarks.md §9.
+Needs ``pip install 'skillmap[onnx]'`` (onnxruntime, onnx). See docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -217,9 +216,10 @@ def _backbone_linear_layers(model_file: Path) -> list[str]:
 def _quantize_int8(source: Path, target: Path, everything: bool = False) -> None:
     """Dynamic int8 quantisation: int8 weights per output channel, activations on the fly.
 
-    Per-channel weights keep sentence embeddings at cosine ~0.99 of the float model (per
-    tensor: ~0.96). By default only the backbone's linear layers except the down-projections
-    (cosine 0.995); ``everything``: every MatMul, the embedding table and the LSTMs too.
+    Per-channel weights keep sentence embeddings much closer to the float model's than one
+    scale per tensor does. By default only the backbone's linear layers except the
+    down-projections (the closest of all); ``everything``: every MatMul, the embedding table
+    and the LSTMs too.
     """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -248,7 +248,7 @@ def export_onnx(model: str | os.PathLike | None, out: str | os.PathLike,
     """
     import torch
 
-    from skillmap import __version__
+    from skillmap.version import __version__
     from skillmap.encoder.skill_encoder import SkillEncoder
     from skillmap.io import atomic_directory
 

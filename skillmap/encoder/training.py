@@ -38,13 +38,13 @@ import torch
 from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 from transformers import EarlyStoppingCallback, TrainerCallback
 
+from skillmap.corpus import in_heldout, read_corpus
 from skillmap.encoder.architecture import EncoderConfig, build_encoder
 from skillmap.encoder.losses import LOSSES, label_row
 from skillmap.errors import SkillmapError, exception_line
-from skillmap.generation.corpus import in_heldout, read_corpus
-from skillmap.index.skill_text import skill_text
 from skillmap.io import atomic_write
 from skillmap.taxonomy import Taxonomy
+from skillmap.taxonomy.skill_text import skill_text
 
 BACKBONE_MODES = ("frozen", "lora", "full")
 # the model in a checkpoint folder (the rest of the folder is the library's)

@@ -20,12 +20,13 @@ from pathlib import Path
 
 from functools import lru_cache
 from importlib import import_module
+from typing import Callable
 
 from skillmap.errors import SkillmapError
 from skillmap.filter.base import SentenceFilter, load_filter
 
 DEFAULT_FILTER_DIR = Path(__file__).resolve().parent / "default"
-#: the shipped filter is what "default" means (docs/benchmarks.md §11 measures it)
+#: the shipped filter is what "default" means (docs/benchmarks.md measures it)
 SHIPPED_FILTER_IS_DEFAULT = True
 
 
@@ -42,28 +43,47 @@ def default_filter() -> SentenceFilter | None:
     return shipped_filter() if SHIPPED_FILTER_IS_DEFAULT else None
 
 
+def _shipped() -> SentenceFilter:
+    screen = shipped_filter()
+    if screen is None:
+        raise SkillmapError("no filter is shipped in this installation of skillmap")
+    return screen
+
+
+def _shipped_text() -> SentenceFilter:
+    screen = _shipped()
+    return getattr(screen, "inner", screen)
+
+
+def _keyword_length() -> SentenceFilter:
+    from skillmap.filter.heuristic import KeywordLengthFilter
+
+    return KeywordLengthFilter()
+
+
+#: the filters known by name (anything else given as a filter is a folder): the one list,
+#: read by :func:`resolve_filter`, :class:`~skillmap.pipeline.config.ExtractorConfig` and the
+#: CLI's ``--filter`` help
+FILTERS: dict[str, Callable[[], SentenceFilter | None]] = {
+    "default": lambda: default_filter(),
+    "shipped": _shipped,
+    "shipped-text": _shipped_text,
+    "keyword-length": _keyword_length,
+    "none": lambda: None,
+}
+
+
 def resolve_filter(spec: SentenceFilter | str | os.PathLike | None,
                    allow_pickle: bool | None = None) -> SentenceFilter | None:
     """``"default"`` -> the default filter (module docstring); ``"shipped"`` -> the packaged
     filter; ``"shipped-text"`` -> its text classifier alone; ``"keyword-length"`` -> the
-    heuristic; None or ``"none"`` -> no filter; a path -> load it (pickle-format weights only
-    with ``allow_pickle``: :func:`load_filter`)."""
+    heuristic; None or ``"none"`` -> no filter (:data:`FILTERS`); a path -> load it
+    (pickle-format weights only with ``allow_pickle``: :func:`load_filter`)."""
     if spec is None or isinstance(spec, SentenceFilter):
         return spec
     text = str(spec)
-    if text == "none":
-        return None
-    if text == "default":
-        return default_filter()
-    if text in ("shipped", "shipped-text"):
-        screen = shipped_filter()
-        if screen is None:
-            raise SkillmapError("no filter is shipped in this installation of skillmap")
-        return getattr(screen, "inner", screen) if text == "shipped-text" else screen
-    if text == "keyword-length":
-        from skillmap.filter.heuristic import KeywordLengthFilter
-
-        return KeywordLengthFilter()
+    if text in FILTERS:
+        return FILTERS[text]()
     return load_filter(text, allow_pickle=allow_pickle)
 
 
@@ -83,5 +103,5 @@ def __getattr__(name: str):
 
 __all__ = ["SentenceFilter", "TransformerFilter", "EmbeddingLogisticFilter", "StructuredFilter",
            "KeywordLengthFilter", "Calibration", "calibrate", "classification_report",
-           "load_filter", "resolve_filter", "default_filter", "shipped_filter",
+           "FILTERS", "load_filter", "resolve_filter", "default_filter", "shipped_filter",
            "DEFAULT_FILTER_DIR", "SHIPPED_FILTER_IS_DEFAULT"]

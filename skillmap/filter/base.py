@@ -117,10 +117,13 @@ def load_filter(folder: str | os.PathLike, allow_pickle: bool | None = None) -> 
     if not manifest_path.is_file():
         raise SkillmapError(f"{folder}: not a skillmap filter folder (no {FILTER_FILE}); "
                             "train one with `skillmap train filter`")
+    from skillmap import bounded
+
+    bounded.check_folder(folder, "filter folder")
+    manifest = bounded.read_json(folder, FILTER_FILE, "filter manifest")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         kind = manifest["kind"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError) as exc:
         raise SkillmapError(f"{manifest_path}: unreadable ({exc})") from None
     kinds = _registry()
     if not isinstance(kind, str) or kind not in kinds:

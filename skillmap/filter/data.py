@@ -3,7 +3,7 @@
 Positives are the skill sentences (modes ``single``, ``constrained``, ``unconstrained``),
 negatives the ``negatives`` mode. A corpus usually holds many more positives than negatives,
 so positives are subsampled (seeded) to at most ``positive_ratio`` per negative; the held-out
-split is by sentence hash (:func:`skillmap.generation.corpus.in_heldout`), so it is the same
+split is by sentence hash (:func:`skillmap.corpus.in_heldout`), so it is the same
 in every run.
 
 Real ads also state skills as bare fragments — a bullet "SQL", a line "python, docker,
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from skillmap.corpus import in_heldout, read_corpus
 from skillmap.errors import SkillmapError
-from skillmap.generation.corpus import in_heldout, read_corpus
 from skillmap.taxonomy import Taxonomy
 
 POSITIVE_MODES = ("single", "constrained", "unconstrained")

@@ -5,7 +5,8 @@ one job-ad sentence, a refusal or a meta-comment instead of an ad sentence, a ve
 of a skill's definition or of a prompt example, little more than the skill's own name, or in
 another language than the one asked for — the model parroting its input, or drifting, teaches
 the encoder nothing about how ads word a skill. Near-duplicates of a sentence already written
-for the same skills are caught by the corpus writer (:func:`near_duplicate`), which sees them.
+for the same skills are caught by the corpus writer
+(:func:`skillmap.corpus.text.near_duplicate`), which sees them.
 """
 
 from __future__ import annotations
@@ -14,17 +15,11 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from skillmap.corpus.text import words
 from skillmap.generation.language import stop_words, wrong_language
 from skillmap.taxonomy import Skill
 
-# a CJK character counts as a word (those scripts write no spaces between words)
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_WORD = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+", re.UNICODE)
 _REFUSAL = re.compile(r"^(?:i'?m sorry|i cannot|i can't|as an ai|sorry,|here (?:is|are) )", re.I)
-
-
-def words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
 
 
 @dataclass(frozen=True)
@@ -104,18 +99,3 @@ def _shares_span(sentence: list[str], other: list[str], span: int) -> bool:
     span = min(span, len(other))
     grams = {tuple(other[i:i + span]) for i in range(len(other) - span + 1)}
     return any(tuple(sentence[i:i + span]) in grams for i in range(len(sentence) - span + 1))
-
-
-def normalise(text: str) -> str:
-    """The de-duplication key of a sentence: case, spacing and punctuation do not count."""
-    return " ".join(words(text))
-
-
-def near_duplicate(tokens: frozenset[str], others: Sequence[frozenset[str]],
-                   threshold: float) -> bool:
-    """Whether ``tokens`` overlaps one of ``others`` (Jaccard) at ``threshold`` or more."""
-    for other in others:
-        union = len(tokens | other)
-        if union and len(tokens & other) / union >= threshold:
-            return True
-    return False

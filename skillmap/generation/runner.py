@@ -18,9 +18,9 @@ from typing import Sequence
 
 from tqdm.auto import tqdm
 
+from skillmap.corpus import CorpusRecord, CorpusWriter
 from skillmap.generation.backends.base import Backend, Completion
 from skillmap.generation.cache import ResponseCache
-from skillmap.generation.corpus import CorpusRecord, CorpusWriter
 from skillmap.generation.prompts import PromptTemplate, load_prompt
 from skillmap.generation.quality import QualityRules
 from skillmap.generation.sampling import GenerationRequest, plan_requests

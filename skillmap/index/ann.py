@@ -14,8 +14,8 @@ exact scan grows linearly with the taxonomy, and two faiss structures take over:
 
 The kind and its parameters are recorded in the index metadata and re-applied on load (faiss
 does not serialise every search-time parameter); ``skillmap index build --faiss-type`` and
-:func:`build_ann_index` override the automatic choice. docs/benchmarks.md §8 measures build
-time, memory, latency and recall@10 of each against exact search at 100k and 1M labels.
+:func:`build_ann_index` override the automatic choice. docs/benchmarks.md measures build
+time, memory, latency and recall@10 of each against exact search.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ HNSW_MAX = 2_000_000
 
 HNSW_M = 32               # graph degree
 HNSW_EF_CONSTRUCTION = 80
-# candidates explored per query: recall@10 at efSearch 128 was 0.968 at 100k labels but 0.720
-# at 1M; 512 brings 1M to 0.882 at 1.3 ms (docs/benchmarks.md §8)
+# candidates explored per query: at 128, recall@10 falls as the graph grows towards a million
+# labels; 512 wins much of it back there for a little latency (docs/benchmarks.md)
 HNSW_EF_SEARCH = 128
 HNSW_EF_SEARCH_LARGE = 512
 HNSW_LARGE = 250_000

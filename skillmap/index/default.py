@@ -14,16 +14,17 @@ from skillmap.defaults import cache_dir, demo_taxonomy_dir
 from skillmap.encoder import SkillEncoder
 from skillmap.errors import SkillmapError
 from skillmap.index.skill_index import SkillIndex
-from skillmap.index.skill_text import DEFAULT_TEMPLATE
 from skillmap.taxonomy import load_taxonomy
+from skillmap.taxonomy.skill_text import DEFAULT_TEMPLATE
 
 log = logging.getLogger(__name__)
 
 
 def default_index(encoder: SkillEncoder | None = None,
                   text_template: str = DEFAULT_TEMPLATE) -> SkillIndex:
-    """Load the cached default index, building and caching it if needed."""
-    encoder = encoder or SkillEncoder.cached()
+    """Load the cached default index, building and caching it if needed (with ``encoder``,
+    or else the default encoder, loaded for this call)."""
+    encoder = encoder or SkillEncoder()
     taxonomy = load_taxonomy(demo_taxonomy_dir())
     key = hashlib.sha256(f"{taxonomy.fingerprint}|{encoder.model_id}|{text_template}"
                          .encode()).hexdigest()[:16]
@@ -36,8 +37,8 @@ def default_index(encoder: SkillEncoder | None = None,
         except SkillmapError as exc:
             log.warning("rebuilding cached default index: %s", exc)
     # skill vectors always come from the float model: an int8 variant codes ads well but
-    # loses ~4 RP@5 points when it also embeds the labels (docs/benchmarks.md §9)
-    builder = encoder if encoder.backend == "torch" else SkillEncoder.cached(encoder.model_id)
+    # loses accuracy when it also embeds the labels (docs/benchmarks.md)
+    builder = encoder if encoder.backend == "torch" else SkillEncoder(encoder.model_id)
     index = SkillIndex.build(taxonomy, builder, text_template=text_template)
     try:
         index.save(folder)

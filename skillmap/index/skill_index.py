@@ -29,18 +29,18 @@ from skillmap.errors import IndexMismatchError, SkillmapError, exception_line
 from skillmap.index.ann import (apply_search_params, build_ann_index, normalise_kind,
                                 read_index_file)
 from skillmap.index.lexical import LabelMatcher
-from skillmap.index.skill_text import DEFAULT_TEMPLATE, check_template, skill_text
 from skillmap.io import atomic_directory, file_sha256
 from skillmap.security import resolve_inside
 from skillmap.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
+from skillmap.taxonomy.skill_text import DEFAULT_TEMPLATE, check_template, skill_text
 
 INDEX_FORMAT_VERSION = 1
 # sane ranges for numbers read from an index's metadata (an absurd one would be allocated)
 MAX_DIMENSION = 65_536
 MAX_COUNT = 1_000_000_000
 PROBE_MIN_COSINE = 0.999
-# How far an ONNX / int8 variant of the index's model may move the probe embedding (int8 of
-# the default encoder: ~0.99, docs/benchmarks.md §9); the *identity* of the model is still
+# How far an ONNX / int8 variant of the index's model may move the probe embedding (int8
+# moves it a little, docs/benchmarks.md); the *identity* of the model is still
 # checked at PROBE_MIN_COSINE, on the source fingerprint the variant carries.
 VARIANT_PROBE_MIN_COSINE = 0.98
 

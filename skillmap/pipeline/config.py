@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from skillmap.errors import SkillmapError
+from skillmap.filter import FILTERS
+from skillmap.pipeline.aggregation import AGGREGATIONS
 
-AGGREGATIONS = ("evidence", "interleave", "max")
-#: filter names resolved by :func:`skillmap.filter.resolve_filter` (anything else is a folder)
-FILTER_NAMES = ("default", "shipped", "shipped-text", "keyword-length", "none")
 #: the cosine similarity below which a match is dropped, calibrated for the default encoder
-#: on the ESCO validation sentences: 95 % of the gold skills in a sentence's top 10 score
-#: above it (docs/benchmarks.md §11)
+#: on the ESCO validation sentences so that 95 % of the gold skills in a sentence's top 10
+#: score above it (docs/benchmarks.md)
 DEFAULT_MIN_SCORE = 0.3
 
 
@@ -36,7 +35,7 @@ class ExtractorConfig:
     aggregation: str = "evidence"
     lexical_boost: float = 0.2
     structure: bool = True
-    sentence_filter: Any = "default"     # a name (FILTER_NAMES), a folder, a filter, or None
+    sentence_filter: Any = "default"     # a name (FILTERS), a folder, a filter, or None
     filter_threshold: float | None = None
     filter_keeps_named: bool = True
     min_evidence: float | None = None    # None: the filter's calibrated evidence threshold
@@ -51,7 +50,7 @@ class ExtractorConfig:
             self.index = str(Path(self.index).expanduser().resolve())
         for name in ("model", "sentence_filter"):
             value = getattr(self, name)
-            if isinstance(value, (str, Path)) and str(value) not in FILTER_NAMES \
+            if isinstance(value, (str, Path)) and str(value) not in FILTERS \
                     and Path(str(value)).expanduser().exists():
                 setattr(self, name, str(Path(str(value)).expanduser().resolve()))
             elif isinstance(value, Path):

@@ -6,32 +6,23 @@ sentence only once: job ads repeat boilerplate heavily, so this saves encoder ti
 corpus.
 
 Per ad, a skill's ``score`` is the best similarity any sentence gives it, and that sentence
-is its evidence. How the ad's skills are *ranked* is the ``aggregation``:
-
-- ``interleave`` (default): by the best rank the skill reaches in any sentence, then by score;
-  i.e. every sentence's first choice comes before any sentence's second choice. One sentence
-  naming a skill with many near-synonyms in the taxonomy ("SQL databases" vs a dozen ESCO
-  database skills) can then not crowd the other requirements out of the ad's top k.
-- ``max``: by score alone.
+is its evidence. How the ad's skills are *ranked* is the ``aggregation``
+(:mod:`skillmap.pipeline.aggregation`: by evidence, the default; interleaved; by match).
 
 Per sentence, skills whose label or alternative label the sentence names verbatim get
 ``lexical_boost`` added to their cosine similarity (hybrid scoring, see
 :mod:`skillmap.index.lexical`), so a reported ``score`` is cosine + boost when named.
 
-The *filter* (:mod:`skillmap.filter`; ``"shipped"`` is the filter in the package, and
-``"default"`` is it once it is switched on, no filter until then) scores every sentence;
-sentences below its threshold are not encoded or searched —
-retrieval always returns its top k, so a sentence about the pension scheme would otherwise
+The *filter* (:mod:`skillmap.filter`; ``"default"`` is the filter shipped in the package)
+scores every sentence; sentences below its threshold are not encoded or searched — retrieval
+always returns its top k, so a sentence about the pension scheme would otherwise
 yield false skills. They stay in the per-sentence detail, marked ``filtered``. With
 ``filter_keeps_named`` (the default) a sentence that names a taxonomy skill verbatim is
 searched whatever the filter scores it ("Danish and Swedish will be an advantage because of
 our many customers in Norway"): the filter learned from synthetic sentences, and the
 vocabulary of pay, customers or company around a real requirement can fool it, while a
 named skill is direct evidence. Such a sentence shows ``filtered`` false with a
-``filter_score`` below the threshold. docs/benchmarks.md §6.2 measures what this rule buys.
-
-On pseudo-ads of 6 benchmark sentences interleaving raised recall@10 from 0.29 to 0.37 (tech)
-and 0.244 to 0.253 (house): see docs/benchmarks.md.
+``filter_score`` below the threshold; docs/benchmarks.md measures what this rule buys.
 """
 
 from __future__ import annotations
@@ -45,7 +36,8 @@ from skillmap.encoder import SkillEncoder
 from skillmap.errors import InputError, SkillmapError
 from skillmap.filter import SentenceFilter, resolve_filter
 from skillmap.index import SkillIndex, default_index
-from skillmap.pipeline.config import AGGREGATIONS, ExtractorConfig
+from skillmap.pipeline.aggregation import AGGREGATIONS
+from skillmap.pipeline.config import ExtractorConfig
 from skillmap.pipeline.exclusions import check_pattern, resolve_skills
 from skillmap.pipeline.results import AdResult, SentenceResult, SkillMatch
 from skillmap.pipeline.sentence_cache import Outcome, SentenceCache
@@ -60,6 +52,10 @@ class Extractor:
     index: a :class:`SkillIndex`, an index folder, or None for the embedded default.
     encoder: the encoder matching the index; None loads the model recorded in the index
         (or the default model). A mismatching encoder is refused.
+    load_encoder: how that model is loaded when no encoder is given: by default a new
+        :class:`SkillEncoder` owned by this extractor. Pass :meth:`SkillEncoder.cached` to
+        share one instance per model across the process (the CLI and the app do): sharing
+        is then the caller's visible choice, not a hidden side effect of a constructor.
     config: an :class:`~skillmap.pipeline.config.ExtractorConfig` (defaults: its defaults);
         keyword ``options`` override its fields. :attr:`config` is what this extractor does.
 
@@ -100,7 +96,7 @@ class Extractor:
 
     def __init__(self, index: SkillIndex | str | os.PathLike | None = None,
                  encoder: SkillEncoder | None = None, config: ExtractorConfig | None = None,
-                 **options):
+                 *, load_encoder: Callable[..., SkillEncoder] = SkillEncoder, **options):
         if index is not None and not isinstance(index, SkillIndex):
             options["index"] = str(index)
         config = config or ExtractorConfig()
@@ -113,11 +109,10 @@ class Extractor:
         if not isinstance(index, SkillIndex):
             index = SkillIndex.load(config.index) if config.index is not None else None
         if encoder is None and (model is not None or index is not None or config.backend):
-            encoder = SkillEncoder.cached(model or (index.recorded_model() if index else None),
-                                          backend=config.backend,
-                                          allow_pickle=config.allow_pickle)
+            encoder = load_encoder(model or (index.recorded_model() if index else None),
+                                   backend=config.backend, allow_pickle=config.allow_pickle)
         if index is None:
-            encoder = encoder or SkillEncoder.cached(allow_pickle=config.allow_pickle)
+            encoder = encoder or load_encoder(allow_pickle=config.allow_pickle)
             index = default_index(encoder)
         index.check_encoder(encoder)
         self.index, self.encoder = index, encoder
@@ -132,9 +127,11 @@ class Extractor:
 
     @classmethod
     def from_config(cls, config: ExtractorConfig, encoder: SkillEncoder | None = None,
-                    index: SkillIndex | None = None) -> "Extractor":
-        """The extractor ``config`` describes (``encoder``/``index``: already loaded ones)."""
-        return cls(index=index, encoder=encoder, config=config)
+                    index: SkillIndex | None = None, *,
+                    load_encoder: Callable[..., SkillEncoder] = SkillEncoder) -> "Extractor":
+        """The extractor ``config`` describes (``encoder``/``index``: already loaded ones;
+        ``load_encoder``: as in the constructor)."""
+        return cls(index=index, encoder=encoder, config=config, load_encoder=load_encoder)
 
     def _group_labels(self, skill_id: str) -> tuple[str, str]:
         level1, level2 = self.taxonomy.level1(skill_id), self.taxonomy.level2(skill_id)
@@ -345,7 +342,7 @@ class Extractor:
                 i, seg.text, seg.start, seg.end, seg.kind, matches,
                 filtered=seg.kind in CONTENT_KINDS and ranked is None and not excluded,
                 filter_score=confidence, section=seg.section, excluded=excluded))
-        order = self._order(best, best_rank, mentions)
+        order = AGGREGATIONS[self.aggregation].order(best, best_rank, mentions)
         skills = []
         for rank, hit in enumerate(order[: self.top_k], 1):
             _, cosine, bonus, sentence_index = best[hit]
@@ -372,35 +369,20 @@ class Extractor:
         a small penalty per rank within the sentence, so one sentence's near-synonyms do not
         fill the list."""
         strength = cosine + bonus - RANK_PENALTY * (rank - 1)
-        if confidence is not None and self.aggregation == "evidence":
+        if confidence is not None and AGGREGATIONS[self.aggregation].weighs_filter_confidence:
             p = min(max(confidence, 1e-3), 1 - 1e-3)
             strength += EVIDENCE_WEIGHT * float(np.log(p / (1 - p)))
         return strength
-
-    def _order(self, best: dict[int, tuple[float, float, float, int]],
-               best_rank: dict[int, int], mentions: dict[int, int]) -> list[int]:
-        """The ad's skills, best first, by ``aggregation`` (module docstring)."""
-        if self.aggregation == "max":
-            return sorted(best, key=lambda hit: -(best[hit][1] + best[hit][2]))
-        if self.aggregation == "interleave":
-            return sorted(best, key=lambda hit: (best_rank[hit], -(best[hit][1] + best[hit][2])))
-        # evidence: by strength, and a skill the ad asks for again (in its title, in another
-        # requirement) gains a little per repeat
-        return sorted(best, key=lambda hit: -(
-            best[hit][0] + MENTION_CREDIT * min(mentions.get(hit, 1) - 1, MAX_REPEAT_CREDIT)))
 
     def __repr__(self) -> str:
         return (f"Extractor(index={self.index!r}, top_k={self.top_k}, min_score={self.min_score}, "
                 f"sentence_filter={self.sentence_filter!r})")
 
 
-
 MENTION_RANK = 3        # a segment mentions the skills among its first three matches
-MAX_REPEAT_CREDIT = 2   # repeats that count towards a skill's rank
 # evidence aggregation, chosen on the calibration half of SkillSpan dev (docs/benchmarks.md)
 EVIDENCE_WEIGHT = 0.2   # weight of the filter's log-odds that the sentence states a skill
 RANK_PENALTY = 0.1      # per rank of the skill within its sentence
-MENTION_CREDIT = 0.05   # per repeat of the skill elsewhere in the ad
 _SEP = "\x1f"           # unit fields; never in segment text (clean_text drops controls)
 
 

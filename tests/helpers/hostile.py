@@ -161,10 +161,35 @@ FOLDER_BOMBS = [("taxonomy", "taxonomy.yaml", kind) for kind in
     for kind in ("dev-zero", "sparse-10GB")]
 
 
+def make_model(folder: Path) -> Path:
+    """A valid sentence-transformers folder of one small skillmap module (no backbone: the
+    loader's checks run all the same, in a fraction of a second)."""
+    from skillmap.encoder.modules import AttentionPooling
+
+    (folder / "1_AttentionPooling").mkdir(parents=True)
+    AttentionPooling(8, 4).save(str(folder / "1_AttentionPooling"))
+    (folder / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "1_AttentionPooling",
+         "type": "skillmap.encoder.modules.AttentionPooling"}]))
+    return folder
+
+
+def make_filter(folder: Path) -> Path:
+    """A valid filter folder (the keyword heuristic: a manifest and nothing else)."""
+    from skillmap.filter import resolve_filter
+
+    resolve_filter("keyword-length").save(folder)
+    return folder
+
+
 def make_folder(kind: str, folder: Path) -> Path:
-    """A valid folder of ``kind`` (taxonomy, prompts, index)."""
+    """A valid folder of ``kind`` (taxonomy, prompts, index, model, filter)."""
     if kind == "index":
         return make_index(folder)
+    if kind == "model":
+        return make_model(folder)
+    if kind == "filter":
+        return make_filter(folder)
     shutil.copytree(DEMO_TAXONOMY if kind == "taxonomy" else PROMPTS, folder)
     return folder
 
@@ -176,6 +201,14 @@ def load_folder(kind: str, folder: Path):
 
     if kind == "index":
         return SkillIndex.load(folder)
+    if kind == "model":
+        from skillmap.encoder.loading import load_model
+
+        return load_model(folder)
+    if kind == "filter":
+        from skillmap.filter import load_filter
+
+        return load_filter(folder)
     if kind == "prompts":
         return load_prompt("single", folder)
     return load_taxonomy(folder)

@@ -1,0 +1,141 @@
+"""Options several commands share, spelt once: the extractor's settings (extract, batch,
+eval pipeline), the report ``--format``, and the choices taken from the library's
+registries, so a command offers exactly the names the library accepts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from skillmap.choices import choices
+from skillmap.encoder.backends import ENCODER_BACKENDS
+from skillmap.pipeline.aggregation import AGGREGATIONS
+from skillmap.pipeline.config import DEFAULT_MIN_SCORE, ExtractorConfig
+
+__all__ = ["DEFAULT_MIN_SCORE"]
+
+
+def say(message: str) -> None:
+    """A progress or summary line: on stderr, so stdout holds only the results."""
+    typer.echo(message, err=True)
+
+
+# --------------------------------------------------------------------- report format
+ReportFormat = choices("ReportFormat", ("text", "json"))
+
+FormatOption = Annotated[ReportFormat, typer.Option(
+    "--format", "-f", case_sensitive=False,
+    help="text: readable; json: one JSON object.")]
+#: the spelling before ``--format`` (hidden; kept for one release)
+JsonOption = Annotated[bool, typer.Option("--json", hidden=True,
+                                          help="Same as --format json.")]
+
+
+def wants_json(fmt, as_json: bool) -> bool:
+    """Whether a report command prints JSON (``--format json``, or the old ``--json``)."""
+    return as_json or fmt == ReportFormat("json")
+
+
+def echo_json(payload, **options) -> None:
+    typer.echo(json.dumps(payload, **options))
+
+
+# --------------------------------------------------------------------- extractor settings
+Backend = choices("Backend", ENCODER_BACKENDS)
+Aggregation = choices("Aggregation", AGGREGATIONS)
+
+IndexOption = Annotated[Optional[Path], typer.Option(
+    "--index", "-i", help="Index folder from `skillmap index build` [default: demo taxonomy "
+    "with the offline encoder].")]
+ModelOption = Annotated[Optional[str], typer.Option(
+    "--model", "-m", help="Encoder to use [default: the one recorded in the index]; must be "
+    "the model the index was built with (e.g. after moving a local model directory).")]
+BackendOption = Annotated[Optional[Backend], typer.Option(
+    "--backend", help="Run the encoder with torch, or ONNX Runtime in float32 (onnx) or int8 "
+    "(onnx-int8; faster on CPU, docs/benchmarks.md), exported once into the cache; needs "
+    "pip install 'skillmap[onnx]' [default: torch, or the ONNX export given as --model].")]
+TopKOption = Annotated[int, typer.Option("--top-k", "-k", min=1,
+                                         help="Skills kept per ad (and per sentence).")]
+MinScoreOption = Annotated[float, typer.Option(
+    "--min-score", min=-1.0, max=1.0,
+    help="Drop matches whose cosine similarity (the score column) is below this; a skill the "
+    "sentence names verbatim is kept. The default is calibrated for the default encoder "
+    "(-1 keeps every top-k match).")]
+AggregationOption = Annotated[Aggregation, typer.Option(
+    help="How an ad's skills are ranked: evidence = by the strength of their evidence (the "
+    "match, how surely the sentence states a skill at all, repeats in the ad); interleave = "
+    "each sentence's best match first, then second-best, ...; max = by match score alone.")]
+BoostOption = Annotated[float, typer.Option(
+    "--lexical-boost", min=0.0, max=1.0,
+    help="Added to the score of skills whose label a sentence names verbatim (0 = pure "
+    "embedding similarity).")]
+FilterOption = Annotated[str, typer.Option(
+    "--filter", help="Skill-sentence filter run before retrieval: 'default' (the filter in "
+    "the package: a MiniLM classifier that reads each sentence in its section of the ad, "
+    "calibrated on real postings), 'shipped-text' (its classifier alone), 'keyword-length' "
+    "(the heuristic) or a folder from `skillmap train filter`.")]
+NoFilterOption = Annotated[bool, typer.Option(
+    "--no-filter", help="Search every sentence alone, as it comes: no filter and no ad "
+    "structure (titles, headings and metadata lines are searched too; no sections).")]
+FilterThresholdOption = Annotated[Optional[float], typer.Option(
+    "--filter-threshold", min=0.0, max=1.0, help="Override the filter's calibrated threshold "
+    "(lower keeps more sentences).")]
+FilterDropsNamedOption = Annotated[bool, typer.Option(
+    "--filter-drops-named", help="Let the filter drop sentences that name a skill verbatim "
+    "too. By default such a sentence is always searched: a named skill is direct evidence, "
+    "and the filter can be fooled by talk of pay, customers or the company around it.")]
+MaxAdCharsOption = Annotated[int, typer.Option(
+    "--max-ad-chars", min=1, help="Longest ad, in characters: a longer one is almost always a "
+    "corpus pasted as one ad. extract refuses it; batch codes its first MAX_AD_CHARS "
+    "characters and counts it in the summary.")]
+ExcludeOption = Annotated[Optional[Path], typer.Option(
+    "--exclude", metavar="FILE", help="Skills and sentences to ignore, one per line: a skill's "
+    "label or id, or 'sentence: REGEX' for sentences not to search (skillmap/pipeline/"
+    "exclusions.py). batch records the list in its manifest.")]
+EncodingOption = Annotated[Optional[str], typer.Option(
+    "--encoding", help="Text encoding of the input [default: UTF-8, or UTF-16 with a BOM].")]
+
+
+def extractor_config(*, filter_spec: str = "default", no_filter: bool = False,
+                     filter_drops_named: bool = False, aggregation=None, backend=None,
+                     index: Optional[Path] = None, exclude: Optional[Path] = None,
+                     **options) -> ExtractorConfig:
+    """The extractor settings the command's options describe (the options' names are the
+    CLI's; the rest are :class:`~skillmap.pipeline.config.ExtractorConfig` fields)."""
+    if no_filter:
+        options.update(sentence_filter=None, structure=False)
+    else:
+        options["sentence_filter"] = filter_spec
+    if aggregation is not None:
+        options["aggregation"] = aggregation.value
+    if exclude is not None:
+        from skillmap.pipeline.exclusions import read_exclusions
+
+        options["exclude_skills"], options["exclude_sentences"] = read_exclusions(exclude)
+    if index is not None and not options.get("model"):
+        from skillmap.index.skill_index import index_model
+
+        options["model"] = index_model(index)  # not a model folder outside the index
+    return ExtractorConfig(index=None if index is None else str(index),
+                           backend=backend.value if backend else None,
+                           filter_keeps_named=not filter_drops_named, **options)
+
+
+def make_extractor(**options):
+    """The extractor the options describe (see :func:`extractor_config`).
+
+    A command is the whole process, so it shares encoders process-wide
+    (:meth:`~skillmap.encoder.SkillEncoder.cached`): commands run in one process (tests,
+    ``eval --compare``) load each model once."""
+    return extractor_from(extractor_config(**options))
+
+
+def extractor_from(config: ExtractorConfig, **loaded):
+    """``Extractor.from_config`` with the CLI's process-wide encoder sharing (above)."""
+    from skillmap.encoder import SkillEncoder
+    from skillmap.pipeline import Extractor
+
+    return Extractor.from_config(config, load_encoder=SkillEncoder.cached, **loaded)

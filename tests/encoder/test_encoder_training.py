@@ -1,0 +1,185 @@
+"""The skillmap encoder: pooling modules, contrastive training, save/load round trips.
+
+A tiny randomly initialised BERT (built on the fly, no download) stands in for the backbone;
+these tests check code paths and invariants, not quality (benchmarks measure quality).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import make_tiny_model
+from skillmap.encoder import SkillEncoder
+from skillmap.encoder.architecture import EncoderConfig, build_encoder
+from skillmap.encoder.losses import label_row, multi_positive_mask
+from skillmap.encoder.training import (ContrastiveTrainer, Example, TrainingConfig,
+                                       load_examples, split_heldout)
+from skillmap.errors import SkillmapError
+from skillmap.generation import generate_corpus, make_backend
+
+TEXTS = ["We need a nurse who speaks German.", "Python and SQL", "You will drive forklifts "
+         "in our warehouse and keep the stock records up to date."]
+
+
+@pytest.fixture(scope="module")
+def backbone(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny-backbone")
+    make_tiny_model(folder, hidden=32, seed=1)
+    return str(folder / "backbone")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory, demo_taxonomy):
+    path = tmp_path_factory.mktemp("corpus") / "demo.jsonl"
+    generate_corpus(demo_taxonomy, make_backend("template"), path,
+                    modes=["single", "constrained", "negatives"], per_skill=2, negatives=20)
+    return path
+
+
+@pytest.mark.parametrize("pooling", ["attention", "bilstm-attention"])
+def test_untrained_heads_start_as_mean_pooling(backbone, pooling):
+    mean = build_encoder(EncoderConfig(backbone=backbone, pooling="mean"), device="cpu")
+    head = build_encoder(EncoderConfig(backbone=backbone, pooling=pooling), device="cpu")
+    np.testing.assert_allclose(head.encode(TEXTS), mean.encode(TEXTS), atol=1e-5)
+
+
+def test_bilstm_attention_ignores_padding(backbone):
+    model = build_encoder(EncoderConfig(backbone=backbone), device="cpu")
+    torch.manual_seed(0)
+    for parameter in list(model[1].parameters()) + list(model[2].parameters()):
+        torch.nn.init.normal_(parameter, std=0.3)  # make the head non-trivial
+    alone = model.encode(TEXTS[:1])
+    padded = model.encode(TEXTS)[:1]  # batched with a longer sentence: padded
+    np.testing.assert_allclose(alone, padded, atol=1e-5)
+    assert not np.allclose(alone, build_encoder(EncoderConfig(backbone=backbone, pooling="mean"),
+                                                device="cpu").encode(TEXTS[:1]), atol=1e-3)
+
+
+def test_other_gold_skills_are_never_negatives():
+    batch = [Example("a", (1, 2)), Example("b", (2,)), Example("c", (3,))]
+    candidates = [1, 2, 3, 2, 5, 1]  # positives, then hard negatives
+    labels = torch.tensor([label_row((candidates[i], candidates[3 + i]), e.skills, 2)
+                           for i, e in enumerate(batch)])
+    mask = multi_positive_mask(labels, columns=2)
+    assert mask.tolist() == [
+        [False, True, False, True, False, True],   # 2 is also gold for "a"; 1 again later
+        [False, False, False, True, False, False],  # its own skill repeated as a negative
+        [False, False, False, False, False, False],
+    ]
+
+
+def test_heldout_split_is_stable_and_disjoint():
+    examples = [Example(f"sentence {i}", (i,)) for i in range(500)]
+    train, held = split_heldout(examples, 0.1)
+    again, held_again = split_heldout(list(reversed(examples)), 0.1)
+    assert {e.text for e in held} == {e.text for e in held_again}
+    assert not {e.text for e in train} & {e.text for e in held}
+    assert 20 < len(held) < 90
+
+
+@pytest.mark.slow
+def test_training_lowers_the_heldout_loss_and_round_trips(backbone, corpus, demo_taxonomy,
+                                                          tmp_path):
+    config = TrainingConfig(max_steps=24, batch_size=16, eval_every=8, heldout_fraction=0.15,
+                            head_learning_rate=5e-3, seed=3)
+    trainer = ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone), config,
+                                 device="cpu")
+    examples = load_examples(corpus, demo_taxonomy)
+    assert all(e.skills for e in examples)  # negatives are not encoder examples
+    _, heldout = split_heldout(examples, config.heldout_fraction)
+    before = trainer.heldout_loss(heldout)
+    result = trainer.fit(examples, checkpoint_dir=tmp_path / "ckpt", progress=False)
+    assert result.best_heldout_loss < before - 0.05
+    out = trainer.save(tmp_path / "model", result, {"corpus": str(corpus)})
+    files = {p.name for p in out.rglob("*") if p.is_file()}
+    assert "model.safetensors" in files and "skillmap_card.json" in files
+    assert not any(name.endswith((".bin", ".pt", ".pkl")) for name in files)
+
+    from sentence_transformers import SentenceTransformer
+
+    plain = SentenceTransformer(str(out), device="cpu", trust_remote_code=True)
+    ours = SkillEncoder(out, device="cpu")
+    expected = trainer.model.encode(TEXTS, normalize_embeddings=True)
+    np.testing.assert_allclose(plain.encode(TEXTS), expected, atol=1e-5)
+    np.testing.assert_allclose(ours.encode(TEXTS), expected, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_training_resumes_from_its_checkpoint(backbone, corpus, demo_taxonomy, tmp_path):
+    examples = load_examples(corpus, demo_taxonomy)
+    first = ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone, pooling="attention"),
+                               TrainingConfig(max_steps=6, batch_size=8, eval_every=3),
+                               device="cpu")
+    first.fit(examples, checkpoint_dir=tmp_path, progress=False)
+    second = ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone, pooling="attention"),
+                                TrainingConfig(max_steps=9, batch_size=8, eval_every=3),
+                                device="cpu")
+    result = second.fit(examples, checkpoint_dir=tmp_path, progress=False)
+    assert result.steps == 9
+    assert [h["step"] for h in result.history] == [3, 6, 9]  # steps 1-6 were not redone
+
+
+def test_untrusted_module_classes_are_refused(tmp_path):
+    (tmp_path / "modules.json").write_text('[{"idx": 0, "name": "0", "path": "", '
+                                           '"type": "evil.module.Backdoor"}]')
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(SkillmapError, match="refusing to import"):
+        SkillEncoder(tmp_path)
+
+
+def test_mean_pooling_with_a_frozen_backbone_has_nothing_to_train(backbone, demo_taxonomy):
+    trainer = ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone, pooling="mean"),
+                                 TrainingConfig(), device="cpu")
+    with pytest.raises(SkillmapError, match="nothing to train"):
+        trainer._optimizer()
+
+
+@pytest.mark.parametrize("mode", ["frozen", "lora"])
+@pytest.mark.slow
+def test_a_bundle_rebuilds_the_trained_model_from_the_backbone(backbone, corpus, demo_taxonomy,
+                                                                tmp_path, mode):
+    if mode == "lora":
+        pytest.importorskip("peft")
+    config = TrainingConfig(max_steps=4, batch_size=8, eval_every=4, backbone_mode=mode,
+                            learning_rate=1e-2)
+    trainer = ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone), config,
+                                 device="cpu")
+    result = trainer.fit(load_examples(corpus, demo_taxonomy), progress=False)
+    expected = trainer.model.encode(TEXTS, normalize_embeddings=True)
+    trainer.save(tmp_path / "full", result, {}, bundle=tmp_path / "bundle")
+    sizes = sum(p.stat().st_size for p in (tmp_path / "bundle").rglob("*") if p.is_file())
+    full = sum(p.stat().st_size for p in (tmp_path / "full").rglob("*") if p.is_file())
+    assert sizes < full / 2  # the backbone is not in the bundle
+    assert (tmp_path / "bundle" / "adapter").is_dir() == (mode == "lora")
+    if mode == "lora":  # portable: names the backbone, not where this machine keeps it
+        adapter = json.loads((tmp_path / "bundle" / "adapter" / "adapter_config.json").read_text())
+        assert adapter["base_model_name_or_path"] == backbone
+        assert not (tmp_path / "bundle" / "adapter" / "README.md").exists()
+    np.testing.assert_allclose(SkillEncoder(tmp_path / "bundle", device="cpu").encode(TEXTS),
+                               expected, atol=1e-4)
+    np.testing.assert_allclose(SkillEncoder(tmp_path / "full", device="cpu").encode(TEXTS),
+                               expected, atol=1e-4)
+
+
+def test_cli_trains_saves_a_card_and_builds_an_index_with_the_model(backbone, corpus, tmp_path):
+    import json
+
+    from skillmap.cli import main
+
+    out = tmp_path / "model"
+    code = main(["train", "encoder", "-c", str(corpus), "--out", str(out), "--backbone",
+                 backbone, "--pooling", "attention", "--max-steps", "3", "--batch-size", "8",
+                 "--eval-every", "3", "--bundle", str(tmp_path / "bundle")])
+    assert code == 0
+    card = json.loads((out / "skillmap_card.json").read_text())
+    assert card["encoder"]["pooling"] == "attention" and card["steps"] == 3
+    assert card["training"]["backbone_mode"] == "frozen" and card["examples"] > 100
+    assert (tmp_path / "bundle" / "bundle.json").is_file()
+    assert main(["index", "build", "--model", str(tmp_path / "bundle"), "--out",
+                 str(tmp_path / "index")]) == 0
+    metadata = json.loads((tmp_path / "index" / "metadata.json").read_text())
+    assert metadata["model_id"].endswith("bundle") and metadata["n_skills"] == 189
