@@ -95,6 +95,37 @@ def test_a_slow_drip_answer_ends_at_the_timeout(demo_taxonomy):
     assert seconds < 2 * 1.0 + 2.5  # two tries of 1 s, plus the client's backoff
 
 
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
+def test_the_deadline_holds_through_a_proxy_named_in_the_environment(demo_taxonomy,
+                                                                     monkeypatch, variable):
+    """Issue 25: httpx mounted its own transport for a proxy from the environment, so
+    requests through ``HTTPS_PROXY`` had no total-time deadline. The stub plays the proxy
+    here: it receives the absolute URL of the endpoint and drips its answer."""
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY",
+                 "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with StubOpenAI(["drip:0.05"] * 3) as proxy:
+        monkeypatch.setenv(variable, proxy.base_url.removesuffix("/v1"))
+        backend = make_backend("openai", model="stub-model", base_url="http://llm.invalid/v1",
+                               api_key="sk-test", timeout=1.0, max_retries=1,
+                               parse_retries=0, concurrency=1)
+        started = time.monotonic()
+        completion = _ask(backend, demo_taxonomy)
+        seconds = time.monotonic() - started
+        proxy.release()
+    assert proxy.paths and all(p.startswith("http://llm.invalid/v1/") for p in proxy.paths)
+    assert not completion.ok and "timed out" in completion.error.lower()
+    assert seconds < 2 * 1.0 + 2.5
+
+
+def test_no_proxy_sends_the_request_directly(demo_taxonomy, monkeypatch):
+    with StubOpenAI(["ok"]) as server:
+        monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        completion = _ask(_backend(server), demo_taxonomy)
+    assert completion.ok and server.paths == ["/v1/chat/completions"]
+
+
 @pytest.mark.parametrize("answer, reason", [("huge:6000000", "larger than 4,194,304 bytes"),
                                             ("gzip-bomb", "gzip-compressed")])
 def test_an_answer_too_large_is_refused_unread_and_not_cached(tmp_path, demo_taxonomy, answer,

@@ -42,6 +42,7 @@ class StubOpenAI:
         self.calls = 0
         self.answered: list[str] = []
         self.bodies: list[dict] = []
+        self.paths: list[str] = []  # request targets (absolute URLs when it is a proxy)
         self.secret_echo = secret_echo
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -59,6 +60,7 @@ class StubOpenAI:
                 with stub._lock:
                     stub.calls += 1
                     stub.bodies.append(body)
+                    stub.paths.append(self.path)
                     stub.tokens.append(token)
                     action = stub.script.pop(0) if stub.script else "ok"
                 stub._serve(self, body, action, token)

@@ -16,8 +16,14 @@ client's httpx client and bounds both:
   cached). Compressed answers are not asked for (``Accept-Encoding: identity``) and refused
   if sent anyway, so a small gzip body cannot expand past the cap.
 
-It speaks to httpcore's public API (``ConnectionPool`` with a ``network_backend``) and hands
-httpx a plain :class:`httpx.Response`.
+It speaks to httpcore's public API (``ConnectionPool``, or ``HTTPProxy`` behind a proxy, with
+a ``network_backend``) and hands httpx a plain :class:`httpx.Response`.
+
+**Proxies.** httpx mounts a transport of its own for a proxy named in the environment
+(``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``), which would bypass both bounds.
+:func:`limited_client` therefore reads the environment itself (``NO_PROXY`` honoured), routes
+the endpoint's requests through the proxy with this transport, and turns httpx's own
+environment handling off.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ import time
 
 import httpcore
 import httpx
+
+from skillmap.errors import SkillmapError
 
 DEFAULT_MAX_BYTES = 4 * 1024 * 1024  # a completion of a few hundred tokens is ~10 KB
 
@@ -96,10 +104,22 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 class LimitedTransport(httpx.BaseTransport):
     """Each request ends within ``seconds`` and reads at most ``max_bytes`` of answer."""
 
-    def __init__(self, seconds: float, max_bytes: int = DEFAULT_MAX_BYTES):
+    def __init__(self, seconds: float, max_bytes: int = DEFAULT_MAX_BYTES,
+                 proxy: str | None = None):
         self.seconds, self.max_bytes = seconds, max_bytes
-        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(),
-                                             network_backend=_DeadlineBackend())
+        if proxy is None:
+            self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(),
+                                                 network_backend=_DeadlineBackend())
+            return
+        via = httpx.Proxy(proxy)
+        if via.url.scheme not in ("http", "https"):
+            raise SkillmapError(f"proxy {via.url.scheme}://{via.url.host}: only http and "
+                                "https proxies are supported for LLM endpoints")
+        self._pool = httpcore.HTTPProxy(
+            proxy_url=httpcore.URL(scheme=via.url.raw_scheme, host=via.url.raw_host,
+                                   port=via.url.port, target=via.url.raw_path),
+            proxy_auth=via.raw_auth, proxy_headers=via.headers.raw,
+            ssl_context=httpx.create_ssl_context(), network_backend=_DeadlineBackend())
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         core_request = httpcore.Request(
@@ -153,8 +173,25 @@ def _refused(reason: str, request: httpx.Request) -> httpx.Response:
                           content=json.dumps(payload).encode(), request=request)
 
 
-def limited_client(seconds: float, max_bytes: int = DEFAULT_MAX_BYTES) -> httpx.Client:
-    """An httpx client for the ``openai`` client: :class:`LimitedTransport`, no compression."""
-    return httpx.Client(transport=LimitedTransport(seconds, max_bytes),
-                        headers={"Accept-Encoding": "identity"}, timeout=seconds,
-                        follow_redirects=False)
+def environment_proxy(url: str | None) -> str | None:
+    """The proxy the environment names for ``url`` (``<scheme>_PROXY``, else ``ALL_PROXY``),
+    or None when there is none or ``NO_PROXY`` covers its host."""
+    import urllib.request
+
+    if not url:
+        return None
+    target = httpx.URL(url)
+    if urllib.request.proxy_bypass(target.host):
+        return None
+    proxies = urllib.request.getproxies()
+    return proxies.get(target.scheme) or proxies.get("all")
+
+
+def limited_client(seconds: float, max_bytes: int = DEFAULT_MAX_BYTES,
+                   base_url: str | None = None) -> httpx.Client:
+    """An httpx client for the ``openai`` client: :class:`LimitedTransport` (through the
+    environment's proxy for ``base_url``, if any), no compression."""
+    return httpx.Client(
+        transport=LimitedTransport(seconds, max_bytes, environment_proxy(base_url)),
+        headers={"Accept-Encoding": "identity"}, timeout=seconds, follow_redirects=False,
+        trust_env=False)

@@ -59,7 +59,9 @@ class OpenAIBackend(Backend):
         # over max_answer_bytes is refused unread (http_limits)
         self._client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout,
                                      max_retries=max_retries,
-                                     http_client=limited_client(timeout, max_answer_bytes))
+                                     http_client=limited_client(
+                                         timeout, max_answer_bytes,
+                                         base_url or "https://api.openai.com/v1"))
 
     @property
     def model(self) -> str:
