@@ -27,8 +27,8 @@ from skillmap.commands.options import (DEFAULT_MIN_SCORE, Aggregation, Aggregati
                                        FilterDropsNamedOption, FilterOption,
                                        FilterThresholdOption, FormatOption, IndexOption,
                                        JsonOption, MaxAdCharsOption, MinScoreOption,
-                                       ModelOption, NoFilterOption, ReportFormat, TopKOption,
-                                       wants_json)
+                                       ModelOption, NoFilterOption, RerankOption, ReportFormat,
+                                       TopKOption, wants_json)
 from skillmap.commands.options import extractor_config as _config
 from skillmap.commands.options import make_extractor as _extractor
 from skillmap.commands.options import say as _say
@@ -205,6 +205,7 @@ def extract(
     backend: BackendOption = None,
     max_ad_chars: MaxAdCharsOption = 1_000_000,
     exclude: ExcludeOption = None,
+    rerank: RerankOption = None,
 ) -> None:
     """Find the skills a job ad asks for.
 
@@ -247,7 +248,7 @@ def extract(
                            filter_spec=filter_spec, no_filter=no_filter,
                            filter_threshold=filter_threshold, backend=backend,
                            max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
-                           exclude=exclude)
+                           exclude=exclude, rerank=rerank)
     results = extractor.extract_many(texts, ids)
     if fmt is OutputFormat.json:
         payload = [r.to_dict() for r in results]

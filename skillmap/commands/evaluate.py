@@ -20,7 +20,7 @@ from skillmap.commands.filters import eval_filter_command
 from skillmap.commands.options import (BackendOption, BoostOption, FilterDropsNamedOption,
                                        FilterOption, FilterThresholdOption, FormatOption,
                                        IndexOption, JsonOption, ModelOption, NoFilterOption,
-                                       ReportFormat, extractor_config, extractor_from,
+                                       RerankOption, ReportFormat, extractor_config, extractor_from,
                                        make_extractor, wants_json)
 from skillmap.errors import SkillmapError
 
@@ -71,6 +71,7 @@ def evaluate_command(
     no_filter: NoFilterOption = False,
     filter_threshold: FilterThresholdOption = None,
     filter_drops_named: FilterDropsNamedOption = False,
+    rerank: RerankOption = None,
     split: Annotated[str, typer.Option(
         help="Per-ad benchmark: which half of the postings (by posting id) to code: "
         "calibration (to choose settings on), report (to report on) or all.")] = "report",
@@ -105,14 +106,15 @@ def evaluate_command(
         _evaluate_postings(benchmark, split, compare, as_json, extractor_config(
             index=index, model=model, top_k=top_k, lexical_boost=lexical_boost,
             filter_spec=filter_spec, no_filter=no_filter, filter_threshold=filter_threshold,
-            backend=backend, filter_drops_named=filter_drops_named))
+            backend=backend, filter_drops_named=filter_drops_named, rerank=rerank))
         return
     from skillmap.evaluation import HEADLINE, PipelineRanker, evaluate, read_benchmark
 
     extractor = make_extractor(index=index, model=model, top_k=top_k, min_score=-1.0,
                            lexical_boost=lexical_boost, filter_spec=filter_spec,
                            no_filter=no_filter, filter_threshold=filter_threshold,
-                           backend=backend, filter_drops_named=filter_drops_named)
+                           backend=backend, filter_drops_named=filter_drops_named,
+                           rerank=rerank)
     gold = read_benchmark(benchmark, extractor.taxonomy, level.value if level else None)
     if system is System.pipeline:
         ranker = PipelineRanker(extractor, level=gold.level)

@@ -14,6 +14,7 @@ from skillmap.choices import choices
 from skillmap.encoder.backends import ENCODER_BACKENDS
 from skillmap.pipeline.aggregation import AGGREGATIONS
 from skillmap.pipeline.config import DEFAULT_MIN_SCORE, ExtractorConfig
+from skillmap.rerank.registry import RERANKERS
 
 __all__ = ["DEFAULT_MIN_SCORE"]
 
@@ -95,6 +96,13 @@ ExcludeOption = Annotated[Optional[Path], typer.Option(
     "--exclude", metavar="FILE", help="Skills and sentences to ignore, one per line: a skill's "
     "label or id, or 'sentence: REGEX' for sentences not to search (skillmap/pipeline/"
     "exclusions.py). batch records the list in its manifest.")]
+Reranker = choices("Reranker", tuple(RERANKERS))
+RerankOption = Annotated[Optional[Reranker], typer.Option(
+    "--rerank", case_sensitive=False,
+    help="Reorder each sentence's top 100 candidates with a finer "
+    "score: late-interaction = token-level matching of the sentence against each skill "
+    "(ConTeXT-match's idea), from the same encoder (torch backend). Slower; see "
+    "docs/benchmarks.md for what it gains [default: none].")]
 EncodingOption = Annotated[Optional[str], typer.Option(
     "--encoding", help="Text encoding of the input [default: UTF-8, or UTF-16 with a BOM].")]
 
@@ -102,7 +110,7 @@ EncodingOption = Annotated[Optional[str], typer.Option(
 def extractor_config(*, filter_spec: str = "default", no_filter: bool = False,
                      filter_drops_named: bool = False, aggregation=None, backend=None,
                      index: Optional[Path] = None, exclude: Optional[Path] = None,
-                     **options) -> ExtractorConfig:
+                     rerank=None, **options) -> ExtractorConfig:
     """The extractor settings the command's options describe (the options' names are the
     CLI's; the rest are :class:`~skillmap.pipeline.config.ExtractorConfig` fields)."""
     if no_filter:
@@ -111,6 +119,8 @@ def extractor_config(*, filter_spec: str = "default", no_filter: bool = False,
         options["sentence_filter"] = filter_spec
     if aggregation is not None:
         options["aggregation"] = aggregation.value
+    if rerank is not None:
+        options["rerank"] = rerank.value
     if exclude is not None:
         from skillmap.pipeline.exclusions import read_exclusions
 

@@ -16,6 +16,7 @@ from typing import Any
 from skillmap.errors import SkillmapError
 from skillmap.filter import FILTERS
 from skillmap.pipeline.aggregation import AGGREGATIONS
+from skillmap.rerank.registry import RERANKERS
 
 #: the cosine similarity below which a match is dropped, calibrated for the default encoder
 #: on the ESCO validation sentences so that 95 % of the gold skills in a sentence's top 10
@@ -43,6 +44,10 @@ class ExtractorConfig:
     allow_pickle: bool | None = None     # pickle-format weights (None: $SKILLMAP_ALLOW_PICKLE)
     exclude_skills: tuple[str, ...] = ()     # ids or labels never listed (exclusions.py)
     exclude_sentences: tuple[str, ...] = ()  # regular expressions: sentences not searched
+    rerank: str | None = None            # a reranker (RERANKERS) of each sentence's candidates
+    rerank_candidates: int = 100         # faiss candidates per sentence the reranker reorders
+    rerank_weight: float = 0.5           # order = cosine + bonus + weight x reranker score
+    rerank_temperature: float | None = None  # None: the model's trained scorer, else 0.1
 
     def __post_init__(self):
         # relative folders become absolute: Ray workers need not share our working directory
@@ -78,6 +83,17 @@ class ExtractorConfig:
 
         for pattern in self.exclude_sentences:
             check_pattern(pattern, "excluded sentence pattern")
+        if self.rerank is not None and self.rerank not in RERANKERS:
+            raise SkillmapError(f"rerank must be one of {', '.join(RERANKERS)}, got "
+                                f"{self.rerank!r}")
+        if not 1 <= self.rerank_candidates <= 10_000:
+            raise SkillmapError(f"rerank candidates must be from 1 to 10,000, got "
+                                f"{self.rerank_candidates}")
+        if not 0.0 <= self.rerank_weight <= 100.0:
+            raise SkillmapError(f"rerank weight must be from 0 to 100, got {self.rerank_weight}")
+        if self.rerank_temperature is not None and not 0.0 < self.rerank_temperature <= 100.0:
+            raise SkillmapError(f"rerank temperature must be above 0 (at most 100), got "
+                                f"{self.rerank_temperature}")
         for name in ("filter_threshold", "min_evidence"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:

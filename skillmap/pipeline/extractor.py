@@ -41,6 +41,7 @@ from skillmap.pipeline.config import ExtractorConfig
 from skillmap.pipeline.exclusions import check_pattern, resolve_skills
 from skillmap.pipeline.results import AdResult, SentenceResult, SkillMatch
 from skillmap.pipeline.sentence_cache import Outcome, SentenceCache
+from skillmap.rerank.registry import RERANKERS
 from skillmap.segmentation import CONTENT_KINDS, Segment, segment, segment_ad
 
 
@@ -124,6 +125,8 @@ class Extractor:
         self._excluded = resolve_skills(config.exclude_skills, index.skills)
         self._excluded_sentences = [check_pattern(p, "excluded sentence pattern")
                                     for p in config.exclude_sentences]
+        self.reranker = None if config.rerank is None else RERANKERS[config.rerank](
+            encoder, index.vectors, temperature=config.rerank_temperature)
 
     @classmethod
     def from_config(cls, config: ExtractorConfig, encoder: SkillEncoder | None = None,
@@ -290,9 +293,11 @@ class Extractor:
         if not len(sentences):
             return []
         excluded = self._excluded
-        depth = min(self.top_k + len(excluded), len(self.index.skills))  # k left after them
-        scores, hits = self.index.search(vectors, depth)
-        ranked = []
+        depth = self.top_k + len(excluded)  # k left after them
+        if self.reranker is not None:
+            depth = max(depth, self.config.rerank_candidates)
+        scores, hits = self.index.search(vectors, min(depth, len(self.index.skills)))
+        rows = []
         for sentence, vector, row_scores, row_hits in zip(sentences, vectors, scores, hits):
             candidates = {int(h): (float(s), 0.0) for s, h in zip(row_scores, row_hits)
                           if h >= 0 and int(h) not in excluded}
@@ -302,9 +307,30 @@ class Extractor:
                         continue
                     cosine = candidates.get(hit, (float(self.index.vector(hit) @ vector),))[0]
                     candidates[hit] = (cosine, self.lexical_boost)
-            best = sorted(candidates.items(), key=lambda item: -(item[1][0] + item[1][1]))
+            rows.append(candidates)
+        extra = self._rerank_scores(sentences, rows)
+        ranked = []
+        for candidates, bonus_of in zip(rows, extra):
+            best = sorted(candidates.items(), key=lambda item: -(
+                item[1][0] + item[1][1] + bonus_of.get(item[0], 0.0)))
             ranked.append([(hit, cosine, bonus) for hit, (cosine, bonus) in best[: self.top_k]])
         return ranked
+
+    def _rerank_scores(self, sentences: Sequence[str], rows: list[dict]) -> list[dict]:
+        """Per sentence, what the reranker adds to each candidate's order (``rerank_weight``
+        x its score); empty without a reranker. The score orders the candidates only: the
+        ``score`` reported stays the cosine."""
+        if self.reranker is None or not rows:
+            return [{} for _ in rows]
+        width = max(len(candidates) for candidates in rows)
+        matrix = np.full((len(rows), max(width, 1)), -1, dtype=np.int64)
+        for i, candidates in enumerate(rows):
+            matrix[i, :len(candidates)] = list(candidates)
+        _, tokens = self.reranker.encode(list(sentences))
+        late = self.reranker.score(list(sentences), matrix, tokens)
+        weight = self.config.rerank_weight
+        return [{int(h): weight * float(s) for h, s in zip(row, scores) if h >= 0}
+                for row, scores in zip(matrix, late)]
 
     def _aggregate(self, doc_id: str, segments: list[Segment],
                    outcomes: dict[str, Outcome]) -> AdResult:

@@ -1,0 +1,117 @@
+"""The late-interaction rerank stage against the pipeline without it, in one run.
+
+    python benchmarks/bench_rerank.py --index ESCO_INDEX --shared ../shared/benchmarks
+
+1. Sentence level, ESCO validation sets (tech, house): RP@5 and MRR of the pipeline (no
+   filter: every benchmark sentence states a skill) without and with ``--rerank
+   late-interaction``, over a grid of temperature x weight (the untrained scorer; the choice
+   is made here, on validation data, as the issue asks).
+2. Speed: sentences/s of both on the benchmark sentences and the sentences of the SkillSpan
+   postings, interleaved, best of three.
+3. Per-ad lists (SkillSpan dev, both halves) with the default pipeline + the chosen reranker.
+
+Output: Markdown on stdout and ``--out`` JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from skillmap.encoder import SkillEncoder  # noqa: E402
+from skillmap.evaluation import PipelineRanker, evaluate, read_benchmark  # noqa: E402
+from skillmap.evaluation.per_ad import evaluate_postings, split_postings  # noqa: E402
+from skillmap.evaluation.skillspan import read_skillspan  # noqa: E402
+from skillmap.index import SkillIndex  # noqa: E402
+from skillmap.pipeline import Extractor, ExtractorConfig  # noqa: E402
+from skillmap.segmentation import segment  # noqa: E402
+
+GRID = [(t, w) for t in (0.05, 0.1, 0.2) for w in (0.25, 0.5, 1.0)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
+    parser.add_argument("--out", type=Path, default=Path("/tmp/bench-rerank.json"))
+    args = parser.parse_args()
+    index = SkillIndex.load(args.index)
+    encoder = SkillEncoder.cached(index.recorded_model())
+
+    def build(**changes):
+        return Extractor.from_config(ExtractorConfig(**changes), encoder=encoder, index=index)
+
+    golds = {part: read_benchmark(args.shared / "skill-extraction" /
+                                  f"{part}_validation_annotations.csv", index.taxonomy)
+             for part in ("tech", "house")}
+    results: dict = {"sentence_level": {}, "speed": {}, "per_ad": {}}
+    print("| reranker | temperature | weight | tech RP@5 | tech MRR | house RP@5 | house MRR |")
+    print("|---|---|---|---|---|---|---|")
+    for setting in [None] + GRID:
+        options = {} if setting is None else {"rerank": "late-interaction",
+                                              "rerank_temperature": setting[0],
+                                              "rerank_weight": setting[1]}
+        extractor = build(sentence_filter=None, min_score=-1.0, **options)
+        row = {part: evaluate(PipelineRanker(extractor, level="sentence"), gold).metrics
+               for part, gold in golds.items()}
+        name = "none" if setting is None else f"late-interaction {setting}"
+        results["sentence_level"][name] = {p: {"RP@5": m["RP@5"], "MRR": m["MRR"]}
+                                           for p, m in row.items()}
+        t, w = ("-", "-") if setting is None else setting
+        print(f"| {'none' if setting is None else 'late-interaction'} | {t} | {w} | "
+              f"{row['tech']['RP@5']:.3f} | {row['tech']['MRR']:.3f} | "
+              f"{row['house']['RP@5']:.3f} | {row['house']['MRR']:.3f} |", flush=True)
+
+    postings = read_skillspan(args.shared / "skillspan" / "dev.json").postings()
+    sentences = [item.text for gold in golds.values() for item in gold.items]
+    sentences += [s.text for p in postings for s in segment(p.text)]
+    sentences = list(dict.fromkeys(sentences))
+    systems = {"without": build(sentence_filter=None),
+               "late-interaction (0.1, 0.5)": build(sentence_filter=None,
+                                                    rerank="late-interaction")}
+    for extractor in systems.values():
+        extractor.rank_sentences(sentences[:32])  # warm-up
+    timings = {name: [] for name in systems}
+    for _ in range(3):
+        for name, extractor in systems.items():
+            vectors = encoder.encode(sentences)
+            started = time.perf_counter()
+            extractor.rank_sentences(sentences, vectors)
+            timings[name].append(time.perf_counter() - started)
+    encode = min(_timed(lambda: encoder.encode(sentences)) for _ in range(3))
+    speeds = {name: len(sentences) / (encode + min(t)) for name, t in timings.items()}
+    results["speed"] = {"sentences": len(sentences), "sentences_per_second": speeds}
+    print(f"\nSpeed on {len(sentences)} sentences (encode + rank, best of 3):\n")
+    print("| reranker | sentences/s | ratio |")
+    print("|---|---|---|")
+    base = speeds["without"]
+    for name, speed in speeds.items():
+        print(f"| {name} | {speed:.1f} | {speed / base:.2f} |")
+
+    print("\n| per-ad, SkillSpan dev | EP@5 | EP@10 | noise/ad | coverage |")
+    print("|---|---|---|---|---|")
+    for split in ("calibration", "report"):
+        half = split_postings(postings, split)
+        for name, extractor in (("default", build()),
+                                ("default + late-interaction", build(rerank="late-interaction"))):
+            r = evaluate_postings(extractor, half, name)
+            results["per_ad"][f"{split}: {name}"] = r.to_dict()
+            print(f"| {split}: {name} | {r.evidence_precision['@5']:.3f} | "
+                  f"{r.evidence_precision['@10']:.3f} | {r.noise_skills_per_ad:.2f} | "
+                  f"{r.coverage:.3f} |", flush=True)
+    args.out.write_text(json.dumps(results, indent=2))
+
+
+def _timed(work) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""The rerankers an extractor can use, by name (the CLI's ``--rerank`` choices)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+#: a scorer's temperature when the model was not trained with one (chosen on the ESCO
+#: validation sentences for the shipped encoder, docs/benchmarks.md)
+DEFAULT_TEMPERATURE = 0.1
+
+
+def _late_interaction(encoder, skill_vectors: np.ndarray, temperature: float | None = None):
+    """Token-level matching: the scorer saved with the encoder's model when it has one and no
+    ``temperature`` is given, else an untrained scorer at ``temperature``."""
+    from skillmap.encoder.late_interaction import SCORER_FILE, LateInteractionScorer
+    from skillmap.encoder.skill_encoder import resolve_model
+    from skillmap.rerank.late_interaction import LateInteractionReranker
+
+    folder = Path(resolve_model(encoder.model_id)[1])
+    if temperature is None and (folder / SCORER_FILE).exists():
+        scorer = LateInteractionScorer.load(folder)
+    else:
+        scorer = LateInteractionScorer(temperature or DEFAULT_TEMPERATURE)
+    return LateInteractionReranker(encoder, scorer, skill_vectors)
+
+
+#: name -> factory(encoder, skill_vectors, temperature=None) of a reranker
+RERANKERS = {"late-interaction": _late_interaction}

@@ -1,0 +1,64 @@
+"""The rerank stage in the pipeline (``ExtractorConfig.rerank``): it reorders each sentence's
+candidates, the reported score stays the cosine, and weight 0 changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from skillmap.errors import SkillmapError
+from skillmap.pipeline import Extractor, ExtractorConfig
+
+SENTENCES = ["You write Python and SQL to build data pipelines.",
+             "Experience with Docker and Kubernetes in production is required.",
+             "You care for elderly residents and keep their records."]
+
+
+def _ranked(demo_index, encoder, **options):
+    config = ExtractorConfig(sentence_filter=None, min_score=-1.0, top_k=5, **options)
+    return Extractor.from_config(config, encoder=encoder, index=demo_index).rank_sentences(
+        SENTENCES)
+
+
+def test_reranking_reorders_the_candidates_and_reports_their_cosine(demo_index, encoder):
+    plain = _ranked(demo_index, encoder)
+    strong = _ranked(demo_index, encoder, rerank="late-interaction", rerank_weight=10.0,
+                     rerank_candidates=50)
+    assert [[h for h, _, _ in row] for row in strong] != [[h for h, _, _ in row] for row in plain]
+    vectors = encoder.encode(SENTENCES)
+    for vector, row in zip(vectors, strong):
+        for hit, cosine, _ in row:  # the score is the cosine, whatever the order
+            assert cosine == pytest.approx(float(demo_index.vector(hit) @ vector), abs=1e-4)
+    top50 = demo_index.search(vectors, 50)[1]
+    named = [set(demo_index.label_matcher.find(s)) for s in SENTENCES]
+    for row, allowed, names in zip(strong, top50, named):
+        assert {h for h, _, _ in row} <= set(allowed.tolist()) | names
+
+
+def test_weight_zero_gives_the_order_without_reranking(demo_index, encoder):
+    plain = _ranked(demo_index, encoder)
+    zero = _ranked(demo_index, encoder, rerank="late-interaction", rerank_weight=0.0)
+    assert [[h for h, _, _ in row] for row in zero] == [[h for h, _, _ in row] for row in plain]
+
+
+@pytest.mark.parametrize("changes, words", [({"rerank": "colbert"}, "rerank must be one of"),
+                                            ({"rerank_candidates": 0}, "rerank candidates"),
+                                            ({"rerank_temperature": 0.0}, "temperature")])
+def test_bad_rerank_settings_are_one_line_errors(changes, words):
+    with pytest.raises(SkillmapError) as error:
+        ExtractorConfig(**changes)
+    assert words in str(error.value) and "\n" not in str(error.value)
+
+
+def test_extract_reranks_from_the_command_line(capsys):
+    import io
+
+    import pandas as pd
+
+    from conftest import REPO
+    from helpers.cli import run
+
+    code, out, err = run(capsys, "extract", REPO / "data" / "sample_ad.txt", "--rerank",
+                         "late-interaction", "--format", "csv")
+    assert code == 0, err
+    table = pd.read_csv(io.StringIO(out))
+    assert len(table) == 10 and table["score"].between(0, 1).all()
