@@ -317,6 +317,11 @@ def batch(
         "--keep-column", metavar="COLUMN", help="An input column to copy into every output "
         "row of its ad, after the fixed columns (repeatable): date, region, occupation, "
         "employer... Typed in a Parquet output.")] = None,
+    summary: Annotated[Optional[Path], typer.Option(
+        "--summary", metavar="PATH", help="Also write a per-ad summary, .csv or .parquet: one "
+        "row per input ad, also one without skills (doc_id, the --keep-column columns, "
+        "sentences, filtered_sentences, skills, top_skills, level1_groups). Written with "
+        "--out, when the run is complete; --resume writes it too.")] = None,
     index: IndexOption = None,
     model: ModelOption = None,
     top_k: TopKOption = 10,
@@ -364,14 +369,14 @@ def batch(
     name_bonus (added to rank a skill the sentence names verbatim), mentions (segments of the
     ad asking for the skill), level1, level2, skill_type, reuse_level (from the taxonomy),
     evidence_sentence, evidence_section, then the --keep-column columns. The output
-    appears only when the run is complete; an interrupted run keeps its finished chunks in
-    OUT.partial/ and `--resume` continues it.
+    (and the --summary) appears only when the run is complete; an interrupted run keeps its
+    finished chunks in OUT.partial/ and `--resume` continues it.
 
     Examples:
 
       skillmap batch data/sample_ads.csv --text-column description --id-column ad_id --out coded.csv
 
-      skillmap batch ads.csv --text-column text --keep-column date --keep-column region --out coded.parquet
+      skillmap batch ads.csv --text-column text --keep-column date --keep-column region --out coded.parquet --summary ads.parquet
     """
     from skillmap.batch import check_batch_input, code_corpus
     from skillmap.batch.coder import check_batch_output
@@ -382,11 +387,12 @@ def batch(
     # fail fast, before the model loads: header, columns, every line's structure, and an
     # output that cannot be written (a folder, read-only, full, or another run's)
     keep = keep_column or []
-    check_batch_input(input_csv, text_column, id_column, encoding, keep)[0].scan()
-    check_batch_output(out, input_csv)
-    if engine is Engine.ray and keep:
-        raise SkillmapError("--keep-column is not available with --engine ray yet; use "
-                            "--engine local")
+    table = check_batch_input(input_csv, text_column, id_column, encoding, keep)[0]
+    table.scan()
+    check_batch_output(out, input_csv, summary, table.kept)
+    if engine is Engine.ray and (keep or summary):
+        raise SkillmapError("--keep-column and --summary are not available with --engine ray "
+                            "yet; use --engine local")
     if engine is Engine.ray:
         from skillmap.batch.coder import DEFAULT_DEDUP_CACHE
         from skillmap.batch.ray_engine import code_corpus_ray
@@ -421,7 +427,7 @@ def batch(
         report = code_corpus(extractor, input_csv, out, text_column=text_column,
                              id_column=id_column, chunk_size=chunk_size, encoding=encoding,
                              resume=resume, show_progress=True, dedup_cache=dedup_cache,
-                             keep_columns=keep)
+                             keep_columns=keep, summary_path=summary)
     seconds = time.perf_counter() - started
     _say(f"coded {report.ads} ads ({report.chunks_resumed} of {report.chunks} chunks resumed) "
          f"in {seconds:.1f}s -> {out}: {report.rows_written} rows; "
@@ -429,6 +435,8 @@ def batch(
          f"{report.sentences} sentences filtered out as stating no skill; "
          f"{report.encoded_sentences} sentences encoded, {report.cached_sentences} reused "
          "from earlier chunks")
+    if summary is not None:
+        _say(f"per-ad summary ({report.ads} rows) -> {summary}")
     if report.repeated_ids:
         _say(f"warning: {report.repeated_ids} ads have an id an earlier ad already has (e.g. "
              f"{report.first_repeated!r}); their rows share that doc_id in the output")

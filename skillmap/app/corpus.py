@@ -16,7 +16,7 @@ import streamlit as st
 
 from skillmap.app import analysis, analysis_view, resources
 from skillmap.app.settings import Settings
-from skillmap.app.tables import long_csv, long_frame, summary_frame
+from skillmap.app.tables import long_csv, long_frame, summary_csv, summary_frame
 from skillmap.app.uploads import (ALL_TYPES, MAX_ADS, MAX_FILE_MB, Ad, TableUpload, guess_columns,
                                   guess_keep_columns, read_upload, unique_doc_ids, upload_error)
 from skillmap.errors import SkillmapError
@@ -148,7 +148,7 @@ def _show(stored: dict) -> None:
                                  help="One row per ad and skill: the schema of `skillmap "
                                  "batch` (with --keep-column for the columns kept).")
     downloads[1].download_button("Download per-ad summary (CSV)",
-                                 summary.to_csv(index=False).encode("utf-8"),
+                                 summary_csv(results),
                                  file_name="skillmap-summary.csv", mime="text/csv",
                                  key="download_summary", on_click="ignore")
 

@@ -2,24 +2,20 @@
 
 Pure functions (no Streamlit), so they are tested directly and the page code only lays
 them out. The long format is the one ``skillmap batch`` writes
-(:func:`~skillmap.pipeline.results.write_long_csv`); the per-ad summary is one row per ad for
-spreadsheets.
+(:func:`~skillmap.pipeline.results.write_long_csv`); the per-ad summary, one row per ad for
+spreadsheets, is the one ``skillmap batch --summary`` writes.
 """
 
 from __future__ import annotations
 
 import io
-from collections import Counter
 from dataclasses import dataclass
 
 import pandas as pd
 
-from skillmap.pipeline.results import LONG_COLUMNS, AdResult, SkillMatch, write_long_csv
+from skillmap.pipeline.results import (LONG_COLUMNS, NO_GROUP, AdResult, SkillMatch,
+                                      summary_names, write_long_csv, write_summary_csv)
 from skillmap.taxonomy import Taxonomy
-
-NO_GROUP = "(no group)"
-SUMMARY_COLUMNS = ("doc_id", "sentences", "filtered_sentences", "skills", "top_skills",
-                   "level1_groups")
 
 
 def variable_names(results: list[AdResult]) -> list[str]:
@@ -41,24 +37,20 @@ def long_csv(results: list[AdResult]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def summary_frame(results: list[AdResult], top: int = 5) -> pd.DataFrame:
-    """One row per ad: its variables, sentence counts, number of skills, best skills,
-    Level-1 groups. Every ad has a row, also one without skills: the denominator of any
-    share of ads."""
-    names = variable_names(results)
-    rows = []
-    for result in results:
-        codable = [s for s in result.sentences if s.is_content]
-        groups = Counter(m.level1 or NO_GROUP for m in result.skills)
-        rows.append({
-            "doc_id": result.doc_id, **{n: result.variables.get(n, "") for n in names},
-            "sentences": len(codable),
-            "filtered_sentences": sum(s.filtered for s in codable),
-            "skills": len(result.skills),
-            "top_skills": "; ".join(m.skill_label for m in result.skills[:top]),
-            "level1_groups": "; ".join(g for g, _ in groups.most_common()),
-        })
-    return pd.DataFrame(rows, columns=[SUMMARY_COLUMNS[0], *names, *SUMMARY_COLUMNS[1:]])
+def summary_frame(results: list[AdResult]) -> pd.DataFrame:
+    """One row per ad (:meth:`~skillmap.pipeline.results.AdResult.summary_row`): its
+    variables, sentence counts, number of skills, skill labels in rank order, Level-1 groups.
+    Every ad has a row, also one without skills: the denominator of any share of ads."""
+    return pd.DataFrame([result.summary_row() for result in results],
+                        columns=summary_names(variable_names(results)))
+
+
+def summary_csv(results: list[AdResult]) -> bytes:
+    """The per-ad summary as UTF-8 CSV bytes, identical to ``skillmap batch --summary``'s
+    (with the same ``--keep-column`` columns)."""
+    buffer = io.StringIO(newline="")
+    write_summary_csv(buffer, results, keep_columns=variable_names(results))
+    return buffer.getvalue().encode("utf-8")
 
 
 def skill_frequencies(long: pd.DataFrame, top: int = 20) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """A batch run's checkpoint folder, ``OUT.partial/``: one run at a time, safe to kill anywhere.
 
 The folder holds ``manifest.json`` (the run's identity: the input's content hash and every
-option that changes the output), one ``chunk-NNNNNN.csv`` per finished chunk, and, at the
-end, the output being assembled. Three rules keep a user's rows safe:
+option that changes the output), one ``chunk-NNNNNN.csv`` per finished chunk (its long rows)
+with its ``ads-NNNNNN.csv`` (one summary row per ad, for ``--summary``), and, at the end,
+the output being assembled. Three rules keep a user's rows safe:
 
 - **One run per output.** The folder is locked (``flock``) for as long as a run uses it, so
   a second run on the same output — started by hand, by a scheduler, or as a ``--resume``
@@ -126,24 +127,52 @@ class CheckpointFolder:
     def chunks(self) -> list[Path]:
         return sorted(self.path.glob("chunk-*.csv"))
 
+    def ads_record(self, number: int) -> Path:
+        """The chunk's per-ad summary rows (every ad, also one without skills), written
+        before the chunk file: a done chunk has its record, unless an older version of
+        skillmap made the folder."""
+        return self.path / f"ads-{number:06d}.csv"
+
+    def ads_records(self) -> list[Path]:
+        return sorted(self.path.glob("ads-*.csv"))
+
     # ------------------------------------------------------------------ output
     @contextlib.contextmanager
-    def assembling(self, binary: bool = False) -> Iterator[IO]:
+    def assembling(self, binary: bool = False, also: dict[Path, Path] | None = None
+                   ) -> Iterator[IO]:
         """Write the output inside the folder; on success move it onto ``OUT``.
 
         The marker says that every chunk is done; the temporary output lives in the locked
         folder, so a kill leaves nothing beside ``OUT`` and the next run removes it.
+        ``also`` (staged file -> its target: the per-ad summary, from :meth:`staging`) moves
+        into place just before ``OUT``, so a finished output has its summary beside it.
         """
         with atomic_write(self.path / ASSEMBLING) as fh:
             json.dump({"output": str(self.output)}, fh)
         staged = self.path / f"output{self.output.suffix}.tmp"
-        with open(staged, "wb" if binary else "w", **({} if binary else
-                                                      {"encoding": "utf-8", "newline": ""})) as fh:
+        with self._staged(staged, binary) as fh:
+            yield fh
+        for extra, target in (also or {}).items():
+            os.replace(extra, target)
+            fsync_directory(target.parent)
+        os.replace(staged, self.output)
+        fsync_directory(self.output.parent)
+
+    @contextlib.contextmanager
+    def staging(self, name: str, binary: bool = False) -> Iterator[IO]:
+        """Write a further output (``name``, ending in ``.tmp``) inside the folder, for
+        :meth:`assembling` to move into place with ``OUT``."""
+        with self._staged(self.path / name, binary) as fh:
+            yield fh
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _staged(path: Path, binary: bool) -> Iterator[IO]:
+        with open(path, "wb" if binary else "w", **({} if binary else
+                                                    {"encoding": "utf-8", "newline": ""})) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(staged, self.output)
-        fsync_directory(self.output.parent)
 
     def discard(self) -> None:
         """Remove the folder: renamed away first (atomic), then deleted."""

@@ -6,7 +6,9 @@ streamed in chunks, never loaded whole; the output is CSV, or Parquet when ``OUT
 ``OUT.partial/`` (:mod:`skillmap.batch.checkpoints`) next to a manifest that pins the run's
 identity: the input's content hash and every option that changes the output, the text
 encoding included. The final output is assembled from the chunks and moved into place
-atomically, so ``OUT`` is either complete or absent. After a crash, a kill or Ctrl-C,
+atomically, so ``OUT`` is either complete or absent. Each chunk also keeps one summary row
+per ad (``ads-NNNNNN.csv``), from which ``summary_path`` (``--summary``) is assembled with
+the output. After a crash, a kill or Ctrl-C,
 ``resume=True`` skips the chunks already done: no row is lost or duplicated. A second run
 on the same output, resumed or not, is refused while the first holds the folder.
 
@@ -35,7 +37,10 @@ from skillmap.io import atomic_write, check_writable_file
 from skillmap.pipeline.extractor import Extractor
 from skillmap.batch.variables import (ColumnTypes, check_keep_columns, parquet_input_types,
                                       typed_array)
-from skillmap.pipeline.results import LONG_COLUMNS, long_parquet_schema, write_long_csv
+from skillmap.pipeline.results import (LONG_COLUMNS, SUMMARY_COLUMNS, SUMMARY_COUNTS,
+                                      long_parquet_schema, summary_names,
+                                      summary_parquet_schema, write_long_csv,
+                                      write_summary_csv)
 from skillmap.pipeline.sentence_cache import SentenceCache
 
 DEFAULT_DEDUP_CACHE = 100_000  # distinct sentences remembered across chunks (~100 MB at most)
@@ -102,17 +107,34 @@ def check_batch_input(input_path: str | Path, text_column: str, id_column: str |
     return table, table.read_columns
 
 
-def check_batch_output(output_path: str | Path, input_path: str | Path | None = None) -> str:
+def check_batch_output(output_path: str | Path, input_path: str | Path | None = None,
+                       summary_path: str | Path | None = None,
+                       keep_columns: Sequence[str] = ()) -> str:
     """Refuse, before any coding, an output that cannot be written; return its format.
 
     Catches what used to surface only after hours of work: an output path that is a folder,
     a folder that is read-only or full, the input itself, and another run on the same output.
+    The per-ad summary (``--summary``) is checked the same way, and must not be the output,
+    nor have a kept column named like one of its own columns.
     """
     output_path = Path(output_path)
     fmt = output_format_of(output_path)
     if input_path is not None and Path(input_path).resolve() == output_path.resolve():
         raise InputError(f"{output_path}: refusing to overwrite the input file")
     check_writable_file(output_path, "--out")
+    if summary_path is not None:
+        summary_path = Path(summary_path)
+        if summary_path.suffix.lower() not in (".csv", ".parquet"):
+            raise InputError(f"{summary_path}: --summary must end in .csv or .parquet")
+        if summary_path.resolve() in {output_path.resolve()} | (
+                {Path(input_path).resolve()} if input_path is not None else set()):
+            raise InputError(f"{summary_path}: --summary must be a file of its own (not the "
+                             "input or --out)")
+        check_writable_file(summary_path, "--summary")
+        for column in keep_columns:
+            if column in SUMMARY_COLUMNS:
+                raise InputError(f"--keep-column {column!r} has the name of a column of the "
+                                 "per-ad summary; rename it in the input")
     check_not_busy(output_path)
     return fmt
 
@@ -122,7 +144,8 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
                 encoding: str | None = None, resume: bool = False,
                 show_progress: bool = True,
                 dedup_cache: int = DEFAULT_DEDUP_CACHE,
-                keep_columns: Sequence[str] = ()) -> BatchReport:
+                keep_columns: Sequence[str] = (),
+                summary_path: str | Path | None = None) -> BatchReport:
     """Code every row of ``input_path``; write the long format to ``output_path``.
 
     Ads without an id column are numbered by their 1-based row in the input.
@@ -130,23 +153,30 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
     columns (:mod:`skillmap.batch.variables`: typed in a Parquet output).
     ``dedup_cache`` bounds how many distinct sentences are remembered across chunks so
     repeated boilerplate is encoded once per run (0: de-duplicate within a chunk only).
+    ``summary_path`` (.csv or .parquet) also gets the per-ad summary: one row per ad in input
+    order, also for an ad without skills (:data:`~skillmap.pipeline.results.SUMMARY_COLUMNS`,
+    the kept columns after ``doc_id``, typed as in the long output). It is assembled from the
+    chunks' per-ad records, so a resumed run writes it too, and appears with the output.
     """
     input_path, output_path = Path(input_path), Path(output_path)
+    summary_path = Path(summary_path) if summary_path is not None else None
     if chunk_size < 1:
         raise InputError(f"chunk size must be at least 1, got {chunk_size}")
     if dedup_cache < 0:
         raise InputError(f"the de-duplication cache size cannot be negative, got {dedup_cache}")
     table, _ = check_batch_input(input_path, text_column, id_column, encoding, keep_columns)
-    check_batch_output(output_path, input_path)  # before any coding
+    check_batch_output(output_path, input_path, summary_path, table.kept)  # before any coding
     total = table.scan()  # a malformed line fails the run now, before any output exists
     manifest = _manifest(table, text_column, id_column, chunk_size, extractor, dedup_cache,
                          table.kept)
     with CheckpointFolder(output_path) as work:
         work.start(manifest, resume)  # refuses another run's folder, leaving it as it is
+        if summary_path is not None:
+            _check_ads_records(work)
         with _discarded_on_error_if_empty(work):
             report = _code_chunks(extractor, table, text_column, id_column, work,
                                   chunk_size, dedup_cache, total, show_progress)
-        _assemble(work, report, table)
+        _assemble(work, report, table, summary_path)
         work.discard()
     return report
 
@@ -201,7 +231,9 @@ def _code_chunks(extractor: Extractor, table: AdTable, text_column: str,
                 report.cached_sentences += cache.hits - hits_before
                 report.encoded_sentences += sum(o.ranked is not None for _, o in cache.pending)
                 cache.dump(added)  # before the chunk counts as done (its part file)
-            with atomic_write(part, newline="") as fh:
+            with atomic_write(work.ads_record(number), newline="") as fh:
+                write_summary_csv(fh, results, header=False, keep_columns=table.kept)
+            with atomic_write(part, newline="") as fh:  # last: the chunk is done
                 write_long_csv(fh, results, header=False, keep_columns=table.kept)
             report.sentences += sum(s.is_content for r in results for s in r.sentences)
             if cache is None:
@@ -259,19 +291,52 @@ def output_format_of(path: Path) -> str:
     return suffix.lstrip(".")
 
 
-def _assemble(work: CheckpointFolder, report: BatchReport, table: AdTable) -> None:
-    """Concatenate the chunk files into the final output, atomically; count rows and ads.
+def _check_ads_records(work: CheckpointFolder) -> None:
+    """Refuse ``--summary`` on a folder whose done chunks have no per-ad records (made by an
+    older skillmap): before coding, not at the end."""
+    records = {p.name for p in work.ads_records()}
+    for part in work.chunks():
+        if part.name.replace("chunk-", "ads-") not in records:
+            raise InputError(f"{work.path} was made without per-ad records, so --summary "
+                             "cannot be written from it; resume without --summary, or delete "
+                             "the folder to start over")
+
+
+def _assemble(work: CheckpointFolder, report: BatchReport, table: AdTable,
+              summary_path: Path | None = None) -> None:
+    """Concatenate the chunk files into the final output (and the per-ad records into the
+    summary), atomically; count rows and ads.
 
     An ad with skills has exactly one row of rank 1, so those rows count the coded ads
     without holding every id of the corpus.
     """
     parts = work.chunks()
+    records = work.ads_records()
+    if len(records) != len(parts):
+        records = []   # a folder from before the records: types from the long rows only
+    kept_types = _kept_types(parts, records, table) if table.kept and (
+        work.output.suffix.lower() == ".parquet" or summary_path is not None
+        and summary_path.suffix.lower() == ".parquet") else {}
+    also = {}
+    if summary_path is not None:
+        staged = f"summary{summary_path.suffix.lower()}.tmp"
+        if summary_path.suffix.lower() == ".parquet":
+            with work.staging(staged, binary=True) as out:
+                _summary_parquet(records, out, table, kept_types)
+        else:
+            with work.staging(staged) as out:
+                writer = csv.writer(out)
+                writer.writerow(summary_names(table.kept))
+                for record in records:
+                    with open(record, encoding="utf-8", newline="") as fh:
+                        writer.writerows(csv.reader(fh))
+        also[work.path / staged] = summary_path
     coded_ads = 0
     if work.output.suffix.lower() == ".parquet":
-        with work.assembling(binary=True) as out:
-            coded_ads = _assemble_parquet(parts, out, report, table)
+        with work.assembling(binary=True, also=also) as out:
+            coded_ads = _assemble_parquet(parts, out, report, table, kept_types)
     else:
-        with work.assembling() as out:
+        with work.assembling(also=also) as out:
             writer = csv.writer(out)
             writer.writerow([*LONG_COLUMNS, *table.kept])
             for part in parts:
@@ -283,24 +348,53 @@ def _assemble(work: CheckpointFolder, report: BatchReport, table: AdTable) -> No
     report.ads_without_skills = max(report.ads - coded_ads, 0)
 
 
-def _assemble_parquet(parts: list[Path], out, report: BatchReport, table: AdTable) -> int:
+def _kept_types(parts: list[Path], records: list[Path], table: AdTable) -> dict:
+    """The arrow type of each kept column, one pass reading only those columns: learnt from
+    every ad (the per-ad records), so the long output and the summary type a column alike;
+    from the long rows (the ads with skills) for a folder without records."""
+    types = ColumnTypes(table.kept, parquet_input_types(table, table.kept))
+    if records:
+        sources, names = records, summary_names(table.kept)
+    else:
+        sources, names = parts, [*LONG_COLUMNS, *table.kept]
+    for source in sources:
+        if not source.stat().st_size:
+            continue
+        frame = _read_part(source, names, usecols=table.kept)
+        for column in table.kept:
+            types.add(column, frame[column])
+    return types.arrow_types()
+
+
+def _summary_parquet(records: list[Path], out, table: AdTable, kept_types: dict) -> None:
+    """The per-ad records -> one Parquet file (one row group per chunk), typed."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = summary_names(table.kept)
+    schema = summary_parquet_schema(kept_types)
+    with pq.ParquetWriter(out, schema) as writer:
+        for record in records:
+            if not record.stat().st_size:
+                continue
+            frame = _read_part(record, names)
+            arrays = [typed_array(frame[c].tolist(), kept_types[c]) if c in kept_types
+                      else typed_array(frame[c].tolist(), pa.int64()) if c in SUMMARY_COUNTS
+                      else pa.array(frame[c].tolist(), pa.string()) for c in names]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+
+
+def _assemble_parquet(parts: list[Path], out, report: BatchReport, table: AdTable,
+                      kept_types: dict) -> int:
     """Chunk CSVs -> one Parquet file (one row group per chunk), typed; the coded ads.
 
-    The kept columns' types are learnt in a first pass over the chunks (reading only those
-    columns), so every row group has the same schema."""
+    The kept columns' types (:func:`_kept_types`) are learnt before, so every row group has
+    the same schema."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     names = [*LONG_COLUMNS, *table.kept]
     parts = [part for part in parts if part.stat().st_size]  # chunks whose ads have no skills
-    kept_types = {}
-    if table.kept:
-        types = ColumnTypes(table.kept, parquet_input_types(table, table.kept))
-        for part in parts:
-            frame = _read_part(part, names, usecols=table.kept)
-            for column in table.kept:
-                types.add(column, frame[column])
-        kept_types = types.arrow_types()
     schema = long_parquet_schema(kept_types)
     fixed = long_parquet_schema()
     coded_ads = 0

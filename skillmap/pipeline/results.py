@@ -1,12 +1,15 @@
 """Result records of extraction, shared by the CLI, batch coding and the app.
 
 ``AdResult.rows()`` yields the long format of the design (one row per ad x skill), the one
-schema every surface writes: :data:`LONG_COLUMNS`.
+schema every surface writes: :data:`LONG_COLUMNS`. ``AdResult.summary_row()`` is the per-ad
+summary (one row per ad, also one without skills): :data:`SUMMARY_COLUMNS`, written by
+``skillmap batch --summary`` and the app's summary download alike.
 """
 
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import IO, Iterable, Sequence
 
@@ -17,6 +20,16 @@ LONG_COLUMNS = ("doc_id", "rank", "skill_id", "skill_label", "score", "name_bonu
 NUMERIC_COLUMNS = {"rank": "int32", "score": "float32", "name_bonus": "float32",
                    "mentions": "int32"}
 
+#: the per-ad summary's columns; the kept input columns come after ``doc_id``
+SUMMARY_COLUMNS = ("doc_id", "sentences", "filtered_sentences", "skills", "top_skills",
+                   "level1_groups")
+#: the summary's counts (int64 in Parquet); every other column is text
+SUMMARY_COUNTS = ("sentences", "filtered_sentences", "skills")
+#: the group of a skill whose taxonomy has none at that level (summary, app)
+NO_GROUP = "(no group)"
+#: joins an ad's skill labels (all of them, in rank order) in ``top_skills``
+SKILL_SEPARATOR = " | "
+
 
 def long_parquet_schema(kept: dict | None = None):
     """The long format's Parquet schema (:data:`NUMERIC_COLUMNS`, the rest text), then the
@@ -25,6 +38,21 @@ def long_parquet_schema(kept: dict | None = None):
 
     return pa.schema([(c, pa.type_for_alias(NUMERIC_COLUMNS.get(c, "string")))
                       for c in LONG_COLUMNS] + list((kept or {}).items()))
+
+
+def summary_names(keep_columns: Sequence[str] = ()) -> list[str]:
+    """The summary's columns in order: ``doc_id``, the kept columns, then the rest."""
+    return [SUMMARY_COLUMNS[0], *keep_columns, *SUMMARY_COLUMNS[1:]]
+
+
+def summary_parquet_schema(kept: dict | None = None):
+    """The summary's Parquet schema: ``kept`` (name -> arrow type) after ``doc_id``."""
+    import pyarrow as pa
+
+    kept = kept or {}
+    return pa.schema([(c, kept[c] if c in kept else
+                       pa.int64() if c in SUMMARY_COUNTS else pa.string())
+                      for c in summary_names(list(kept))])
 
 
 @dataclass(slots=True)
@@ -112,6 +140,23 @@ class AdResult:
             rows.append(row)
         return rows
 
+    def summary_row(self) -> dict:
+        """The ad's row of the per-ad summary (:data:`SUMMARY_COLUMNS`, the variables after
+        ``doc_id``): its content sentences (no titles, headings, metadata), how many of them
+        the filter dropped, its skills, their labels in rank order and its Level-1 groups
+        (most skills first, "(no group)" for skills without one)."""
+        groups = Counter(m.level1 or NO_GROUP for m in self.skills)
+        content = [s for s in self.sentences if s.is_content]
+        row = {"doc_id": self.doc_id}
+        for name, value in self.variables.items():
+            row.setdefault(name, value)
+        row.update({"sentences": len(content),
+                    "filtered_sentences": sum(s.filtered for s in content),
+                    "skills": len(self.skills),
+                    "top_skills": SKILL_SEPARATOR.join(m.skill_label for m in self.skills),
+                    "level1_groups": "; ".join(g for g, _ in groups.most_common())})
+        return row
+
     def to_dict(self, sentences: bool = True) -> dict:
         """JSON-ready dict; per-sentence detail included unless ``sentences=False``."""
         data = {"doc_id": self.doc_id,
@@ -147,6 +192,20 @@ def write_long_csv(fh: IO[str], results: Iterable[AdResult], header: bool = True
         for row in result.rows():
             writer.writerow(row)
             rows += 1
+    return rows
+
+
+def write_summary_csv(fh: IO[str], results: Iterable[AdResult], header: bool = True,
+                      keep_columns: Sequence[str] = ()) -> int:
+    """Write the per-ad summary (one row per ad) to an open text file; return rows. The one
+    writer of ``batch --summary`` and the app's summary download."""
+    writer = csv.DictWriter(fh, fieldnames=summary_names(keep_columns), extrasaction="ignore")
+    if header:
+        writer.writeheader()
+    rows = 0
+    for result in results:
+        writer.writerow(result.summary_row())
+        rows += 1
     return rows
 
 
