@@ -46,8 +46,8 @@ class ExtractorConfig:
     exclude_sentences: tuple[str, ...] = ()  # regular expressions: sentences not searched
     rerank: str | None = None            # a reranker (RERANKERS) of each sentence's candidates
     rerank_candidates: int = 100         # faiss candidates per sentence the reranker reorders
-    rerank_weight: float = 0.5           # order = cosine + bonus + weight x reranker score
-    rerank_temperature: float | None = None  # None: the model's trained scorer, else 0.1
+    rerank_weight: float = 0.25          # order = cosine + bonus + weight x reranker score
+    rerank_temperature: float | None = None  # None: the model's trained scorer, else 0.05
 
     def __post_init__(self):
         # relative folders become absolute: Ray workers need not share our working directory

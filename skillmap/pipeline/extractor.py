@@ -225,14 +225,20 @@ class Extractor:
             if keep[position]:
                 searched.append(i)
         texts = list(dict.fromkeys(parsed[i][2] for i in searched))
-        if vectors is not None:
+        tokens = None
+        if self.reranker is not None and texts:
+            # one forward pass gives both the pooled vectors and the reranker's tokens
+            text_vectors, tokens = self.reranker.encode(texts)
+            if on_progress is not None:
+                on_progress(len(texts), len(texts))
+        elif vectors is not None:
             row = {parsed[i][2]: position for position, i in enumerate(content)}
             text_vectors = vectors[[row[t] for t in texts]] if texts else vectors[:0]
             if on_progress is not None:
                 on_progress(len(texts), len(texts))
         else:
             text_vectors = self._encode(texts, show_progress, on_progress)
-        ranked = dict(zip(texts, self.rank_sentences(texts, text_vectors)))
+        ranked = dict(zip(texts, self.rank_sentences(texts, text_vectors, tokens)))
         searched_set = set(searched)
         return [Outcome(unit_score[i], tuple(ranked[parsed[i][2]]) if i in searched_set else None)
                 for i in range(len(units))]
@@ -278,17 +284,20 @@ class Extractor:
                 keep[i] = bool(matcher.find(sentences[i]))
         return scores, keep, vectors
 
-    def rank_sentences(self, sentences: Sequence[str], vectors: np.ndarray | None = None
-                       ) -> list[list[tuple[int, float, float]]]:
+    def rank_sentences(self, sentences: Sequence[str], vectors: np.ndarray | None = None,
+                       tokens: Sequence | None = None) -> list[list[tuple[int, float, float]]]:
         """Per sentence (already segmented), the top-k ``(skill position, cosine, name
         bonus)``, ordered by cosine + bonus.
 
         Positions index ``self.index.skills``; the bonus is ``lexical_boost`` for a skill the
         sentence names verbatim, else 0. Used by extraction and by evaluation on
         sentence-level benchmarks. Exact: the boosted top k lies within the dense top k plus
-        the skills the sentence names.
+        the skills the sentence names. With a reranker, ``tokens`` are the sentences' token
+        embeddings from the same forward pass as ``vectors`` (computed here if not given).
         """
-        if vectors is None:
+        if vectors is None and self.reranker is not None and len(sentences):
+            vectors, tokens = self.reranker.encode(list(sentences))
+        elif vectors is None:
             vectors = self.encoder.encode(list(sentences))
         if not len(sentences):
             return []
@@ -308,7 +317,7 @@ class Extractor:
                     cosine = candidates.get(hit, (float(self.index.vector(hit) @ vector),))[0]
                     candidates[hit] = (cosine, self.lexical_boost)
             rows.append(candidates)
-        extra = self._rerank_scores(sentences, rows)
+        extra = self._rerank_scores(sentences, rows, tokens)
         ranked = []
         for candidates, bonus_of in zip(rows, extra):
             best = sorted(candidates.items(), key=lambda item: -(
@@ -316,7 +325,8 @@ class Extractor:
             ranked.append([(hit, cosine, bonus) for hit, (cosine, bonus) in best[: self.top_k]])
         return ranked
 
-    def _rerank_scores(self, sentences: Sequence[str], rows: list[dict]) -> list[dict]:
+    def _rerank_scores(self, sentences: Sequence[str], rows: list[dict],
+                       tokens: Sequence | None = None) -> list[dict]:
         """Per sentence, what the reranker adds to each candidate's order (``rerank_weight``
         x its score); empty without a reranker. The score orders the candidates only: the
         ``score`` reported stays the cosine."""
@@ -326,7 +336,8 @@ class Extractor:
         matrix = np.full((len(rows), max(width, 1)), -1, dtype=np.int64)
         for i, candidates in enumerate(rows):
             matrix[i, :len(candidates)] = list(candidates)
-        _, tokens = self.reranker.encode(list(sentences))
+        if tokens is None:
+            _, tokens = self.reranker.encode(list(sentences))
         late = self.reranker.score(list(sentences), matrix, tokens)
         weight = self.config.rerank_weight
         return [{int(h): weight * float(s) for h, s in zip(row, scores) if h >= 0}

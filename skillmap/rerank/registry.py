@@ -8,7 +8,7 @@ import numpy as np
 
 #: a scorer's temperature when the model was not trained with one (chosen on the ESCO
 #: validation sentences for the shipped encoder, docs/benchmarks.md)
-DEFAULT_TEMPERATURE = 0.1
+DEFAULT_TEMPERATURE = 0.05
 
 
 def _late_interaction(encoder, skill_vectors: np.ndarray, temperature: float | None = None):

@@ -62,3 +62,17 @@ def test_extract_reranks_from_the_command_line(capsys):
     assert code == 0, err
     table = pd.read_csv(io.StringIO(out))
     assert len(table) == 10 and table["score"].between(0, 1).all()
+
+
+def test_the_shared_forward_pass_gives_the_encoders_own_vectors(demo_index, encoder):
+    """Extraction takes the pooled vectors and the reranker's tokens from one forward pass;
+    the vectors must be the ones the index was built to be searched with."""
+    import numpy as np
+
+    config = ExtractorConfig(sentence_filter=None, rerank="late-interaction")
+    extractor = Extractor.from_config(config, encoder=encoder, index=demo_index)
+    vectors, tokens = extractor.reranker.encode(SENTENCES)
+    assert np.allclose(vectors, encoder.encode(SENTENCES), atol=1e-4)
+    assert len(tokens) == len(SENTENCES)
+    result = extractor.extract(" ".join(SENTENCES))
+    assert [m.skill_id for m in result.skills] and all(0 <= m.score <= 1 for m in result.skills)
