@@ -158,7 +158,12 @@ FOLDER_BOMBS = [("taxonomy", "taxonomy.yaml", kind) for kind in
     ("prompts", "single.yaml", kind) for kind in ("dev-zero", "sparse-10GB", "yaml-alias-bomb")
 ] + [("taxonomy", "skills.csv", kind) for kind in ("dev-zero", "sparse-10GB")] + [
     ("index", name, kind) for name in ("metadata.json", "index.faiss", "taxonomy/skills.csv")
-    for kind in ("dev-zero", "sparse-10GB")]
+    for kind in ("dev-zero", "sparse-10GB")] + [
+    (folder, name, kind) for folder, name in (
+        ("model", "modules.json"), ("model", "1_AttentionPooling/model.safetensors"),
+        ("model", "1_AttentionPooling/attention_pooling_config.json"),
+        ("filter", "filter.json"))
+    for kind in ("dev-zero", "sparse-10GB", "deep-nesting")]
 
 
 def make_model(folder: Path) -> Path:
