@@ -39,27 +39,8 @@ class _SavedModule(Module):
              revision=None, local_files_only: bool = False, **kwargs) -> Self:
         hub = {"subfolder": subfolder, "token": token, "cache_folder": cache_folder,
                "revision": revision, "local_files_only": local_files_only}
-        config = cls.load_config(model_name_or_path=model_name_or_path, **hub)
-        cls.check_config(config, f"{model_name_or_path}/{cls.config_file_name}")
-        module = cls(**config)
+        module = cls(**cls.load_config(model_name_or_path=model_name_or_path, **hub))
         return cls.load_torch_weights(model_name_or_path=model_name_or_path, model=module, **hub)
-
-
-    # the sizes a saved config may ask for: a folder from elsewhere asking for 4e9 hidden
-    # units would otherwise allocate until the process dies
-    config_ranges: dict[str, tuple[float, float, bool]] = {}
-
-    @classmethod
-    def check_config(cls, config: dict, source: str) -> None:
-        """One :class:`SkillmapError` line for a config key outside its range."""
-        from skillmap.bounded import check_range
-
-        for key, (low, high, integer) in cls.config_ranges.items():
-            if key in config:
-                check_range(config[key], key, low, high, source, integer=integer)
-
-
-MAX_WIDTH = 65_536  # wider than any transformer skillmap can run on a CPU or one GPU
 
 
 class BiLSTM(_SavedModule):
@@ -73,9 +54,6 @@ class BiLSTM(_SavedModule):
 
     config_keys: list[str] = ["embedding_dimension", "hidden_dim", "num_layers", "dropout"]
     config_file_name: str = "bilstm_config.json"
-    config_ranges = {"embedding_dimension": (1, MAX_WIDTH, True),
-                     "hidden_dim": (1, MAX_WIDTH, True), "num_layers": (1, 16, True),
-                     "dropout": (0.0, 1.0, False)}
 
     def __init__(self, embedding_dimension: int, hidden_dim: int = 192, num_layers: int = 1,
                  dropout: float = 0.0):
@@ -115,8 +93,6 @@ class AttentionPooling(_SavedModule):
 
     config_keys: list[str] = ["embedding_dimension", "hidden_dim"]
     config_file_name: str = "attention_pooling_config.json"
-    config_ranges = {"embedding_dimension": (1, MAX_WIDTH, True),
-                     "hidden_dim": (1, MAX_WIDTH, True)}
 
     def __init__(self, embedding_dimension: int, hidden_dim: int = 128):
         super().__init__()

@@ -16,14 +16,12 @@ def _late_interaction(encoder, skill_vectors: np.ndarray, temperature: float | N
     ``temperature`` is given, else an untrained scorer at ``temperature``."""
     from skillmap.encoder.late_interaction import SCORER_FILE, LateInteractionScorer
     from skillmap.encoder.skill_encoder import resolve_model
-    from skillmap.rerank.late_interaction import LateInteractionReranker
+    from skillmap.rerank.late_interaction import LateInteractionReranker, load_reranker
 
-    folder = Path(resolve_model(encoder.model_id)[1])
-    if temperature is None and (folder / SCORER_FILE).exists():
-        scorer = LateInteractionScorer.load(folder)
-    else:
-        scorer = LateInteractionScorer(temperature or DEFAULT_TEMPERATURE)
-    return LateInteractionReranker(encoder, scorer, skill_vectors)
+    if temperature is None and (Path(resolve_model(encoder.model_id)[1]) / SCORER_FILE).exists():
+        return load_reranker(encoder, skill_vectors)
+    return LateInteractionReranker(encoder, LateInteractionScorer(
+        temperature or DEFAULT_TEMPERATURE), skill_vectors)
 
 
 #: name -> factory(encoder, skill_vectors, temperature=None) of a reranker
