@@ -17,6 +17,7 @@ from typing import Annotated, Optional
 import typer
 from typer.exceptions import TyperException
 
+from skillmap.choices import choices
 from skillmap.commands.encoder import encoder_app
 from skillmap.commands.evaluate import eval_app
 from skillmap.commands.filters import eval_filter_command
@@ -34,6 +35,7 @@ from skillmap.commands.options import make_extractor as _extractor
 from skillmap.commands.options import say as _say
 from skillmap.commands.train import train_app
 from skillmap.errors import SkillmapError, exception_line, os_error_line
+from skillmap.index.ann import FAISS_TYPES
 
 app = typer.Typer(
     help="Code job advertisements against skill taxonomies such as ESCO.\n\n"
@@ -49,7 +51,8 @@ app.add_typer(taxonomy_app, name="taxonomy")
 app.add_typer(index_app, name="index")
 app.add_typer(generate_app, name="generate",
               help="Write synthetic training sentences with an LLM or the offline template "
-              "backend; `generate stats` measures a corpus.")
+              "backend (`generate corpus`), label real ad lines (`generate labels`), measure a "
+              "corpus (`generate stats`).")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
 app.add_typer(encoder_app, name="encoder")
@@ -131,11 +134,7 @@ def _print_summary(summary: dict) -> None:
 
 
 # --------------------------------------------------------------------------- index
-class FaissType(str, Enum):
-    auto = "auto"
-    flat = "flat"
-    hnsw = "hnsw"
-    ivfpq = "ivfpq"
+FaissType = choices("FaissType", FAISS_TYPES)
 
 
 @index_app.command("build")
@@ -491,6 +490,14 @@ def _quiet_model_loading() -> None:
         transformers_logging.disable_progress_bar()
 
 
+def _usage_line(exc: TyperException) -> str:
+    """A usage error as one line, naming the command whose --help explains it (click
+    prints three: usage, hint, error)."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)  # usage errors know the command they happened in
+    return f"{message} (see `{ctx.command_path} --help`)" if ctx is not None else message
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI, turning user errors into one line."""
     _quiet_model_loading()
@@ -505,8 +512,11 @@ def main(argv: list[str] | None = None) -> int:
         _say("skillmap: interrupted")
         return 130
     except TyperException as exc:  # usage errors: bad option values, missing arguments
-        exc.show()
-        return exc.exit_code
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: its help, as before
+            exc.show()
+        else:
+            _say(f"skillmap: error: {_usage_line(exc)}")
+        return getattr(exc, "exit_code", 2)
     except SkillmapError as exc:
         _say(f"skillmap: error: {exc}")
         return 2

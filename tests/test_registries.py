@@ -30,8 +30,29 @@ def test_cli_choices_are_the_registries_names(capsys):
         assert _offered(capsys, *command)["--backend"] == list(ENCODER_BACKENDS), command
     for command in (["extract"], ["batch"]):
         assert _offered(capsys, *command)["--aggregation"] == list(AGGREGATIONS), command
-    assert _offered(capsys, "generate")["--llm"] == list(LLM_BACKENDS)
+    assert _offered(capsys, "generate", "corpus")["--llm"] == list(LLM_BACKENDS)
+    from skillmap.encoder.architecture import BACKBONE_MODES, LOSS_NAMES
+    from skillmap.filter.base import BACKBONE_MODES as FILTER_BACKBONE_MODES
+    from skillmap.filter.base import TRAINABLE_KINDS
+    from skillmap.index.ann import FAISS_TYPES
+
+    assert _offered(capsys, "index", "build")["--faiss-type"] == list(FAISS_TYPES)
+    encoder_options = _offered(capsys, "train", "encoder")
+    assert encoder_options["--loss"] == list(LOSS_NAMES)
+    assert encoder_options["--backbone-mode"] == list(BACKBONE_MODES)
+    filter_options = _offered(capsys, "train", "filter")
+    assert filter_options["--kind"] == list(TRAINABLE_KINDS)
+    assert filter_options["--backbone-mode"] == list(FILTER_BACKBONE_MODES)
     assert Backend("onnx-int8") is Backend.onnx_int8  # a typer choice by its value
+
+
+def test_the_loss_names_the_cli_offers_are_the_losses_torch_builds():
+    """The CLI names the losses without importing torch; the loss registry maps exactly
+    those names to classes."""
+    from skillmap.encoder.architecture import LOSS_NAMES
+    from skillmap.encoder.losses import LOSSES
+
+    assert tuple(LOSSES) == LOSS_NAMES
 
 
 def test_the_filter_names_are_one_list():

@@ -14,28 +14,17 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from typer.core import TyperGroup
 
 from skillmap.commands.filters import eval_filter_command
 from skillmap.commands.options import (BackendOption, BoostOption, FilterDropsNamedOption,
                                        FilterOption, FilterThresholdOption, FormatOption,
                                        IndexOption, JsonOption, ModelOption, NoFilterOption,
                                        RerankOption, ReportFormat, extractor_config, extractor_from,
-                                       make_extractor, wants_json)
+                                       group_defaulting_to, make_extractor, wants_json)
 from skillmap.errors import SkillmapError
 
 
-class _PipelineByDefault(TyperGroup):
-    """A group whose arguments go to ``pipeline`` when they name no sub-command, so
-    ``skillmap eval -b FILE`` keeps working as ``skillmap eval pipeline -b FILE``."""
-
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
-            args = ["pipeline", *args]
-        return super().parse_args(ctx, args)
-
-
-eval_app = typer.Typer(cls=_PipelineByDefault, no_args_is_help=True,
+eval_app = typer.Typer(cls=group_defaulting_to("pipeline"), no_args_is_help=True,
                        help="Score skill extraction or a sentence filter against gold data.")
 
 

@@ -5,23 +5,19 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from skillmap.choices import choices
 from skillmap.commands.options import FormatOption, JsonOption, ReportFormat, wants_json
+from skillmap.filter.base import BACKBONE_MODES as FILTER_BACKBONE_MODES
+from skillmap.filter.base import TRAINABLE_KINDS as FILTER_KINDS
 
 
-class FilterKind(str, Enum):
-    transformer = "transformer"
-    embedding_logistic = "embedding-logistic"
-
-
-class FilterBackboneMode(str, Enum):
-    lora = "lora"
-    full = "full"
+FilterKind = choices("FilterKind", FILTER_KINDS)
+FilterBackboneMode = choices("FilterBackboneMode", FILTER_BACKBONE_MODES)
 
 
 def train_filter_command(
@@ -88,7 +84,7 @@ def train_filter_command(
 
     Example:
 
-      skillmap generate -t esco --mode single --mode constrained --mode negatives --llm template --negatives 20000 -o corpus.jsonl
+      skillmap generate corpus -t esco --mode single --mode constrained --mode negatives --llm template --negatives 20000 -o corpus.jsonl
 
       skillmap train filter --corpus corpus.jsonl --taxonomy esco --out models/filter
     """

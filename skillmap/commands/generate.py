@@ -1,4 +1,5 @@
-"""``skillmap generate`` (write a synthetic corpus), ``generate labels`` and ``generate stats``.
+"""``skillmap generate corpus`` (write a synthetic corpus; ``skillmap generate -o ...`` means it),
+``generate labels`` and ``generate stats``.
 
 Registered on the main CLI in :mod:`skillmap.cli`; errors follow its convention (a
 :class:`~skillmap.errors.SkillmapError` becomes one ``skillmap: error:`` line).
@@ -13,7 +14,8 @@ from typing import Annotated, Optional
 import typer
 
 from skillmap.choices import choices
-from skillmap.commands.options import FormatOption, JsonOption, ReportFormat, wants_json
+from skillmap.commands.options import (FormatOption, JsonOption, ReportFormat,
+                                       group_defaulting_to, wants_json)
 from skillmap.errors import SkillmapError
 from skillmap.generation.backends import LLM_BACKENDS
 from skillmap.generation.prompts import MODES
@@ -22,7 +24,8 @@ Mode = choices("Mode", MODES)
 LLM = choices("LLM", LLM_BACKENDS)
 
 
-generate_app = typer.Typer(no_args_is_help=False)
+# ``skillmap generate -o c.jsonl`` (the spelling before the sub-commands) is ``generate corpus``
+generate_app = typer.Typer(cls=group_defaulting_to("corpus"), no_args_is_help=True)
 
 TaxonomyOption = Annotated[Optional[Path], typer.Option(
     "--taxonomy", "-t", help="Native taxonomy folder [default: the demo taxonomy].")]
@@ -32,12 +35,11 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
-@generate_app.callback(invoke_without_command=True)
+@generate_app.command("corpus")
 def generate(
-    ctx: typer.Context,
-    out: Annotated[Optional[Path], typer.Option(
+    out: Annotated[Path, typer.Option(
         "--out", "-o", help="Corpus JSONL to write; an existing one is completed, not "
-        "overwritten (re-run after an interruption to resume).")] = None,
+        "overwritten (re-run after an interruption to resume).")],
     taxonomy: TaxonomyOption = None,
     mode: Annotated[Optional[list[Mode]], typer.Option(
         "--mode", help="Repeat for several. single: sentences needing one skill; "
@@ -94,21 +96,18 @@ def generate(
 
     \b
     Examples:
-      skillmap generate --out corpus.jsonl                       # demo taxonomy, offline
-      skillmap generate -t taxonomies/esco --per-skill 3 --negatives 5000 --out esco.jsonl
-      skillmap generate --llm openai --model gpt-4o-mini --mode constrained --out c.jsonl
-      skillmap generate --llm local --model gemma3-270m --groups 5 --out sample.jsonl
+      skillmap generate corpus --out corpus.jsonl              # demo taxonomy, offline
+      skillmap generate corpus -t taxonomies/esco --per-skill 3 --negatives 5000 -o esco.jsonl
+      skillmap generate corpus --llm openai --model gpt-4o-mini --mode constrained -o c.jsonl
+      skillmap generate corpus --llm local --model gemma3-270m --groups 5 -o sample.jsonl
       skillmap generate stats corpus.jsonl
+
+    `skillmap generate --out ...` (no sub-command) means `skillmap generate corpus --out ...`.
 
     Every LLM answer is cached, so an interrupted run resumes (run the same command again)
     without paying twice, and only failed prompts are retried. A report of the run is saved
     as <out>.report.json.
     """
-    if ctx.invoked_subcommand is not None:
-        return
-    if out is None:
-        raise SkillmapError("--out is required (the corpus JSONL to write); see "
-                            "`skillmap generate --help`")
     from skillmap.defaults import demo_taxonomy_dir
     from skillmap.generation import ResponseCache, generate_corpus, make_backend
     from skillmap.generation.sampling import sample_level2_groups

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from skillmap.choices import choices
 from skillmap.encoder.backends import ENCODER_BACKENDS
@@ -22,6 +23,21 @@ __all__ = ["DEFAULT_MIN_SCORE"]
 def say(message: str) -> None:
     """A progress or summary line: on stderr, so stdout holds only the results."""
     typer.echo(message, err=True)
+
+
+def group_defaulting_to(command: str) -> type[TyperGroup]:
+    """A command-group class whose arguments go to ``command`` when they name no sub-command,
+    so the spelling from before the group existed keeps working (``skillmap eval -b FILE`` is
+    ``skillmap eval pipeline -b FILE``)."""
+
+    class DefaultingGroup(TyperGroup):
+        def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+            if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+                args = [command, *args]
+            return super().parse_args(ctx, args)
+
+    DefaultingGroup.__name__ = DefaultingGroup.__qualname__ = f"GroupDefaultingTo_{command}"
+    return DefaultingGroup
 
 
 # --------------------------------------------------------------------- report format

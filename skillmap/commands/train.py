@@ -7,7 +7,6 @@ weak-labels`` are the filter's commands (:mod:`skillmap.commands.filters`).
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,7 +15,7 @@ import typer
 from skillmap.choices import choices
 from skillmap.commands.filters import (calibrate_filter_command, train_filter_command,
                                        weak_labels_command)
-from skillmap.encoder.architecture import POOLINGS
+from skillmap.encoder.architecture import BACKBONE_MODES, LOSS_NAMES, POOLINGS
 
 train_app = typer.Typer(help="Train skillmap's models on a synthetic corpus.",
                         no_args_is_help=True)
@@ -24,15 +23,8 @@ train_app = typer.Typer(help="Train skillmap's models on a synthetic corpus.",
 Pooling = choices("Pooling", POOLINGS)
 
 
-class Loss(str, Enum):  # skillmap.encoder.losses.LOSSES (not imported here: it needs torch)
-    multi_positive = "multi-positive"
-    cached_multi_positive = "cached-multi-positive"
-
-
-class BackboneMode(str, Enum):
-    frozen = "frozen"
-    lora = "lora"
-    full = "full"
+Loss = choices("Loss", LOSS_NAMES)
+BackboneMode = choices("BackboneMode", BACKBONE_MODES)
 
 
 @train_app.command("encoder")
@@ -89,7 +81,7 @@ def train_encoder(
 
     \b
     Example:
-      skillmap generate -t taxonomies/esco --out esco.jsonl
+      skillmap generate corpus -t taxonomies/esco --out esco.jsonl
       skillmap train encoder -c esco.jsonl -t taxonomies/esco --out models/esco-encoder
       skillmap train encoder -c esco.jsonl -t taxonomies/esco --out models/big-batch \\
           --backbone-mode lora --loss cached-multi-positive --batch-size 512

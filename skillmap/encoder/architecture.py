@@ -15,6 +15,11 @@ from skillmap.encoder.skill_encoder import OFF_THE_SHELF_MODEL_ID, resolve_model
 from skillmap.errors import SkillmapError
 
 POOLINGS = ("mean", "attention", "bilstm-attention")
+#: how training treats the backbone: kept as is, LoRA adapters, or every weight
+BACKBONE_MODES = ("frozen", "lora", "full")
+#: the training losses (``skillmap.encoder.losses.LOSSES``, which needs torch, maps each to
+#: its class; named here so the CLI can offer them without importing torch)
+LOSS_NAMES = ("multi-positive", "cached-multi-positive")
 
 
 @dataclass

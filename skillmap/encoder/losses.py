@@ -25,6 +25,8 @@ from typing import Iterable, Iterator, Sequence
 import torch
 from torch import Tensor, nn
 
+from skillmap.encoder.architecture import LOSS_NAMES
+
 PAD = -1  # fills a label row's gold skills up to the batch's width; never a skill position
 
 
@@ -163,6 +165,6 @@ class CachedMultiPositiveRankingLoss(MultiPositiveRankingLoss):
         return {**super().get_config_dict(), "mini_batch_size": self.mini_batch_size}
 
 
-#: ``--loss`` names
-LOSSES = {"multi-positive": MultiPositiveRankingLoss,
-          "cached-multi-positive": CachedMultiPositiveRankingLoss}
+#: ``--loss`` names (``architecture.LOSS_NAMES``, in that order) -> loss class
+LOSSES = dict(zip(LOSS_NAMES, (MultiPositiveRankingLoss, CachedMultiPositiveRankingLoss),
+                  strict=True))

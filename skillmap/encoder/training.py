@@ -39,14 +39,13 @@ from sentence_transformers import SentenceTransformerTrainer, SentenceTransforme
 from transformers import EarlyStoppingCallback, TrainerCallback
 
 from skillmap.corpus import in_heldout, read_corpus
-from skillmap.encoder.architecture import EncoderConfig, build_encoder
+from skillmap.encoder.architecture import BACKBONE_MODES, EncoderConfig, build_encoder
 from skillmap.encoder.losses import LOSSES, label_row
 from skillmap.errors import SkillmapError, exception_line
 from skillmap.io import atomic_write
 from skillmap.taxonomy import Taxonomy
 from skillmap.taxonomy.skill_text import skill_text
 
-BACKBONE_MODES = ("frozen", "lora", "full")
 # the model in a checkpoint folder (the rest of the folder is the library's)
 CHECKPOINT_MODEL_FILE = "training_model.safetensors"
 # what the hand-written loop of earlier skillmap versions left in OUT.checkpoint/

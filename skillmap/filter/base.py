@@ -24,6 +24,10 @@ import numpy as np
 from skillmap.errors import SkillmapError
 
 FILTER_FILE = "filter.json"
+#: the filters ``skillmap train filter`` can train (``--kind``)
+TRAINABLE_KINDS = ("transformer", "embedding-logistic")
+#: how the transformer filter trains its backbone: LoRA adapters or every weight
+BACKBONE_MODES = ("lora", "full")
 
 
 class SentenceFilter(ABC):

@@ -61,7 +61,7 @@ def load_filter_data(corpora: Sequence[str | Path], heldout_fraction: float = 0.
     positives, negatives = _read(corpora)
     if not negatives:
         raise SkillmapError("the corpus has no negatives: generate some with "
-                            "`skillmap generate --mode negatives` (they teach the filter what a "
+                            "`skillmap generate corpus --mode negatives` (they teach the filter what a "
                             "sentence without a skill looks like)")
     if not positives:
         raise SkillmapError("the corpus has no skill sentences (modes single, constrained, "
@@ -144,7 +144,7 @@ def load_labelled_sentences(corpora: Sequence[str | Path]) -> tuple[list[str], l
     positives, negatives = _read(corpora)
     if not positives or not negatives:
         raise SkillmapError("calibration needs skill sentences and negatives: generate both "
-                            "(`skillmap generate --mode single --mode negatives`)")
+                            "(`skillmap generate corpus --mode single --mode negatives`)")
     return positives + negatives, [1] * len(positives) + [0] * len(negatives)
 
 

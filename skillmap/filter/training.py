@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Sequence
 
 from skillmap.errors import SkillmapError
-from skillmap.filter.base import SentenceFilter
+from skillmap.filter.base import BACKBONE_MODES, TRAINABLE_KINDS, SentenceFilter
 from skillmap.filter.calibration import calibrate, classification_report, parse_target
 from skillmap.filter.data import FilterData
 
-KINDS = ("transformer", "embedding-logistic")
+KINDS = TRAINABLE_KINDS
 
 
 @dataclass

@@ -24,9 +24,8 @@ import numpy as np
 import torch
 
 from skillmap.errors import SkillmapError, exception_line
-from skillmap.filter.base import SentenceFilter
+from skillmap.filter.base import BACKBONE_MODES, SentenceFilter
 
-BACKBONE_MODES = ("lora", "full")
 
 
 def resolve_backbone(backbone: str | None) -> tuple[str, str]:

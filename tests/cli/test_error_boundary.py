@@ -11,6 +11,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from helpers.cli import one_line_error, run
 from skillmap.cli import main
@@ -118,3 +120,40 @@ def test_the_file_size_limit_is_one_line_not_a_kill(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("skillmap: error:") and "ulimit -f" in lines[-1], lines[-1]
     assert "Traceback" not in result.stderr
+
+
+def _leaf_commands():
+    import typer.main
+
+    from skillmap.cli import app
+
+    def walk(command, path):
+        children = getattr(command, "commands", None)
+        if not children:
+            yield path
+            return
+        for name, child in children.items():
+            if not child.hidden:
+                yield from walk(child, [*path, name])
+
+    return list(walk(typer.main.get_command(app), []))
+
+
+@pytest.mark.parametrize("path", _leaf_commands(), ids=" ".join)
+def test_every_command_reports_a_usage_error_in_one_line_naming_its_help(capsys, path):
+    """Click prints usage, a hint and the error on three lines; skillmap says it in one."""
+    code, out, err = run(capsys, *path, "--no-such-option")
+    one_line_error(code, err, "--no-such-option", f"skillmap {' '.join(path)} --help")
+    assert out == ""
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+               min_size=1, max_size=20).filter(lambda s: not s.startswith("-")))
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_made_up_choice_is_one_line(capsys, value):
+    from skillmap.generation.prompts import MODES
+
+    assume(value not in MODES)
+    code, _, err = run(capsys, "generate", "corpus", "-o", "never-written.jsonl", "--mode", value)
+    one_line_error(code, err, "--mode")

@@ -351,7 +351,8 @@ def test_cli_generate_and_stats_on_the_demo_taxonomy(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["generate"], "--out is required"),
+    (["generate", "corpus"], "Missing option '--out'"),
+    (["generate", "--llm", "openai"], "Missing option '--out'"),
     (["generate", "--out", "x.jsonl", "--llm", "openai"], "needs a model"),
     (["generate", "stats", "missing.jsonl"], "corpus not found"),
     (["generate", "--out", "x.jsonl", "--groups", "999"], "Level-2 groups"),

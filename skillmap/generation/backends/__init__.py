@@ -1,7 +1,7 @@
 """Generation backends behind one interface (:class:`Backend`), by name: template, openai, local.
 
 :data:`LLM_BACKENDS` is the one list of them: :func:`make_backend` builds through it and
-``skillmap generate --llm`` offers its keys.
+``skillmap generate corpus --llm`` offers its keys.
 """
 
 from __future__ import annotations
