@@ -343,8 +343,9 @@ def batch(
     backend: BackendOption = None,
     engine: Annotated[Engine, typer.Option(
         help="local: chunk by chunk in this process; ray: chunks coded by Ray Data actors, on "
-        "this machine or a Ray cluster (pip install 'skillmap[ray]'), no --resume, sentences "
-        "de-duplicated within chunks only (= --dedup-cache 0, same output bytes).")
+        "this machine or a Ray cluster (pip install 'skillmap[ray]'), sentences de-duplicated "
+        "within chunks only (= --dedup-cache 0, same output bytes; either engine resumes the "
+        "other's run with that setting).")
     ] = Engine.local,
     ray_address: Annotated[Optional[str], typer.Option(
         "--ray-address", help="--engine ray: the cluster to run on: auto (the one this node "
@@ -389,16 +390,10 @@ def batch(
     table = check_batch_input(input_csv, text_column, id_column, encoding, keep)[0]
     table.scan()
     check_batch_output(out, input_csv, summary, table.kept)
-    if engine is Engine.ray and (keep or summary):
-        raise SkillmapError("--keep-column and --summary are not available with --engine ray "
-                            "yet; use --engine local")
     if engine is Engine.ray:
         from skillmap.batch.coder import DEFAULT_DEDUP_CACHE
         from skillmap.batch.ray_engine import code_corpus_ray
 
-        if resume:
-            raise SkillmapError("--resume is not available with --engine ray: a failed Ray run "
-                                "leaves no partial output; run it again")
         if dedup_cache not in (0, DEFAULT_DEDUP_CACHE):
             raise SkillmapError("--dedup-cache applies to --engine local only; the Ray engine "
                                 "de-duplicates sentences within each chunk")
@@ -411,7 +406,8 @@ def batch(
         started = time.perf_counter()
         report = code_corpus_ray(config, input_csv, out, text_column, id_column,
                                  chunk_size=chunk_size, encoding=encoding, address=ray_address,
-                                 num_actors=num_actors, gpus_per_actor=gpus_per_actor)
+                                 num_actors=num_actors, gpus_per_actor=gpus_per_actor,
+                                 resume=resume, keep_columns=keep, summary_path=summary)
     else:
         if ray_address or num_actors or gpus_per_actor:
             raise SkillmapError("--ray-address, --num-actors and --gpus-per-actor need "

@@ -134,7 +134,6 @@ def test_gpu_actors_without_gpus_are_refused_not_waited_for(index_dir, ads, tmp_
 
 
 @pytest.mark.parametrize("extra, needle", [
-    (["--engine", "ray", "--resume"], "--resume is not available with --engine ray"),
     (["--engine", "ray", "--dedup-cache", "10"], "--dedup-cache applies to --engine local only"),
     (["--num-actors", "2"], "need --engine ray"),
 ])
@@ -157,3 +156,85 @@ def test_cli_engine_ray_counts_ads_cut_at_max_ad_chars(index_dir, ads, tmp_path,
     err = capsys.readouterr().err
     assert code == 0, err
     assert f"{longer} ads were longer than 600 characters" in err
+
+
+@pytest.fixture(scope="module")
+def ads_with_variables(ads, tmp_path_factory):
+    frame = pd.read_csv(ads / "ads.csv", dtype=str, keep_default_na=False)
+    frame["posted"] = [f"2024-{m:02d}-01" for m in range(1, 13)]
+    frame["region"] = ["North", "South", ""] * 4
+    frame["salary"] = [str(30000 + 1000 * i) for i in range(11)] + [""]
+    path = tmp_path_factory.mktemp("ray-variables") / "ads.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+KEEP = ["posted", "region", "salary"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_kept_columns_and_the_summary_are_the_local_engines(demo_extractor, index_dir,
+                                                           ads_with_variables, tmp_path, suffix):
+    """``--keep-column`` and ``--summary`` on Ray write the local engine's files: the same
+    bytes in CSV, the same typed tables in Parquet."""
+    out, summary = tmp_path / f"ray.{suffix}", tmp_path / f"ray-ads.{suffix}"
+    report = code_corpus_ray(ExtractorConfig(index=str(index_dir)), ads_with_variables, out,
+                             "description", "ad_id", chunk_size=CHUNK, num_actors=2,
+                             show_progress=False, keep_columns=KEEP, summary_path=summary)
+    local, local_summary = tmp_path / f"local.{suffix}", tmp_path / f"local-ads.{suffix}"
+    code_corpus(demo_extractor, ads_with_variables, local, "description", "ad_id",
+                chunk_size=CHUNK, show_progress=False, dedup_cache=0, keep_columns=KEEP,
+                summary_path=local_summary)
+    assert report.ads == 12
+    if suffix == "csv":
+        assert out.read_bytes() == local.read_bytes()
+        assert summary.read_bytes() == local_summary.read_bytes()
+    else:
+        assert pq.read_table(out).equals(pq.read_table(local))
+        assert pq.read_table(summary).equals(pq.read_table(local_summary))
+        assert str(pq.read_schema(out).field("salary").type) == "int64"
+    assert len(pd.read_csv(summary) if suffix == "csv" else pd.read_parquet(summary)) == 12
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (out, summary, local, local_summary))  # no checkpoint folder left
+
+
+class Interrupt(Exception):
+    pass
+
+
+@pytest.mark.slow
+def test_ray_resumes_a_killed_local_run_and_writes_the_uninterrupted_output(
+        demo_extractor, index_dir, ads_with_variables, tmp_path, monkeypatch):
+    """Both engines write the same checkpoint folder (with --dedup-cache 0): a run killed
+    after its first chunk is finished by ``--engine ray --resume``, byte for byte."""
+    from skillmap.pipeline import Extractor
+
+    clean = tmp_path / "clean.csv"
+    code_corpus(demo_extractor, ads_with_variables, clean, "description", "ad_id",
+                chunk_size=CHUNK, show_progress=False, dedup_cache=0, keep_columns=KEEP)
+    original, calls = Extractor.extract_many, {"n": 0}
+
+    def killed_after_one_chunk(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise Interrupt("killed mid-run")
+        return original(self, *args, **kwargs)
+
+    out = tmp_path / "out.csv"
+    monkeypatch.setattr(Extractor, "extract_many", killed_after_one_chunk)
+    with pytest.raises(Interrupt):
+        code_corpus(demo_extractor, ads_with_variables, out, "description", "ad_id",
+                    chunk_size=CHUNK, show_progress=False, dedup_cache=0, keep_columns=KEEP)
+    monkeypatch.undo()
+    assert not out.exists() and len(list((tmp_path / "out.csv.partial").glob("chunk-*"))) == 1
+    with pytest.raises(InputError, match="--resume"):  # never started over silently
+        code_corpus_ray(ExtractorConfig(index=str(index_dir)), ads_with_variables, out,
+                        "description", "ad_id", chunk_size=CHUNK, num_actors=1,
+                        show_progress=False, keep_columns=KEEP)
+    report = code_corpus_ray(ExtractorConfig(index=str(index_dir)), ads_with_variables, out,
+                             "description", "ad_id", chunk_size=CHUNK, num_actors=1,
+                             show_progress=False, keep_columns=KEEP, resume=True)
+    assert (report.chunks, report.chunks_resumed, report.ads) == (3, 1, 12)
+    assert out.read_bytes() == clean.read_bytes()
+    assert not (tmp_path / "out.csv.partial").exists()

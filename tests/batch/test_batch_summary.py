@@ -191,11 +191,3 @@ def test_cli_summary_and_its_one_line_errors(ads_file, tmp_path, capsys):
                        "skills", "--out", tmp_path / "y.csv", "--summary", tmp_path / "s.csv")
     one_line_error(code, err, "'skills'", "per-ad summary")
     assert not (tmp_path / "y.csv").exists() and not (tmp_path / "other.csv").exists()
-
-
-def test_engine_ray_refuses_summary_in_one_line(ads_file, tmp_path, capsys):
-    source, _ = ads_file
-    code, _, err = run(capsys, "batch", source, "--text-column", "description", "--engine",
-                       "ray", "--out", tmp_path / "coded.csv", "--summary", tmp_path / "s.csv")
-    one_line_error(code, err, "--summary", "--engine local")
-    assert list(tmp_path.iterdir()) == []
