@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from skillmap.errors import SkillmapError
-from skillmap.filter.base import BACKBONE_MODES, TRAINABLE_KINDS, SentenceFilter
+from skillmap.filter.base import TRAINABLE_KINDS, SentenceFilter
 from skillmap.filter.calibration import calibrate, classification_report, parse_target
 from skillmap.filter.data import FilterData
 

@@ -33,8 +33,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from skillmap.encoder import SkillEncoder
-from skillmap.errors import InputError, SkillmapError
-from skillmap.filter import SentenceFilter, resolve_filter
+from skillmap.errors import InputError
+from skillmap.filter import resolve_filter
 from skillmap.index import SkillIndex, default_index
 from skillmap.pipeline.aggregation import AGGREGATIONS
 from skillmap.pipeline.config import ExtractorConfig

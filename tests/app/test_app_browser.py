@@ -10,7 +10,6 @@ to ``SKILLMAP_SCREENSHOTS`` when set (that is how the docs/app-*.png pictures ar
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import signal

@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from conftest import DATA, DEMO_TAXONOMY, REPO
+from conftest import DATA, DEMO_TAXONOMY
 
 
 def skillmap(*args, cwd):
