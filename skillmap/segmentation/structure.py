@@ -16,8 +16,10 @@ lines would otherwise yield skills ("Job description" -> *write job descriptions
 
 The cue phrases live in ``ad_structure.yaml`` beside this module, in several languages
 (English, German and Chinese today); a heading is recognised by its form (a short whole line
-ending in a colon, or in capitals) or by naming a section, so ads in a language without cues
-still get their kinds. The rules only mark what is certain from the form of the text; whether
+ending in a colon, in capitals, or opening with a question word: "What you'll be doing") or by
+naming a section with at most a few filler words around the cue ("The application process"),
+so ads in a
+language without cues still get their kinds. The rules only mark what is certain from the form of the text; whether
 a content sentence states a skill is the filter's call, with kind and section as features.
 """
 
@@ -69,7 +71,9 @@ def cues() -> dict:
     return {"sections": {name: sorted({normalise(p) for p in phrases}, key=len, reverse=True)
                          for name, phrases in data["sections"].items()},
             "metadata_keys": frozenset(normalise(k) for k in data["metadata_keys"]),
-            "skill_keys": frozenset(normalise(k) for k in data["skill_keys"])}
+            "skill_keys": frozenset(normalise(k) for k in data["skill_keys"]),
+            "filler_words": frozenset(normalise(w) for w in data["filler_words"]),
+            "question_words": frozenset(normalise(w) for w in data["question_words"])}
 
 
 def _contains(text: str, phrase: str) -> bool:
@@ -96,6 +100,20 @@ def _leftover(norm: str, cue: str) -> str:
     if _HAS_CJK.search(cue):
         return norm.replace(cue, " ").strip()
     return f" {norm} ".replace(f" {cue} ", " ").strip()
+
+
+def _only_fillers(leftover: str) -> bool:
+    """Whether what a line says beyond its cue is only words like "the", "our", "you"
+    ("The application process", "What we need from you")."""
+    return all(word in cues()["filler_words"] for word in leftover.split())
+
+
+def _is_question_heading(text: str) -> bool:
+    """A short line opening with a question word and ending without a full stop ("What
+    you'll be doing", "Why join"): a heading, whatever it names."""
+    words = normalise(text).split()
+    return bool(words) and words[0] in cues()["question_words"] \
+        and not text.endswith(_TERMINAL)
 
 
 def _is_caps(text: str) -> bool:
@@ -154,9 +172,11 @@ def _kind_and_section(segment: Segment, text: str, lone: bool
             and segment.kind != "bullet":
         if ends_colon:
             return "heading", named[0] if named else "other", False
-        if named and not _leftover(normalise(segment.text), named[1]) \
+        if named and _only_fillers(_leftover(normalise(segment.text), named[1])) \
                 and not segment.text.endswith(_TERMINAL):
             return "heading", named[0], False
+        if _is_question_heading(segment.text):
+            return "heading", named[0] if named else "other", False
         if _is_caps(segment.text) and len(words) <= CAPS_HEADING_MAX_WORDS \
                 and not segment.text.endswith(_TERMINAL) \
                 and (named or (len(words) >= 2 and _letters(segment.text) >= 10)):

@@ -425,6 +425,30 @@ def test_shipped_filter_loads_offline_and_is_default_only_when_switched_on(monke
     assert resolve_filter("default") is shipped
 
 
+def test_the_shipped_classifier_runs_in_int8_and_a_saved_copy_does_too(tmp_path):
+    """The quantization is part of the filter (its thresholds were calibrated on the int8
+    scores): loading applies it, saving keeps it, and an unknown one is refused."""
+    import torch
+
+    from skillmap.filter import DEFAULT_FILTER_DIR, load_filter
+
+    shipped = load_filter(DEFAULT_FILTER_DIR)
+    assert shipped.inner.quantization == "int8"
+    assert any(isinstance(module, torch.ao.nn.quantized.dynamic.Linear)
+               for module in shipped.inner.model.modules())
+    shipped.save(tmp_path / "copy")
+    again = load_filter(tmp_path / "copy")
+    assert again.inner.quantization == "int8"
+    np.testing.assert_allclose(again.predict_proba(PROBES), shipped.predict_proba(PROBES),
+                               atol=1e-6)
+    manifest_path = tmp_path / "copy" / "inner" / "filter.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["quantization"] = "int4"
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(SkillmapError, match="unknown filter quantization 'int4'"):
+        load_filter(tmp_path / "copy")
+
+
 @pytest.mark.skipif(not SKILLSPAN.is_file(), reason="../shared/benchmarks/skillspan is absent")
 @pytest.mark.slow
 def test_shipped_filter_reproduces_its_recorded_skillspan_numbers():

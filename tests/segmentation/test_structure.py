@@ -125,3 +125,35 @@ def test_a_lone_sentence_is_never_a_title_or_heading(sentence):
 
 def test_placeholders_survive_cleaning_but_html_does_not():
     assert clean_text("<b>Hi</b> <ORGANIZATION> at <ADDRESS>") == " Hi  <ORGANIZATION> at <ADDRESS>"
+
+
+COLON_LESS = """Research Assistant in Climate Data
+<ORGANIZATION> <LOCATION>
+What you'll be doing
+You will build forecasting models in Python.
+Skills & requirements
+Good communication skills
+Strong SQL and statistics.
+What we can offer you
+A pension scheme and flexible hours.
+The application process
+The application must include a CV and two references.
+Was dich erwartet
+Du entwickelst Dashboards mit Power BI.
+"""
+
+
+def test_headings_without_a_colon_open_their_sections():
+    """A heading may wrap its cue in filler words or ask a question; a skill line that
+    contains a cue word ("Good communication skills") stays content."""
+    got = {text: (kind, section) for text, kind, section in kinds_and_sections(COLON_LESS)}
+    assert got["What you'll be doing"][0] == "heading"
+    assert got["Skills & requirements"] == ("heading", "requirements")
+    assert got["Good communication skills"] == ("sentence", "requirements")
+    assert got["What we can offer you"] == ("heading", "benefits")
+    assert got["A pension scheme and flexible hours."] == ("sentence", "benefits")
+    assert got["The application process"] == ("heading", "apply")
+    assert got["The application must include a CV and two references."] == (
+        "sentence", "apply")
+    assert got["Was dich erwartet"] == ("heading", "responsibilities")
+    assert got["Du entwickelst Dashboards mit Power BI."] == ("sentence", "responsibilities")
