@@ -112,8 +112,10 @@ def _screenshot(page, tmp_path: Path, name: str, hover=None) -> None:
     page.mouse.move(0, 0)        # no stray tooltip in the picture
     page.wait_for_timeout(1500)  # let charts finish their animation
     if hover is not None:   # the first of these marks inside the window, without scrolling
+        #                     (and wide enough to point at: a 0 % bar has no width)
         for box in (hover.nth(i).bounding_box() for i in range(hover.count())):
-            if box and 200 < box["y"] + box["height"] / 2 < VIEWPORT["height"] - 100:
+            if box and box["width"] >= 4 and \
+                    200 < box["y"] + box["height"] / 2 < VIEWPORT["height"] - 100:
                 page.mouse.move(box["x"] + box["width"] - 3, box["y"] + box["height"] / 2)
                 break
         page.wait_for_timeout(800)
