@@ -98,6 +98,7 @@ def test_tooltips_are_sentences_not_field_names(results):
     assert "percentage points" in _hovers(figures[4])[0]
 
 
+@pytest.mark.slow  # kaleido starts a browser
 def test_chart_export_gives_png_and_svg_or_says_it_cannot():
     figure = charts.skill_frequency_bar(pd.DataFrame(
         {"skill_label": ["Python"], "level1": ["digital"], "ads": [1], "share": [0.5]}))

@@ -29,7 +29,7 @@ from conftest import DATA  # noqa: E402
 CHUNK = 5  # 12 ads: chunks of 5, 5 and 2
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="module")
 def local_ray():
     if ray.is_initialized():  # pragma: no cover - someone else's Ray: leave it alone
         yield
@@ -64,6 +64,7 @@ def _local(demo_extractor, source, out, id_column):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("local_ray")
 def test_csv_with_ids_is_byte_identical_to_the_local_engine(demo_extractor, index_dir, ads,
                                                             tmp_path):
     out = tmp_path / "ray.csv"
@@ -78,6 +79,7 @@ def test_csv_with_ids_is_byte_identical_to_the_local_engine(demo_extractor, inde
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("local_ray")
 def test_parquet_without_ids_gives_the_local_frame_and_row_numbers(demo_extractor, index_dir,
                                                                    ads, tmp_path):
     out = tmp_path / "ray.parquet"
@@ -91,6 +93,7 @@ def test_parquet_without_ids_gives_the_local_frame_and_row_numbers(demo_extracto
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("local_ray")
 def test_cli_engine_ray_matches_the_local_cli(demo_extractor, index_dir, ads, tmp_path, capsys):
     out = tmp_path / "ray.csv"
     code = main(["batch", str(ads / "ads.jsonl.gz"), "-c", "description", "-o", str(out),
@@ -102,6 +105,8 @@ def test_cli_engine_ray_matches_the_local_cli(demo_extractor, index_dir, ads, tm
     assert out.read_bytes() == reference.read_bytes()
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("local_ray")
 def test_a_malformed_row_is_a_one_line_error_and_leaves_nothing(index_dir, tmp_path):
     source = tmp_path / "ads.csv"
     good = "".join(f'{i},"We need SQL and Python {i}."\n' for i in range(8))
@@ -114,6 +119,8 @@ def test_a_malformed_row_is_a_one_line_error_and_leaves_nothing(index_dir, tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ads.csv"]
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("local_ray")
 def test_a_header_only_input_gives_a_header_only_output(index_dir, tmp_path):
     source = tmp_path / "ads.csv"
     source.write_text("ad_id,description\n", encoding="utf-8")
@@ -123,6 +130,8 @@ def test_a_header_only_input_gives_a_header_only_output(index_dir, tmp_path):
     assert (report.ads, report.rows_written) == (0, 0)
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("local_ray")
 def test_gpu_actors_without_gpus_are_refused_not_waited_for(index_dir, ads, tmp_path):
     if ray.cluster_resources().get("GPU", 0) >= 1:
         pytest.skip("this Ray has a GPU")
@@ -146,6 +155,7 @@ def test_cli_refuses_options_of_the_other_engine(ads, tmp_path, capsys, extra, n
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("local_ray")
 def test_cli_engine_ray_counts_ads_cut_at_max_ad_chars(index_dir, ads, tmp_path, capsys):
     texts = pd.read_json(ads / "ads.jsonl.gz", lines=True)["description"]
     longer = int((texts.str.len() > 600).sum())
@@ -174,6 +184,7 @@ KEEP = ["posted", "region", "salary"]
 
 @pytest.mark.slow
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
+@pytest.mark.usefixtures("local_ray")
 def test_kept_columns_and_the_summary_are_the_local_engines(demo_extractor, index_dir,
                                                            ads_with_variables, tmp_path, suffix):
     """``--keep-column`` and ``--summary`` on Ray write the local engine's files: the same
@@ -204,6 +215,7 @@ class Interrupt(Exception):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("local_ray")
 def test_ray_resumes_a_killed_local_run_and_writes_the_uninterrupted_output(
         demo_extractor, index_dir, ads_with_variables, tmp_path, monkeypatch):
     """Both engines write the same checkpoint folder (with --dedup-cache 0): a run killed

@@ -83,6 +83,7 @@ def test_any_200_answer_gives_sentences_or_a_one_line_failure(demo_taxonomy, stu
     assert all(isinstance(s, str) for s in completion.sentences)
 
 
+@pytest.mark.slow  # waits out a real timeout
 def test_a_slow_drip_answer_ends_at_the_timeout(demo_taxonomy):
     """Issue 25: a server sending one byte at a time defeated --timeout 3 (81 s for one
     request); the timeout is now the total time of each try."""
@@ -95,6 +96,7 @@ def test_a_slow_drip_answer_ends_at_the_timeout(demo_taxonomy):
     assert seconds < 2 * 1.0 + 2.5  # two tries of 1 s, plus the client's backoff
 
 
+@pytest.mark.slow  # waits out real timeouts
 @pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
 def test_the_deadline_holds_through_a_proxy_named_in_the_environment(demo_taxonomy,
                                                                      monkeypatch, variable):
