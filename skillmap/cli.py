@@ -32,6 +32,7 @@ from skillmap.commands.options import (DEFAULT_MIN_SCORE, Aggregation, Aggregati
                                        TopKOption, wants_json)
 from skillmap.commands.options import extractor_config as _config
 from skillmap.commands.options import make_extractor as _extractor
+from skillmap.commands.options import extractor_from
 from skillmap.commands.options import say as _say
 from skillmap.commands.train import train_app
 from skillmap.errors import SkillmapError, exception_line, os_error_line
@@ -390,6 +391,12 @@ def batch(
     table = check_batch_input(input_csv, text_column, id_column, encoding, keep)[0]
     table.scan()
     check_batch_output(out, input_csv, summary, table.kept)
+    config = _config(index=index, model=model, top_k=top_k, min_score=min_score,
+                     aggregation=aggregation, lexical_boost=lexical_boost,
+                     filter_spec=filter_spec, no_filter=no_filter,
+                     filter_threshold=filter_threshold, backend=backend,
+                     max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
+                     exclude=exclude)
     if engine is Engine.ray:
         from skillmap.batch.coder import DEFAULT_DEDUP_CACHE
         from skillmap.batch.ray_engine import code_corpus_ray
@@ -397,12 +404,6 @@ def batch(
         if dedup_cache not in (0, DEFAULT_DEDUP_CACHE):
             raise SkillmapError("--dedup-cache applies to --engine local only; the Ray engine "
                                 "de-duplicates sentences within each chunk")
-        config = _config(index=index, model=model, top_k=top_k, min_score=min_score,
-                         aggregation=aggregation, lexical_boost=lexical_boost,
-                         filter_spec=filter_spec, no_filter=no_filter,
-                         filter_threshold=filter_threshold, backend=backend,
-                         max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
-                         exclude=exclude)
         started = time.perf_counter()
         report = code_corpus_ray(config, input_csv, out, text_column, id_column,
                                  chunk_size=chunk_size, encoding=encoding, address=ray_address,
@@ -412,12 +413,7 @@ def batch(
         if ray_address or num_actors or gpus_per_actor:
             raise SkillmapError("--ray-address, --num-actors and --gpus-per-actor need "
                                 "--engine ray")
-        extractor = _extractor(index=index, model=model, top_k=top_k, min_score=min_score,
-                               aggregation=aggregation, lexical_boost=lexical_boost,
-                               filter_spec=filter_spec, no_filter=no_filter,
-                               filter_threshold=filter_threshold, backend=backend,
-                               max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
-                               exclude=exclude)
+        extractor = extractor_from(config)
         started = time.perf_counter()
         report = code_corpus(extractor, input_csv, out, text_column=text_column,
                              id_column=id_column, chunk_size=chunk_size, encoding=encoding,
