@@ -29,8 +29,9 @@ BackboneMode = choices("BackboneMode", BACKBONE_MODES)
 
 @train_app.command("encoder")
 def train_encoder(
-    corpus: Annotated[Path, typer.Option("--corpus", "-c", help="Corpus JSONL from "
-                                         "`skillmap generate`.")],
+    corpus: Annotated[list[Path], typer.Option("--corpus", "-c", help="Corpus JSONL (or "
+                                               ".jsonl.gz) from `skillmap generate`; repeat "
+                                               "to train on several (template + LLM).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model directory to write.")],
     taxonomy: Annotated[Optional[Path], typer.Option(
         "--taxonomy", "-t", help="Taxonomy the corpus was generated from [default: demo].")
@@ -110,7 +111,8 @@ def train_encoder(
     checkpoints = out.with_name(out.name + ".checkpoint")
     result = trainer.fit(examples, checkpoint_dir=checkpoints,
                          on_eval=lambda entry: typer.echo(json.dumps(entry), err=True))
-    trainer.save(out, result, {"corpus": str(corpus), "taxonomy": tax.metadata.name,
+    trainer.save(out, result, {"corpus": ", ".join(str(path) for path in corpus),
+                               "taxonomy": tax.metadata.name,
                                "taxonomy_fingerprint": tax.fingerprint,
                                "examples": len(examples)}, bundle=bundle)
     typer.echo(f"trained {result.steps} steps in {result.seconds:.0f}s (best held-out loss "

@@ -32,7 +32,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
@@ -100,21 +100,25 @@ class TrainingResult:
     seconds: float = 0.0
 
 
-def load_examples(corpus: str | Path, taxonomy: Taxonomy, max_examples: int | None = None,
-                  seed: int = 0, modes: tuple[str, ...] = ("single", "constrained")
-                  ) -> list[Example]:
-    """Skill sentences of ``modes`` (negatives are for the filter, not the encoder)."""
+def load_examples(corpus: str | Path | Sequence[str | Path], taxonomy: Taxonomy,
+                  max_examples: int | None = None, seed: int = 0,
+                  modes: tuple[str, ...] = ("single", "constrained")) -> list[Example]:
+    """Skill sentences of ``modes`` (negatives are for the filter, not the encoder) from one
+    corpus or several (template + LLM-written, say), in order."""
+    corpora = [corpus] if isinstance(corpus, (str, Path)) else list(corpus)
     position = {skill.id: i for i, skill in enumerate(taxonomy.skills)}
     examples, unknown = [], 0
-    for record in read_corpus(corpus):
-        if record.mode not in modes or record.mode == "negatives" or not record.skill_ids:
-            continue
-        skills = tuple(position[s] for s in record.skill_ids if s in position)
-        unknown += len(record.skill_ids) - len(skills)
-        if skills:
-            examples.append(Example(record.text, skills))
+    for path in corpora:
+        for record in read_corpus(path):
+            if record.mode not in modes or record.mode == "negatives" or not record.skill_ids:
+                continue
+            skills = tuple(position[s] for s in record.skill_ids if s in position)
+            unknown += len(record.skill_ids) - len(skills)
+            if skills:
+                examples.append(Example(record.text, skills))
     if not examples:
-        raise SkillmapError(f"{corpus}: no skill sentences of this taxonomy to train on"
+        names = ", ".join(str(path) for path in corpora)
+        raise SkillmapError(f"{names}: no skill sentences of this taxonomy to train on"
                             + (f" ({unknown} skill ids are not in it)" if unknown else ""))
     if max_examples is not None and len(examples) > max_examples:
         examples = random.Random(seed).sample(examples, max_examples)

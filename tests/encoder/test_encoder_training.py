@@ -72,6 +72,19 @@ def test_other_gold_skills_are_never_negatives():
     ]
 
 
+def test_examples_come_from_every_corpus_given_gzipped_or_not(corpus, demo_taxonomy, tmp_path):
+    """Training on template + LLM-written sentences: the corpora's examples, in order."""
+    import gzip
+
+    lines = corpus.read_text(encoding="utf-8").splitlines(keepends=True)
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl.gz"
+    first.write_text("".join(lines[:40]), encoding="utf-8")
+    second.write_bytes(gzip.compress("".join(lines[40:]).encode()))
+    both = load_examples([first, second], demo_taxonomy)
+    assert both == load_examples(corpus, demo_taxonomy)
+    assert load_examples([first], demo_taxonomy) == both[:len(load_examples(first, demo_taxonomy))]
+
+
 def test_heldout_split_is_stable_and_disjoint():
     examples = [Example(f"sentence {i}", (i,)) for i in range(500)]
     train, held = split_heldout(examples, 0.1)
