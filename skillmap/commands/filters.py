@@ -13,13 +13,11 @@ import typer
 from skillmap.choices import choices
 from skillmap.commands.options import FormatOption, JsonOption, ReportFormat, wants_json
 from skillmap.filter.base import BACKBONE_MODES as FILTER_BACKBONE_MODES
-from skillmap.filter.base import FILTER_QUANTIZATIONS
 from skillmap.filter.base import TRAINABLE_KINDS as FILTER_KINDS
 
 
 FilterKind = choices("FilterKind", FILTER_KINDS)
 FilterBackboneMode = choices("FilterBackboneMode", FILTER_BACKBONE_MODES)
-FilterQuantization = choices("FilterQuantization", FILTER_QUANTIZATIONS)
 
 
 def train_filter_command(
@@ -168,10 +166,6 @@ def calibrate_filter_command(
         help="f1, precision:P (most recall at precision P) or recall:R (most precision "
         "keeping recall R; with --benchmark, of every skill sentence of the postings).")
     ] = "f1",
-    quantize: Annotated[Optional[FilterQuantization], typer.Option(
-        "--quantize", help="Run the classifier in dynamic int8 on CPUs (about twice as fast, "
-        "scores move a little: they are calibrated as quantized) or as trained (none) "
-        "[default: as FILTER is].")] = None,
 ) -> None:
     """Choose a trained filter's threshold again, on other labelled sentences.
 
@@ -199,12 +193,6 @@ def calibrate_filter_command(
     # a fresh copy: resolve_filter("shipped") is the process-wide cached instance
     model = load_filter(DEFAULT_FILTER_DIR if filter_spec == "shipped" else filter_spec)
     before = model.threshold
-    if quantize is not None:
-        classifier = getattr(model, "inner", model)
-        if not hasattr(classifier, "quantize"):
-            raise SkillmapError(f"--quantize applies to transformer filters, not "
-                                f"{classifier.kind!r}")
-        classifier.quantize(quantize.value)
     if benchmark is not None:
         from skillmap.evaluation.per_ad import SPLITS, segment_gold, split_postings
         from skillmap.evaluation.skillspan import read_skillspan

@@ -28,9 +28,6 @@ FILTER_FILE = "filter.json"
 TRAINABLE_KINDS = ("transformer", "embedding-logistic")
 #: how the transformer filter trains its backbone: LoRA adapters or every weight
 BACKBONE_MODES = ("lora", "full")
-#: how the transformer filter runs on a CPU: as trained, or with its linear layers in dynamic
-#: int8 (about twice as fast; its scores move a little, so calibrate after choosing it)
-FILTER_QUANTIZATIONS = ("none", "int8")
 
 
 class SentenceFilter(ABC):

@@ -67,11 +67,14 @@ class StructuredFilter(SentenceFilter):
 
     def predict_proba(self, sentences: Sequence[str], embeddings: np.ndarray | None = None,
                       contexts: Sequence[tuple[str, str]] | None = None) -> np.ndarray:
-        scores = self.text_scores(sentences, embeddings)
-        if contexts is not None:
-            for i, (_, section) in enumerate(contexts):
-                if section in self.skill_free_sections:
-                    scores[i] = 0.0
+        """Calibrated scores; 0 for a sentence in a skill-free section, which the classifier
+        does not read (its forward pass is most of the filter's cost)."""
+        scores = np.zeros(len(sentences), dtype=np.float32)
+        read = [i for i in range(len(sentences)) if contexts is None
+                or contexts[i][1] not in self.skill_free_sections]
+        if read:
+            scores[read] = self.text_scores([sentences[i] for i in read],
+                                            None if embeddings is None else embeddings[read])
         return scores
 
     # ----------------------------------------------------------------- persistence

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from skillmap.errors import SkillmapError, exception_line
-from skillmap.filter.base import BACKBONE_MODES, FILTER_QUANTIZATIONS, SentenceFilter
+from skillmap.filter.base import BACKBONE_MODES, SentenceFilter
 
 
 
@@ -66,29 +66,6 @@ class TransformerFilter(SentenceFilter):
         self.backbone, self.backbone_mode = backbone, backbone_mode
         self.max_length, self.batch_size = max_length, batch_size
         self.adapter_dir: Path | None = None  # the adapter a merged model was loaded from
-        self.quantization = "none"
-
-    def quantize(self, kind: str) -> "TransformerFilter":
-        """Run the classifier's linear layers in dynamic int8 on a CPU (``kind="int8"``):
-        the filter's forward pass is the pipeline's second encoder pass, and int8 roughly
-        halves it. Scores move a little, so the thresholds must be chosen (calibrated) on the
-        quantized scores; the setting is saved with the filter. On a GPU the layers stay as
-        trained (PyTorch's dynamic int8 kernels are CPU-only) and the setting is only kept.
-        """
-        if kind not in FILTER_QUANTIZATIONS:
-            raise SkillmapError(f"unknown filter quantization {kind!r} (choose from "
-                                f"{', '.join(FILTER_QUANTIZATIONS)})")
-        if kind == self.quantization:
-            return self
-        if self.quantization != "none":
-            raise SkillmapError("the filter is already quantized; load it again to change that")
-        if kind == "int8" and next(self.model.parameters()).device.type == "cpu":
-            with warnings.catch_warnings():  # torch.ao's deprecation notice, on every load
-                warnings.simplefilter("ignore")
-                self.model = torch.ao.quantization.quantize_dynamic(
-                    self.model, {torch.nn.Linear}, dtype=torch.qint8)
-        self.quantization = kind
-        return self
 
     @classmethod
     def build(cls, backbone: str | None = None, backbone_mode: str = "lora", lora_rank: int = 8,
@@ -146,10 +123,7 @@ class TransformerFilter(SentenceFilter):
 
             shutil.copytree(self.adapter_dir, folder / "adapter")
             return {"backbone": self.backbone, "backbone_mode": "lora", "weights": "adapter",
-                    "max_length": self.max_length, **self._quantization_entry()}
-        if self.quantization != "none":
-            raise SkillmapError("a quantized filter saves only as a re-calibration of the "
-                                "adapter it was loaded from")
+                    "max_length": self.max_length}
         if self.backbone_mode == "lora":
             model.save_pretrained(str(folder / "adapter"))  # adapter + head only
             weights = "adapter"
@@ -159,9 +133,6 @@ class TransformerFilter(SentenceFilter):
             weights = "model"
         return {"backbone": self.backbone, "backbone_mode": self.backbone_mode,
                 "weights": weights, "max_length": self.max_length}
-
-    def _quantization_entry(self) -> dict:
-        return {"quantization": self.quantization} if self.quantization != "none" else {}
 
     @classmethod
     def _from_folder(cls, folder: Path, manifest: dict,
@@ -205,12 +176,11 @@ class TransformerFilter(SentenceFilter):
                      card=manifest.get("card"))
         if mode == "lora":
             screen.adapter_dir = Path(weights)
-        return screen.quantize(manifest.get("quantization", "none"))
+        return screen
 
     def _fingerprint_bytes(self) -> bytes:
         head = list(self.model.parameters())[-2:]  # the classification head's last layer
-        quantized = b"" if self.quantization == "none" else self.quantization.encode()
-        return self.backbone.encode() + quantized + b"".join(
+        return self.backbone.encode() + b"".join(
             parameter.detach().float().cpu().numpy().tobytes() for parameter in head)
 
 

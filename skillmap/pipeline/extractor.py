@@ -232,7 +232,13 @@ class Extractor:
             if on_progress is not None:
                 on_progress(len(texts), len(texts))
         elif vectors is not None:
+            # the filter's embeddings cover the content sentences; titles (searched for
+            # the skills they name) are encoded here
             row = {parsed[i][2]: position for position, i in enumerate(content)}
+            titles = [t for t in texts if t not in row]
+            if titles:
+                row.update({t: len(vectors) + n for n, t in enumerate(titles)})
+                vectors = np.vstack([vectors, self._encode(titles, False, None)])
             text_vectors = vectors[[row[t] for t in texts]] if texts else vectors[:0]
             if on_progress is not None:
                 on_progress(len(texts), len(texts))

@@ -290,6 +290,24 @@ def test_pipeline_marks_and_skips_filtered_sentences(demo_index, encoder, monkey
     assert next(s for s in unfiltered.sentences if "holiday" in s.text).matches
 
 
+def test_a_filter_reading_the_index_embeddings_with_ad_structure_searches_the_title(
+        demo_index, encoder):
+    """A filter on the index encoder's embeddings shares their pass; the ad's title is no
+    content sentence (the filter never sees it), yet it is searched for the skills it names,
+    so it is encoded on its own."""
+    screen = EmbeddingLogisticFilter(encoder.model_id).fit(
+        ["We need SQL and Python.", "Experience with forklifts.", "Free fruit on Fridays.",
+         "Our office is in Leeds."], [1, 1, 0, 0])
+    screen.threshold = 0.0
+    ad = ("Python Developer (m/f/d)\nRequirements:\nYou write SQL every day.\n"
+          "You drive a forklift in the warehouse.\n")
+    result = Extractor(index=demo_index, encoder=encoder, sentence_filter=screen,
+                       min_score=-1.0).extract(ad)
+    title = result.sentences[0]
+    assert title.kind == "title" and title.matches
+    assert any("SQL" in s.text and s.matches for s in result.sentences)
+
+
 def test_a_sentence_naming_a_skill_passes_the_filter_unless_told_otherwise(demo_index, encoder):
     """The filter scores "Python..." 0.1 (no "drive"), but the sentence names the demo skill
     "Python" verbatim: it is searched, shows its low score, and is dropped only with
@@ -425,28 +443,27 @@ def test_shipped_filter_loads_offline_and_is_default_only_when_switched_on(monke
     assert resolve_filter("default") is shipped
 
 
-def test_the_shipped_classifier_runs_in_int8_and_a_saved_copy_does_too(tmp_path):
-    """The quantization is part of the filter (its thresholds were calibrated on the int8
-    scores): loading applies it, saving keeps it, and an unknown one is refused."""
-    import torch
+def test_the_classifier_does_not_read_sentences_of_skill_free_sections(monkeypatch):
+    """A sentence under a benefits or company heading scores 0 whatever it says, so the
+    classifier's forward pass is spent only on the others; their scores are unchanged."""
+    shipped = resolve_filter("shipped")
+    sentences = ["Solid knowledge of SQL is required.", "We offer 30 days of paid holiday.",
+                 "You build data pipelines in Python.", "Founded in 1987 in Leeds."]
+    contexts = [("bullet", "requirements"), ("sentence", "benefits"),
+                ("sentence", "responsibilities"), ("sentence", "company")]
+    alone = shipped.predict_proba(sentences)  # no contexts: every sentence read
+    read = []
+    original = shipped.inner.predict_proba
 
-    from skillmap.filter import DEFAULT_FILTER_DIR, load_filter
+    def spy(texts, **kwargs):
+        read.extend(texts)
+        return original(texts, **kwargs)
 
-    shipped = load_filter(DEFAULT_FILTER_DIR)
-    assert shipped.inner.quantization == "int8"
-    assert any(isinstance(module, torch.ao.nn.quantized.dynamic.Linear)
-               for module in shipped.inner.model.modules())
-    shipped.save(tmp_path / "copy")
-    again = load_filter(tmp_path / "copy")
-    assert again.inner.quantization == "int8"
-    np.testing.assert_allclose(again.predict_proba(PROBES), shipped.predict_proba(PROBES),
-                               atol=1e-6)
-    manifest_path = tmp_path / "copy" / "inner" / "filter.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest["quantization"] = "int4"
-    manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(SkillmapError, match="unknown filter quantization 'int4'"):
-        load_filter(tmp_path / "copy")
+    monkeypatch.setattr(shipped.inner, "predict_proba", spy)
+    scores = shipped.predict_proba(sentences, contexts=contexts)
+    assert read == [sentences[0], sentences[2]]
+    assert scores[1] == scores[3] == 0.0
+    np.testing.assert_allclose(scores[[0, 2]], alone[[0, 2]], atol=1e-6)
 
 
 @pytest.mark.skipif(not SKILLSPAN.is_file(), reason="../shared/benchmarks/skillspan is absent")
