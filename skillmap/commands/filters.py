@@ -52,6 +52,10 @@ def train_filter_command(
         "--backbone-mode", help="transformer: lora = adapters + head (small folder, rebuilt "
         "on the installed backbone); full = fine-tune and store every weight.")
     ] = FilterBackboneMode.lora,
+    backbone_layers: Annotated[Optional[int], typer.Option(
+        "--backbone-layers", min=1, max=64, help="transformer: keep only the backbone's first N "
+        "layers (a shallower filter costs less per sentence; the shipped one keeps 3 of "
+        "MiniLM's 6) [default: all].")] = None,
     encoder: Annotated[Optional[str], typer.Option(
         help="embedding-logistic: the encoder whose embeddings it reads [default: skillmap's "
         "default encoder, so extraction reuses its vectors].")] = None,
@@ -92,8 +96,8 @@ def train_filter_command(
     from skillmap.filter.training import FilterTrainingConfig, train_filter
 
     config = FilterTrainingConfig(
-        kind=kind.value, backbone=backbone, backbone_mode=backbone_mode.value, encoder=encoder,
-        epochs=epochs, max_steps=max_steps, batch_size=batch_size, learning_rate=learning_rate,
+        kind=kind.value, backbone=backbone, backbone_mode=backbone_mode.value,
+        backbone_layers=backbone_layers, encoder=encoder, epochs=epochs, max_steps=max_steps, batch_size=batch_size, learning_rate=learning_rate,
         eval_every=eval_every, target=target, seed=seed)
     from skillmap.taxonomy import load_taxonomy
 

@@ -30,6 +30,7 @@ class FilterTrainingConfig:
     kind: str = "transformer"
     backbone: str | None = None          # transformer: model dir or hub id [MiniLM from PyPI]
     backbone_mode: str = "lora"          # transformer: lora | full
+    backbone_layers: int | None = None   # transformer: keep the first N layers [all]
     encoder: str | None = None           # embedding-logistic: encoder [skillmap's default]
     epochs: float = 1.0
     max_steps: int | None = None
@@ -92,7 +93,8 @@ def _fit_transformer(data: FilterData, config: FilterTrainingConfig, checkpoints
         raise SkillmapError(f"{checkpoints} holds an interrupted training run: pass --resume to "
                             "continue it, or delete that folder to start over")
     model = TransformerFilter.build(config.backbone, config.backbone_mode,
-                                    max_length=config.max_length, seed=config.seed)
+                                    max_length=config.max_length, seed=config.seed,
+                                    backbone_layers=config.backbone_layers)
     tokenizer = model.tokenizer
 
     def encode(texts: list[str], labels: list[int]) -> list[dict]:

@@ -60,18 +60,25 @@ class TransformerFilter(SentenceFilter):
 
     def __init__(self, model, tokenizer, backbone: str, backbone_mode: str = "lora",
                  threshold: float = 0.5, max_length: int = 64, card: dict | None = None,
-                 batch_size: int = 64):
+                 batch_size: int = 64, backbone_layers: int | None = None):
         super().__init__(threshold, card)
         self.model, self.tokenizer = model, tokenizer
         self.backbone, self.backbone_mode = backbone, backbone_mode
+        self.backbone_layers = backbone_layers  # None: all of the backbone's layers
         self.max_length, self.batch_size = max_length, batch_size
         self.adapter_dir: Path | None = None  # the adapter a merged model was loaded from
 
     @classmethod
     def build(cls, backbone: str | None = None, backbone_mode: str = "lora", lora_rank: int = 8,
               max_length: int = 64, seed: int = 0, device: str | None = None,
-              allow_pickle: bool | None = None) -> "TransformerFilter":
-        """A new, untrained classifier on ``backbone`` (head initialised from ``seed``)."""
+              allow_pickle: bool | None = None, backbone_layers: int | None = None
+              ) -> "TransformerFilter":
+        """A new, untrained classifier on ``backbone`` (head initialised from ``seed``).
+
+        ``backbone_layers``: keep only the backbone's first N transformer layers. The filter
+        runs a second encoder pass over every content sentence of an ad, so its depth is the
+        pipeline's main cost beyond retrieval; a shallower classifier is cheaper, and the
+        setting is saved so loading rebuilds the same depth from the installed backbone."""
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         from skillmap.security import check_model_files, safetensors_kwargs
@@ -84,7 +91,8 @@ class TransformerFilter(SentenceFilter):
         torch.manual_seed(seed)
         tokenizer = _quiet_load(AutoTokenizer.from_pretrained, path)
         model = _quiet_load(AutoModelForSequenceClassification.from_pretrained, path,
-                            num_labels=2, **safetensors_kwargs(allow_pickle))
+                            num_labels=2, **_depth(backbone_layers),
+                            **safetensors_kwargs(allow_pickle))
         if backbone_mode == "lora":
             from peft import LoraConfig, TaskType, get_peft_model
 
@@ -93,7 +101,7 @@ class TransformerFilter(SentenceFilter):
             model = get_peft_model(model, config)
         model.to(device or _default_device())
         return cls(model, tokenizer, backbone=name, backbone_mode=backbone_mode,
-                   max_length=max_length)
+                   max_length=max_length, backbone_layers=backbone_layers)
 
     # ----------------------------------------------------------------- inference
     @torch.inference_mode()
@@ -123,7 +131,7 @@ class TransformerFilter(SentenceFilter):
 
             shutil.copytree(self.adapter_dir, folder / "adapter")
             return {"backbone": self.backbone, "backbone_mode": "lora", "weights": "adapter",
-                    "max_length": self.max_length}
+                    "max_length": self.max_length, **self._layers_entry()}
         if self.backbone_mode == "lora":
             model.save_pretrained(str(folder / "adapter"))  # adapter + head only
             weights = "adapter"
@@ -132,7 +140,10 @@ class TransformerFilter(SentenceFilter):
             self.tokenizer.save_pretrained(str(folder / "model"))
             weights = "model"
         return {"backbone": self.backbone, "backbone_mode": self.backbone_mode,
-                "weights": weights, "max_length": self.max_length}
+                "weights": weights, "max_length": self.max_length, **self._layers_entry()}
+
+    def _layers_entry(self) -> dict:
+        return {} if self.backbone_layers is None else {"backbone_layers": self.backbone_layers}
 
     @classmethod
     def _from_folder(cls, folder: Path, manifest: dict,
@@ -143,6 +154,11 @@ class TransformerFilter(SentenceFilter):
                                        safetensors_kwargs)
 
         mode = manifest.get("backbone_mode", "full")
+        layers = manifest.get("backbone_layers")
+        if layers is not None and (not isinstance(layers, int) or isinstance(layers, bool)
+                                   or not 1 <= layers <= 64):
+            raise SkillmapError(f"{folder / 'filter.json'}: backbone_layers must be a whole "
+                                f"number from 1 to 64, got {layers!r}")
         if mode not in BACKBONE_MODES:
             raise SkillmapError(f"{folder / 'filter.json'}: unknown backbone mode {mode!r}")
         weights = resolve_inside(folder, manifest.get("weights", "model"),
@@ -154,7 +170,7 @@ class TransformerFilter(SentenceFilter):
             check_model_files(path, allow_pickle, what="filter backbone")
             tokenizer = _quiet_load(AutoTokenizer.from_pretrained, path)
             base = _quiet_load(AutoModelForSequenceClassification.from_pretrained, path,
-                               num_labels=2, **safe)
+                               num_labels=2, **_depth(layers), **safe)
             from peft import PeftModel
 
             with warnings.catch_warnings():
@@ -173,7 +189,7 @@ class TransformerFilter(SentenceFilter):
         screen = cls(model, tokenizer, backbone=manifest["backbone"],
                      backbone_mode="full" if mode == "lora" else mode,
                      threshold=manifest["threshold"], max_length=manifest.get("max_length", 64),
-                     card=manifest.get("card"))
+                     card=manifest.get("card"), backbone_layers=layers)
         if mode == "lora":
             screen.adapter_dir = Path(weights)
         return screen
@@ -182,6 +198,11 @@ class TransformerFilter(SentenceFilter):
         head = list(self.model.parameters())[-2:]  # the classification head's last layer
         return self.backbone.encode() + b"".join(
             parameter.detach().float().cpu().numpy().tobytes() for parameter in head)
+
+
+def _depth(layers: int | None) -> dict:
+    """``from_pretrained`` keyword arguments that keep the first ``layers`` layers."""
+    return {} if layers is None else {"num_hidden_layers": layers}
 
 
 def _default_device() -> str:

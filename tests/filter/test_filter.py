@@ -466,6 +466,29 @@ def test_the_classifier_does_not_read_sentences_of_skill_free_sections(monkeypat
     np.testing.assert_allclose(scores[[0, 2]], alone[[0, 2]], atol=1e-6)
 
 
+def test_a_shallower_filter_keeps_its_depth_when_saved_and_loaded(tmp_path):
+    """``backbone_layers`` keeps the backbone's first N layers (the shipped filter keeps 3 of
+    MiniLM's 6: it runs on every content sentence); saving records it and loading rebuilds
+    the same depth from the installed backbone, with the same scores."""
+    from skillmap.filter import DEFAULT_FILTER_DIR, load_filter
+
+    screen = TransformerFilter.build(backbone_layers=2, seed=0)
+    screen.card = {"name": "shallow"}
+    assert screen.model.config.num_hidden_layers == 2
+    screen.save(tmp_path / "shallow")
+    manifest = json.loads((tmp_path / "shallow" / "filter.json").read_text())
+    assert manifest["backbone_layers"] == 2
+    again = load_filter(tmp_path / "shallow")
+    assert again.model.config.num_hidden_layers == 2
+    np.testing.assert_allclose(again.predict_proba(PROBES), screen.predict_proba(PROBES),
+                               atol=1e-5)
+    manifest["backbone_layers"] = 0
+    (tmp_path / "shallow" / "filter.json").write_text(json.dumps(manifest))
+    with pytest.raises(SkillmapError, match="backbone_layers must be a whole number"):
+        load_filter(tmp_path / "shallow")
+    assert load_filter(DEFAULT_FILTER_DIR).inner.model.config.num_hidden_layers == 3
+
+
 @pytest.mark.skipif(not SKILLSPAN.is_file(), reason="../shared/benchmarks/skillspan is absent")
 @pytest.mark.slow
 def test_shipped_filter_reproduces_its_recorded_skillspan_numbers():
