@@ -66,9 +66,9 @@ class BatchReport:
     first_repeated: str = ""    # the first such id, for the summary
 
 
-def _manifest(table: AdTable, text_column: str, id_column: str | None, chunk_size: int,
-              extractor: Extractor, dedup_cache: int, keep_columns: Sequence[str] = ()
-              ) -> dict:
+def run_manifest(table: AdTable, text_column: str, id_column: str | None, chunk_size: int,
+                 extractor: Extractor, dedup_cache: int, keep_columns: Sequence[str] = ()
+                 ) -> dict:
     """The run's identity: what was read (the input's content hash, as the scan streamed it,
     and how it was decoded) and every option that changes the output. ``--resume`` continues
     only a run with the same identity."""
@@ -167,16 +167,16 @@ def code_corpus(extractor: Extractor, input_path: str | Path, output_path: str |
     table, _ = check_batch_input(input_path, text_column, id_column, encoding, keep_columns)
     check_batch_output(output_path, input_path, summary_path, table.kept)  # before any coding
     total = table.scan()  # a malformed line fails the run now, before any output exists
-    manifest = _manifest(table, text_column, id_column, chunk_size, extractor, dedup_cache,
+    manifest = run_manifest(table, text_column, id_column, chunk_size, extractor, dedup_cache,
                          table.kept)
     with CheckpointFolder(output_path) as work:
         work.start(manifest, resume)  # refuses another run's folder, leaving it as it is
         if summary_path is not None:
-            _check_ads_records(work)
-        with _discarded_on_error_if_empty(work):
+            check_ads_records(work)
+        with discarded_on_error_if_empty(work):
             report = _code_chunks(extractor, table, text_column, id_column, work,
                                   chunk_size, dedup_cache, total, show_progress)
-        _assemble(work, report, table, summary_path)
+        assemble_output(work, report, table, summary_path)
         work.discard()
     return report
 
@@ -192,7 +192,7 @@ def _code_chunks(extractor: Extractor, table: AdTable, text_column: str,
         report.empty_ids, report.repeated_ids = table.ids.empty, table.ids.repeated
     seen_repeated: set[int] = set()
     cache = SentenceCache(dedup_cache) if dedup_cache else None
-    chunks = _checked(lambda: table.chunks(columns, chunk_size), table)
+    chunks = checked_chunks(lambda: table.chunks(columns, chunk_size), table)
     first_row = 1  # Parquet batches may be shorter than chunk_size at row-group boundaries
     with tqdm(total=total, unit="ad", desc="coding ads", disable=not show_progress,
               dynamic_ncols=True) as bar:
@@ -245,7 +245,7 @@ def _code_chunks(extractor: Extractor, table: AdTable, text_column: str,
 
 
 @contextlib.contextmanager
-def _discarded_on_error_if_empty(work: CheckpointFolder):
+def discarded_on_error_if_empty(work: CheckpointFolder):
     """Remove the run's checkpoint folder if the run fails before finishing a chunk: with
     nothing to resume, a failed run leaves no trace (Ctrl-C keeps it, for --resume)."""
     try:
@@ -259,7 +259,7 @@ def _discarded_on_error_if_empty(work: CheckpointFolder):
 code_csv = code_corpus  # the name from when CSV was the only input format
 
 
-def _checked(open_reader, table: AdTable):
+def checked_chunks(open_reader, table: AdTable):
     """Re-raise parse errors of the readers (only those) as one-line input errors."""
     def fail(exc: Exception) -> InputError:
         if isinstance(exc, UnicodeDecodeError):
@@ -291,7 +291,7 @@ def output_format_of(path: Path) -> str:
     return suffix.lstrip(".")
 
 
-def _check_ads_records(work: CheckpointFolder) -> None:
+def check_ads_records(work: CheckpointFolder) -> None:
     """Refuse ``--summary`` on a folder whose done chunks have no per-ad records (made by an
     older skillmap): before coding, not at the end."""
     records = {p.name for p in work.ads_records()}
@@ -302,8 +302,8 @@ def _check_ads_records(work: CheckpointFolder) -> None:
                              "the folder to start over")
 
 
-def _assemble(work: CheckpointFolder, report: BatchReport, table: AdTable,
-              summary_path: Path | None = None) -> None:
+def assemble_output(work: CheckpointFolder, report: BatchReport, table: AdTable,
+                    summary_path: Path | None = None) -> None:
     """Concatenate the chunk files into the final output (and the per-ad records into the
     summary), atomically; count rows and ads.
 

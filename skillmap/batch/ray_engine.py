@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Sequence
 
 from skillmap.batch.checkpoints import CheckpointFolder
-from skillmap.batch.coder import (BatchReport, _assemble, _check_ads_records,
-                                  _discarded_on_error_if_empty, _manifest, check_batch_input,
-                                  check_batch_output)
+from skillmap.batch.coder import (BatchReport, assemble_output, check_ads_records,
+                                  check_batch_input, check_batch_output,
+                                  discarded_on_error_if_empty, run_manifest)
 from skillmap.errors import InputError, SkillmapError, exception_line
 from skillmap.io import atomic_write
 from skillmap.pipeline import Extractor
@@ -78,13 +78,13 @@ def code_corpus_ray(config: ExtractorConfig, input_path: str | Path, output_path
         raise SkillmapError("the Ray engine needs Ray Data: pip install 'skillmap[ray]'"
                             ) from None
     # option or index errors fail here in one line, not in every actor
-    manifest = _manifest(table, text_column, id_column, chunk_size,
+    manifest = run_manifest(table, text_column, id_column, chunk_size,
                          Extractor.from_config(config), 0, table.kept)
 
     with CheckpointFolder(output_path) as work:
         work.start(manifest, resume)  # refuses another run's folder, leaving it as it is
         if summary_path is not None:
-            _check_ads_records(work)
+            check_ads_records(work)
         done = frozenset(int(part.stem.split("-")[1]) for part in work.chunks())
         report = BatchReport()
         if table.ids and id_column != text_column:
@@ -92,7 +92,7 @@ def code_corpus_ray(config: ExtractorConfig, input_path: str | Path, output_path
         context = ray.data.DataContext.get_current()
         saved = context.execution_options.preserve_order, context.enable_progress_bars
         started = False
-        with _discarded_on_error_if_empty(work):
+        with discarded_on_error_if_empty(work):
             try:
                 started = _connect(address)
                 context.execution_options.preserve_order = True
@@ -104,7 +104,7 @@ def code_corpus_ray(config: ExtractorConfig, input_path: str | Path, output_path
                 context.execution_options.preserve_order, context.enable_progress_bars = saved
                 if started:
                     ray.shutdown()
-        _assemble(work, report, table, summary_path)
+        assemble_output(work, report, table, summary_path)
         work.discard()
     return report
 

@@ -31,7 +31,7 @@ import pyarrow as pa
 from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
-from skillmap.batch.coder import _checked
+from skillmap.batch.coder import checked_chunks
 from skillmap.batch.readers import AdTable
 from skillmap.pipeline.results import write_long_csv, write_summary_csv
 
@@ -73,7 +73,7 @@ class ChunkDatasource(Datasource):
     def _chunks(self) -> Iterator[pa.Table]:
         """The local engine's chunks and row numbers; parse errors as its one-line errors."""
         row = 1
-        for number, chunk in enumerate(_checked(
+        for number, chunk in enumerate(checked_chunks(
                 lambda: self.table.chunks(self.columns, self.chunk_size), self.table)):
             ids = (chunk[self.id_column].tolist() if self.id_column
                    else [str(row + i) for i in range(len(chunk))])

@@ -171,13 +171,13 @@ def test_batch_with_a_filter_counts_filtered_sentences_and_pins_it_for_resume(de
     # an interrupted run may only be resumed with the same filter and threshold
     import json
 
-    from skillmap.batch.coder import DEFAULT_DEDUP_CACHE, _manifest, check_batch_input
+    from skillmap.batch.coder import DEFAULT_DEDUP_CACHE, check_batch_input, run_manifest
 
     partial = tmp_path / "again.csv.partial"
     partial.mkdir()
     table = check_batch_input(SAMPLE, "description", "ad_id")[0]
     table.scan()
-    manifest = _manifest(table, "description", "ad_id", 256, screened, DEFAULT_DEDUP_CACHE)
+    manifest = run_manifest(table, "description", "ad_id", 256, screened, DEFAULT_DEDUP_CACHE)
     (partial / "manifest.json").write_text(json.dumps(manifest))
     for extractor in (Extractor(demo_index, encoder, sentence_filter=None),
                       Extractor(demo_index, encoder, sentence_filter=KeywordLengthFilter(),

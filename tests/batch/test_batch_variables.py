@@ -123,11 +123,11 @@ def test_keep_column_errors_are_one_line(corpus, tmp_path, capsys):
 
 def test_resume_refuses_other_kept_columns(demo_extractor, corpus, tmp_path):
     """The kept columns change the output, so they are part of the run's identity."""
-    from skillmap.batch.coder import _manifest, check_batch_input
+    from skillmap.batch.coder import check_batch_input, run_manifest
 
     source, _ = corpus
     table, _ = check_batch_input(source, "description", "ad_id", keep_columns=["region"])
     table.scan()
-    one = _manifest(table, "description", "ad_id", 256, demo_extractor, 0, table.kept)
-    two = _manifest(table, "description", "ad_id", 256, demo_extractor, 0, [])
+    one = run_manifest(table, "description", "ad_id", 256, demo_extractor, 0, table.kept)
+    two = run_manifest(table, "description", "ad_id", 256, demo_extractor, 0, [])
     assert one != two and one["keep_columns"] == ["region"]

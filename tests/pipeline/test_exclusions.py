@@ -75,12 +75,12 @@ def test_cli_extract_and_batch_take_an_exclusion_file(tmp_path, capsys):
     assert any(s["excluded"] for s in data["sentences"])
 
     # batch records the list in the manifest of its run (kept by an interrupted run)
-    from skillmap.batch.coder import _manifest, check_batch_input
+    from skillmap.batch.coder import check_batch_input, run_manifest
     from skillmap.cli import _extractor
 
     table = check_batch_input(DATA / "sample_ads.csv", "description", "ad_id")[0]
     table.scan()
-    manifest = _manifest(table, "description", "ad_id", 256, _extractor(exclude=exclusions), 0)
+    manifest = run_manifest(table, "description", "ad_id", 256, _extractor(exclude=exclusions), 0)
     assert manifest["extractor"]["exclude_skills"] == ["SQL"]
     assert manifest["extractor"]["exclude_sentences"] == ["python"]
     code, _, err = run(capsys, "batch", DATA / "sample_ads.csv", "--text-column", "description",
