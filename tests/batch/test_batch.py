@@ -11,6 +11,7 @@ from skillmap.errors import InputError
 from skillmap.pipeline import LONG_COLUMNS, Extractor
 
 from conftest import DATA
+from helpers.faults import Interrupt, failing_on_call
 
 SAMPLE = DATA / "sample_ads.csv"
 
@@ -77,10 +78,6 @@ def test_cli_batch_end_to_end(tmp_path, capsys, demo_extractor):
     assert len(pd.read_csv(out)) > 20
 
 
-class Interrupt(Exception):
-    pass
-
-
 @pytest.mark.slow
 def test_interrupted_run_leaves_no_output_and_resume_matches_clean_run(demo_index, encoder,
                                                                        tmp_path, monkeypatch):
@@ -89,23 +86,14 @@ def test_interrupted_run_leaves_no_output_and_resume_matches_clean_run(demo_inde
     code_csv(extractor, SAMPLE, clean, "description", "ad_id", chunk_size=3, show_progress=False)
 
     out = tmp_path / "resumed.csv"
-    calls = {"n": 0}
-    original = Extractor.extract_many
-
-    def failing(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise Interrupt("killed mid-run")
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Extractor, "extract_many", failing)
+    monkeypatch.setattr(Extractor, "extract_many", failing_on_call(Extractor.extract_many, 4))
     with pytest.raises(Interrupt):
         code_csv(extractor, SAMPLE, out, "description", "ad_id", chunk_size=3, show_progress=False)
     assert not out.exists()
     partial = tmp_path / "resumed.csv.partial"
     assert len(list(partial.glob("chunk-*.csv"))) == 3
 
-    monkeypatch.setattr(Extractor, "extract_many", original)
+    monkeypatch.undo()
     with pytest.raises(InputError, match="--resume"):
         code_csv(extractor, SAMPLE, out, "description", "ad_id", chunk_size=3, show_progress=False)
     with pytest.raises(InputError, match="different input or options"):

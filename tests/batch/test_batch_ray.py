@@ -25,6 +25,7 @@ from skillmap.errors import InputError, SkillmapError  # noqa: E402
 from skillmap.pipeline import LONG_COLUMNS  # noqa: E402
 
 from conftest import DATA  # noqa: E402
+from helpers.faults import Interrupt, failing_on_call  # noqa: E402
 
 CHUNK = 5  # 12 ads: chunks of 5, 5 and 2
 
@@ -210,10 +211,6 @@ def test_kept_columns_and_the_summary_are_the_local_engines(demo_extractor, inde
         p.name for p in (out, summary, local, local_summary))  # no checkpoint folder left
 
 
-class Interrupt(Exception):
-    pass
-
-
 @pytest.mark.slow
 @pytest.mark.usefixtures("local_ray")
 def test_ray_resumes_a_killed_local_run_and_writes_the_uninterrupted_output(
@@ -225,16 +222,8 @@ def test_ray_resumes_a_killed_local_run_and_writes_the_uninterrupted_output(
     clean = tmp_path / "clean.csv"
     code_corpus(demo_extractor, ads_with_variables, clean, "description", "ad_id",
                 chunk_size=CHUNK, show_progress=False, dedup_cache=0, keep_columns=KEEP)
-    original, calls = Extractor.extract_many, {"n": 0}
-
-    def killed_after_one_chunk(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise Interrupt("killed mid-run")
-        return original(self, *args, **kwargs)
-
     out = tmp_path / "out.csv"
-    monkeypatch.setattr(Extractor, "extract_many", killed_after_one_chunk)
+    monkeypatch.setattr(Extractor, "extract_many", failing_on_call(Extractor.extract_many, 2))
     with pytest.raises(Interrupt):
         code_corpus(demo_extractor, ads_with_variables, out, "description", "ad_id",
                     chunk_size=CHUNK, show_progress=False, dedup_cache=0, keep_columns=KEEP)

@@ -21,7 +21,7 @@ from skillmap.batch import code_corpus
 from skillmap.errors import InputError
 
 from helpers.fake_extractor import FakeExtractor
-from helpers.faults import KILLED, count_steps, run_killed_at
+from helpers.faults import KILLED, Interrupt, count_steps, run_killed_at
 
 
 def write_ads(path: Path, n: int, size: int = 60) -> Path:
@@ -39,10 +39,6 @@ def reference(source: Path, folder: Path, **options) -> bytes:
     data = out.read_bytes()
     out.unlink()
     return data
-
-
-class Interrupt(Exception):
-    pass
 
 
 def interrupted_run(source: Path, out: Path, after_chunks: int, **options) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import DATA
 from helpers.cli import one_line_error, run
+from helpers.faults import Interrupt, failing_on_call
 from skillmap.batch import code_corpus
 from skillmap.errors import InputError
 from skillmap.pipeline import Extractor
@@ -95,10 +96,6 @@ def test_a_value_of_an_ad_without_skills_types_both_outputs(demo_extractor, ads_
     assert pd.read_parquet(summary)["salary"].iloc[-1] == "on request"
 
 
-class Interrupt(Exception):
-    pass
-
-
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
 def test_resumed_run_writes_the_same_summary(demo_extractor, ads_file, tmp_path, monkeypatch,
                                              suffix):
@@ -107,7 +104,7 @@ def test_resumed_run_writes_the_same_summary(demo_extractor, ads_file, tmp_path,
     code_corpus(demo_extractor, source, tmp_path / "clean.csv", "description", "ad_id",
                 chunk_size=2, show_progress=False, keep_columns=KEEP, summary_path=clean)
     out, summary = tmp_path / "resumed.csv", tmp_path / f"resumed-ads.{suffix}"
-    monkeypatch.setattr(Extractor, "extract_many", _interrupt_after_first(Extractor))
+    monkeypatch.setattr(Extractor, "extract_many", failing_on_call(Extractor.extract_many, 2))
     with pytest.raises(Interrupt):
         code_corpus(demo_extractor, source, out, "description", "ad_id", chunk_size=2,
                     show_progress=False, keep_columns=KEEP, summary_path=summary)
@@ -128,7 +125,7 @@ def test_a_folder_without_per_ad_records_is_refused_before_coding(demo_extractor
     """A checkpoint folder from an older skillmap has chunks but no per-ad records."""
     source, _ = ads_file
     out = tmp_path / "coded.csv"
-    monkeypatch.setattr(Extractor, "extract_many", _interrupt_after_first(Extractor))
+    monkeypatch.setattr(Extractor, "extract_many", failing_on_call(Extractor.extract_many, 2))
     with pytest.raises(Interrupt):
         code_corpus(demo_extractor, source, out, "description", "ad_id", chunk_size=2,
                     show_progress=False)
@@ -141,18 +138,6 @@ def test_a_folder_without_per_ad_records_is_refused_before_coding(demo_extractor
     code_corpus(demo_extractor, source, out, "description", "ad_id", chunk_size=2,
                 resume=True, show_progress=False)   # without --summary it still resumes
     assert out.exists()
-
-
-def _interrupt_after_first(cls):
-    """``cls.extract_many`` that raises on its second call: a run killed after one chunk."""
-    original, calls = cls.extract_many, {"n": 0}
-
-    def failing(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise Interrupt("killed mid-run")
-        return original(self, *args, **kwargs)
-    return failing
 
 
 def test_the_apps_summary_download_is_the_batch_summary(demo_extractor, ads_file, tmp_path):

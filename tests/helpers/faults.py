@@ -84,3 +84,21 @@ def run_killed_at(function, step: int) -> int:
     (:data:`KILLED`, or 0 when it finished before that step)."""
     code, _ = _fork(function, step)
     return code
+
+
+class Interrupt(Exception):
+    """A run stopped mid-way (as by Ctrl-C), raised in-process by the helpers below."""
+
+
+def failing_on_call(method, call: int):
+    """``method`` (e.g. ``Extractor.extract_many``, to patch in with monkeypatch) that
+    raises :class:`Interrupt` on its ``call``-th call: a batch killed after ``call - 1``
+    chunks, with the chunks before it finished."""
+    calls = {"n": 0}
+
+    def failing(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == call:
+            raise Interrupt("killed mid-run")
+        return method(self, *args, **kwargs)
+    return failing
