@@ -97,8 +97,9 @@ def train_filter_command(
 
     config = FilterTrainingConfig(
         kind=kind.value, backbone=backbone, backbone_mode=backbone_mode.value,
-        backbone_layers=backbone_layers, encoder=encoder, epochs=epochs, max_steps=max_steps, batch_size=batch_size, learning_rate=learning_rate,
-        eval_every=eval_every, target=target, seed=seed)
+        backbone_layers=backbone_layers, encoder=encoder, epochs=epochs, max_steps=max_steps,
+        batch_size=batch_size, learning_rate=learning_rate, eval_every=eval_every,
+        target=target, seed=seed)
     from skillmap.taxonomy import load_taxonomy
 
     data = load_filter_data(corpus, heldout_fraction=heldout_fraction,

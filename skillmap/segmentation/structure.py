@@ -18,9 +18,9 @@ The cue phrases live in ``ad_structure.yaml`` beside this module, in several lan
 (English, German and Chinese today); a heading is recognised by its form (a short whole line
 ending in a colon, in capitals, or opening with a question word: "What you'll be doing") or by
 naming a section with at most a few filler words around the cue ("The application process"),
-so ads in a
-language without cues still get their kinds. The rules only mark what is certain from the form of the text; whether
-a content sentence states a skill is the filter's call, with kind and section as features.
+so ads in a language without cues still get their kinds. The rules only mark what is certain
+from the form of the text; whether a content sentence states a skill is the filter's call, with
+kind and section as features.
 """
 
 from __future__ import annotations
