@@ -85,8 +85,10 @@ def main() -> None:
         for split in SPLITS:
             gold = args.benchmarks / f"{split}_validation_annotations.csv"
             for boost in ("0", "0.2"):
+                # --model: an index does not load a model folder outside it unless named
                 report = json.loads(cli("eval", "--benchmark", str(gold), "--index", str(index),
-                                        "--lexical-boost", boost, "--json", capture=True))
+                                        "--model", model, "--lexical-boost", boost, "--json",
+                                        capture=True))
                 row[f"{split}_boost{boost}"] = {k: report["metrics"][k] for k in ("RP@5", "MRR")}
         row["sentences_per_s"] = round(encoding_speed(model, sentences, args.speed_repeats), 1)
         results.append(row)

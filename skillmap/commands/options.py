@@ -15,7 +15,7 @@ from skillmap.choices import choices
 from skillmap.encoder.backends import ENCODER_BACKENDS
 from skillmap.pipeline.aggregation import AGGREGATIONS
 from skillmap.pipeline.config import DEFAULT_MIN_SCORE, ExtractorConfig
-from skillmap.rerank.registry import RERANKERS
+from skillmap.rerank.registry import RERANK_CHOICES
 
 __all__ = ["DEFAULT_MIN_SCORE"]
 
@@ -112,13 +112,13 @@ ExcludeOption = Annotated[Optional[Path], typer.Option(
     "--exclude", metavar="FILE", help="Skills and sentences to ignore, one per line: a skill's "
     "label or id, or 'sentence: REGEX' for sentences not to search (skillmap/pipeline/"
     "exclusions.py). batch records the list in its manifest.")]
-Reranker = choices("Reranker", tuple(RERANKERS))
+Reranker = choices("Reranker", RERANK_CHOICES)
 RerankOption = Annotated[Optional[Reranker], typer.Option(
     "--rerank", case_sensitive=False,
-    help="Reorder each sentence's top 100 candidates with a finer "
-    "score: late-interaction = token-level matching of the sentence against each skill "
-    "(ConTeXT-match's idea), from the same encoder (torch backend). Slower; see "
-    "docs/benchmarks.md for what it gains [default: none].")]
+    help="Reorder each sentence's top 20 candidates with a finer score: late-interaction = "
+    "token-level matching of the sentence against each skill (ConTeXT-match's idea), from "
+    "the same encoder (torch backend only); none = faiss's order (+ name bonus). "
+    "[default: auto = late-interaction with the torch backend, none with ONNX]")]
 EncodingOption = Annotated[Optional[str], typer.Option(
     "--encoding", help="Text encoding of the input [default: UTF-8, or UTF-16 with a BOM].")]
 

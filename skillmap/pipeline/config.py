@@ -16,7 +16,7 @@ from typing import Any
 from skillmap.errors import SkillmapError
 from skillmap.filter import FILTERS
 from skillmap.pipeline.aggregation import AGGREGATIONS
-from skillmap.rerank.registry import RERANKERS
+from skillmap.rerank.registry import AUTO, RERANK_CHOICES
 
 #: the cosine similarity below which a match is dropped, calibrated for the default encoder
 #: on the ESCO validation sentences so that 95 % of the gold skills in a sentence's top 10
@@ -44,8 +44,8 @@ class ExtractorConfig:
     allow_pickle: bool | None = None     # pickle-format weights (None: $SKILLMAP_ALLOW_PICKLE)
     exclude_skills: tuple[str, ...] = ()     # ids or labels never listed (exclusions.py)
     exclude_sentences: tuple[str, ...] = ()  # regular expressions: sentences not searched
-    rerank: str | None = None            # a reranker (RERANKERS) of each sentence's candidates
-    rerank_candidates: int = 100         # faiss candidates per sentence the reranker reorders
+    rerank: str | None = AUTO            # a reranker (RERANKERS), auto or none (None = none)
+    rerank_candidates: int = 20          # faiss candidates per sentence the reranker reorders
     rerank_weight: float = 0.25          # order = cosine + bonus + weight x reranker score
     rerank_temperature: float | None = None  # None: the model's trained scorer, else 0.05
 
@@ -83,8 +83,8 @@ class ExtractorConfig:
 
         for pattern in self.exclude_sentences:
             check_pattern(pattern, "excluded sentence pattern")
-        if self.rerank is not None and self.rerank not in RERANKERS:
-            raise SkillmapError(f"rerank must be one of {', '.join(RERANKERS)}, got "
+        if self.rerank is not None and self.rerank not in RERANK_CHOICES:
+            raise SkillmapError(f"rerank must be one of {', '.join(RERANK_CHOICES)}, got "
                                 f"{self.rerank!r}")
         if not 1 <= self.rerank_candidates <= 10_000:
             raise SkillmapError(f"rerank candidates must be from 1 to 10,000, got "

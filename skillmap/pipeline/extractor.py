@@ -41,7 +41,7 @@ from skillmap.pipeline.config import ExtractorConfig
 from skillmap.pipeline.exclusions import check_pattern, resolve_skills
 from skillmap.pipeline.results import AdResult, SentenceResult, SkillMatch
 from skillmap.pipeline.sentence_cache import Outcome, SentenceCache
-from skillmap.rerank.registry import RERANKERS
+from skillmap.rerank.registry import RERANKERS, resolve_reranker
 from skillmap.segmentation import CONTENT_KINDS, Segment, segment, segment_ad
 
 
@@ -125,7 +125,8 @@ class Extractor:
         self._excluded = resolve_skills(config.exclude_skills, index.skills)
         self._excluded_sentences = [check_pattern(p, "excluded sentence pattern")
                                     for p in config.exclude_sentences]
-        self.reranker = None if config.rerank is None else RERANKERS[config.rerank](
+        rerank = resolve_reranker(config.rerank, encoder)
+        self.reranker = None if rerank is None else RERANKERS[rerank](
             encoder, index.vectors, temperature=config.rerank_temperature)
 
     @classmethod
@@ -225,47 +226,53 @@ class Extractor:
             if keep[position]:
                 searched.append(i)
         texts = list(dict.fromkeys(parsed[i][2] for i in searched))
-        tokens = None
-        if self.reranker is not None and texts:
-            # one forward pass gives both the pooled vectors and the reranker's tokens
-            text_vectors, tokens = self.reranker.encode(texts)
-            if on_progress is not None:
-                on_progress(len(texts), len(texts))
-        elif vectors is not None:
+        if vectors is not None and self.reranker is None:
             # the filter's embeddings cover the content sentences; titles (searched for
             # the skills they name) are encoded here
             row = {parsed[i][2]: position for position, i in enumerate(content)}
             titles = [t for t in texts if t not in row]
             if titles:
                 row.update({t: len(vectors) + n for n, t in enumerate(titles)})
-                vectors = np.vstack([vectors, self._encode(titles, False, None)])
-            text_vectors = vectors[[row[t] for t in texts]] if texts else vectors[:0]
+                vectors = np.vstack([vectors, self._encode(titles, False, None)[0]])
+            text_vectors, tokens = (vectors[[row[t] for t in texts]] if texts else vectors[:0],
+                                    None)
             if on_progress is not None:
                 on_progress(len(texts), len(texts))
-        else:
-            text_vectors = self._encode(texts, show_progress, on_progress)
+        else:  # with a reranker, its token embeddings come from the same forward pass
+            text_vectors, tokens = self._encode(texts, show_progress, on_progress)
         ranked = dict(zip(texts, self.rank_sentences(texts, text_vectors, tokens)))
         searched_set = set(searched)
         return [Outcome(unit_score[i], tuple(ranked[parsed[i][2]]) if i in searched_set else None)
                 for i in range(len(units))]
 
     def _encode(self, sentences: list[str], show_progress: bool,
-                on_progress: Callable[[int, int], None] | None) -> np.ndarray:
-        """Encode; with a progress callback, in slices of sentences sorted by length.
+                on_progress: Callable[[int, int], None] | None
+                ) -> tuple[np.ndarray, list | None]:
+        """Pooled vectors, and with a reranker each sentence's token embeddings from the same
+        forward pass (else None); with a progress callback, in slices of sentences sorted by
+        length.
 
         Sorting first keeps the padding of each slice as small as one whole-batch encode
         (sentence-transformers sorts by length within a call): unsorted slices of real ads
         cost 1.7x the time.
         """
+        def forward(texts: list[str], bar: bool = False) -> tuple[np.ndarray, list | None]:
+            if self.reranker is not None:
+                return self.reranker.encode(texts, show_progress=bar)
+            return self.encoder.encode(texts, show_progress=bar), None
+
         if on_progress is None:
-            return self.encoder.encode(sentences, show_progress=show_progress)
+            return forward(sentences, show_progress)
         order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
         vectors = np.zeros((len(sentences), self.encoder.dimension), dtype=np.float32)
+        tokens: list = [None] * len(sentences)
         for start in range(0, len(order), self.PROGRESS_STEP):
             rows = order[start:start + self.PROGRESS_STEP]
-            vectors[rows] = self.encoder.encode([sentences[i] for i in rows])
+            vectors[rows], slice_tokens = forward([sentences[i] for i in rows])
+            for i, row_tokens in zip(rows, slice_tokens or ()):
+                tokens[i] = row_tokens
             on_progress(min(start + self.PROGRESS_STEP, len(sentences)), len(sentences))
-        return vectors
+        return vectors, (tokens if self.reranker is not None else None)
 
     def screen(self, sentences: Sequence[str],
                contexts: Sequence[tuple[str, str]] | None = None, show_progress: bool = False

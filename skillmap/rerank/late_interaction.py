@@ -39,14 +39,15 @@ class LateInteractionReranker:
         self.model, self.scorer, self.batch_size = model, scorer.eval(), batch_size
         self.skill_vectors = np.ascontiguousarray(skill_vectors, dtype=np.float32)
 
-    def encode(self, sentences: Sequence[str]) -> tuple[np.ndarray, list]:
+    def encode(self, sentences: Sequence[str], show_progress: bool = False
+               ) -> tuple[np.ndarray, list]:
         """Unit pooled vectors (for faiss) and token embeddings (for :meth:`rerank`) from one
         forward pass, so reranking does not encode the sentences a second time."""
         import torch
 
         outputs = self.model.encode(list(sentences), output_value=None,
                                     batch_size=self.batch_size, convert_to_numpy=False,
-                                    show_progress_bar=False) if len(sentences) else []
+                                    show_progress_bar=show_progress) if len(sentences) else []
         pooled = [torch.nn.functional.normalize(o["sentence_embedding"].float(), dim=0)
                   for o in outputs]
         vectors = (torch.stack(pooled).cpu().numpy() if pooled

@@ -26,3 +26,31 @@ def _late_interaction(encoder, skill_vectors: np.ndarray, temperature: float | N
 
 #: name -> factory(encoder, skill_vectors, temperature=None) of a reranker
 RERANKERS = {"late-interaction": _late_interaction}
+
+#: ``ExtractorConfig.rerank`` values besides a reranker's name: ``auto`` (the default) is
+#: :data:`DEFAULT_RERANKER` for an encoder that gives token embeddings (the torch backend)
+#: and no reranking for one that gives pooled vectors only (the ONNX backends), so the ONNX
+#: path keeps working without an option; ``none`` turns reranking off.
+AUTO, NONE = "auto", "none"
+RERANK_CHOICES = (AUTO, NONE, *RERANKERS)
+DEFAULT_RERANKER = "late-interaction"
+
+
+def gives_token_embeddings(encoder) -> bool:
+    """Whether ``encoder`` (a SkillEncoder or a SentenceTransformer) can feed a token-level
+    reranker: only a torch sentence-transformers model returns token embeddings."""
+    import sys
+
+    module = sys.modules.get("sentence_transformers")  # loaded with any torch encoder
+    if module is None:
+        return False
+    return isinstance(getattr(encoder, "model", encoder), module.SentenceTransformer)
+
+
+def resolve_reranker(name: str | None, encoder) -> str | None:
+    """The reranker ``ExtractorConfig.rerank`` = ``name`` means for ``encoder`` (None: none)."""
+    if name in (None, NONE):
+        return None
+    if name == AUTO:
+        return DEFAULT_RERANKER if gives_token_embeddings(encoder) else None
+    return name

@@ -43,13 +43,18 @@ def test_repeated_sentences_are_coded_from_the_cache_not_encoded_again(demo_inde
     ads = ["We are a family company based in Leeds.\nYou will develop software in Python.",
            "We are a family company based in Leeds.\nYou will drive a forklift truck."]
     encoded: list[str] = []
-    original = type(encoder).encode
 
-    def counting(self, sentences, *args, **kwargs):
-        encoded.extend(sentences)
-        return original(self, sentences, *args, **kwargs)
+    def counting(owner):  # sentences reach the model through the encoder or the reranker
+        original = owner.encode
 
-    monkeypatch.setattr(type(encoder), "encode", counting)
+        def encode(sentences, *args, **kwargs):
+            encoded.extend(sentences)
+            return original(sentences, *args, **kwargs)
+        monkeypatch.setattr(owner, "encode", encode)
+
+    counting(encoder)
+    assert extractor.reranker is not None  # the default reranks: count its encoding too
+    counting(extractor.reranker)
     cache = SentenceCache()
     first = extractor.extract_many(ads[:1], ["1"], cache=cache)
     second = extractor.extract_many(ads[1:], ["2"], cache=cache)

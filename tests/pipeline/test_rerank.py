@@ -1,5 +1,6 @@
 """The rerank stage in the pipeline (``ExtractorConfig.rerank``): it reorders each sentence's
-candidates, the reported score stays the cosine, and weight 0 changes nothing."""
+candidates, the reported score stays the cosine, weight 0 changes nothing, and the default
+(``auto``) reranks with a torch encoder and not with one that has no token embeddings."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def _ranked(demo_index, encoder, **options):
 
 
 def test_reranking_reorders_the_candidates_and_reports_their_cosine(demo_index, encoder):
-    plain = _ranked(demo_index, encoder)
+    plain = _ranked(demo_index, encoder, rerank=None)
     strong = _ranked(demo_index, encoder, rerank="late-interaction", rerank_weight=10.0,
                      rerank_candidates=50)
     assert [[h for h, _, _ in row] for row in strong] != [[h for h, _, _ in row] for row in plain]
@@ -35,9 +36,29 @@ def test_reranking_reorders_the_candidates_and_reports_their_cosine(demo_index, 
 
 
 def test_weight_zero_gives_the_order_without_reranking(demo_index, encoder):
-    plain = _ranked(demo_index, encoder)
+    plain = _ranked(demo_index, encoder, rerank="none")
     zero = _ranked(demo_index, encoder, rerank="late-interaction", rerank_weight=0.0)
     assert [[h for h, _, _ in row] for row in zero] == [[h for h, _, _ in row] for row in plain]
+
+
+def test_auto_reranks_a_torch_encoder_and_not_one_without_token_embeddings(demo_index,
+                                                                           encoder):
+    from skillmap.rerank.registry import resolve_reranker
+
+    class PooledOnly:  # what an ONNX backend offers: pooled vectors, no token embeddings
+        def encode(self, texts):
+            return encoder.encode(texts)
+
+    assert ExtractorConfig().rerank == "auto"
+    default = Extractor.from_config(ExtractorConfig(sentence_filter=None), encoder=encoder,
+                                    index=demo_index)
+    assert default.reranker is not None
+    assert resolve_reranker("auto", encoder) == "late-interaction"
+    assert resolve_reranker("auto", PooledOnly()) is None
+    assert resolve_reranker("late-interaction", PooledOnly()) == "late-interaction"
+    for off in ("none", None):
+        assert Extractor.from_config(ExtractorConfig(sentence_filter=None, rerank=off),
+                                     encoder=encoder, index=demo_index).reranker is None
 
 
 @pytest.mark.parametrize("changes, words", [({"rerank": "colbert"}, "rerank must be one of"),
@@ -57,11 +78,19 @@ def test_extract_reranks_from_the_command_line(capsys):
     from conftest import REPO
     from helpers.cli import run
 
-    code, out, err = run(capsys, "extract", REPO / "data" / "sample_ad.txt", "--rerank",
-                         "late-interaction", "--format", "csv")
+    # interleave: each sentence's best skills in turn, so a reordering within a sentence shows
+    options = ("--aggregation", "interleave", "--no-filter", "--format", "csv")
+    tables = {}
+    for choice in ("late-interaction", "none"):
+        code, out, err = run(capsys, "extract", REPO / "data" / "sample_ad.txt", "--rerank",
+                             choice, *options)
+        assert code == 0, err
+        tables[choice] = pd.read_csv(io.StringIO(out))
+        assert len(tables[choice]) == 10 and tables[choice]["score"].between(0, 1).all()
+    assert not tables["none"].equals(tables["late-interaction"])
+    code, out, err = run(capsys, "extract", REPO / "data" / "sample_ad.txt", *options)
     assert code == 0, err
-    table = pd.read_csv(io.StringIO(out))
-    assert len(table) == 10 and table["score"].between(0, 1).all()
+    assert pd.read_csv(io.StringIO(out)).equals(tables["late-interaction"])  # auto = on
 
 
 def test_the_shared_forward_pass_gives_the_encoders_own_vectors(demo_index, encoder):
