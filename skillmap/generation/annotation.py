@@ -203,16 +203,21 @@ def label_postings(postings: Sequence[UnlabelledPosting], backend, out: str | Pa
         else:
             todo.append(i)
     try:
+        def ask_and_remember(lines: list[str]) -> Completion:
+            # cached in the worker, before it sends its next request: a kill loses no answer
+            completion = ask(lines)
+            if completion.ok and cache is not None:
+                cache.put(key(lines), completion)
+            return completion
+
         with ThreadPoolExecutor(max_workers=backend.concurrency) as pool:
-            futures = {pool.submit(ask, jobs[i][2]): i for i in todo}
+            futures = {pool.submit(ask_and_remember, jobs[i][2]): i for i in todo}
             for future in as_completed(futures):
                 i = futures[future]
                 completion = future.result()
                 report.model_calls += 1
                 bar.update(1)
                 if completion.ok:
-                    if cache is not None:
-                        cache.put(key(jobs[i][2]), completion)
                     answers[i] = completion.sentences
                 else:
                     posting, start, _ = jobs[i]

@@ -157,14 +157,18 @@ def _answer(chunk: list[GenerationRequest], templates: dict[str, PromptTemplate]
                 continue
         to_call.append(i)
     jobs = [(chunk[i], templates[chunk[i].mode]) for i in to_call]
-    for position, completion in (backend.generate(jobs) if jobs else ()):
+
+    def remember(position: int, completion: Completion) -> None:
+        # in the backend's worker, the moment the answer exists (see Backend.generate)
+        if backend.cacheable and cache is not None:
+            cache.put(keys[to_call[position]], completion)
+
+    for position, completion in (backend.generate(jobs, remember) if jobs else ()):
         i = to_call[position]
         if backend.cacheable:
             report.model_calls += 1
             report.prompt_tokens += completion.prompt_tokens
             report.completion_tokens += completion.completion_tokens
-            if cache is not None:
-                cache.put(keys[i], completion)
         answers[i] = completion
         arrived()
     return [(request, answers.get(i)) for i, request in enumerate(chunk)]

@@ -132,3 +132,26 @@ def test_a_run_with_failed_prompts_exits_1_and_says_how_many(tmp_path):
                                text=True, timeout=120)
         assert stub.calls == 1  # only the failed prompt is sent again
     assert again.returncode == 0, again.stderr
+
+
+def test_each_answer_is_cached_before_the_next_request_is_sent(tmp_path, monkeypatch,
+                                                                demo_taxonomy):
+    """The threaded openai backend works ahead of the runner: the moment a worker has an
+    answer it may send the next request. The answer must be in the cache by then, or a kill
+    at that moment loses it and the rerun pays for it again."""
+    from skillmap.generation import ResponseCache, generate_corpus, make_backend
+
+    calls_at_put: list[int] = []
+    original = ResponseCache.put
+    with StubOpenAI() as stub:
+        def put(self, key, completion):
+            time.sleep(0.05)  # a slow disk: the next request must still wait for this
+            calls_at_put.append(stub.calls)
+            original(self, key, completion)
+
+        monkeypatch.setattr(ResponseCache, "put", put)
+        backend = make_backend("openai", model="stub-model", base_url=stub.base_url,
+                               api_key="sk-test", timeout=5.0, max_retries=0, concurrency=1)
+        generate_corpus(demo_taxonomy, backend, tmp_path / "corpus.jsonl", modes=["single"],
+                        per_skill=1, limit=6, cache=ResponseCache(tmp_path / "answers.sqlite"))
+    assert calls_at_put == list(range(1, 7))  # answer k cached while k requests were sent

@@ -13,13 +13,14 @@ import hashlib
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from skillmap.generation.prompts import PromptTemplate, language_name
 from skillmap.generation.sampling import GenerationRequest
 from skillmap.taxonomy import Taxonomy
 
 Job = tuple[GenerationRequest, PromptTemplate]
+AnswerHook = Callable[[int, "Completion"], None]  # see Backend.generate
 
 
 @dataclass
@@ -115,8 +116,14 @@ class Backend(ABC):
                               .encode()).hexdigest()
 
     @abstractmethod
-    def generate(self, jobs: Sequence[Job]) -> Iterator[tuple[int, Completion]]:
-        """Yield ``(position in jobs, completion)`` for every job, in any order."""
+    def generate(self, jobs: Sequence[Job], on_answer: AnswerHook | None = None
+                 ) -> Iterator[tuple[int, Completion]]:
+        """Yield ``(position in jobs, completion)`` for every job, in any order.
+
+        ``on_answer(position, completion)``, if given, runs the moment each answer exists and
+        before the backend starts another request: a backend that works ahead of its consumer
+        (the threaded ``openai`` one) would otherwise have answers in hand that a kill loses
+        and a rerun pays for again. The runner caches answers there."""
 
     def close(self) -> None:
         """Release clients, threads or model memory."""

@@ -21,7 +21,8 @@ from typing import Any, Iterator, Sequence
 
 from skillmap.errors import SkillmapError, exception_line
 from skillmap.security import MODEL_LOAD_ERRORS
-from skillmap.generation.backends.base import Backend, Completion, Job, prompt_context
+from skillmap.generation.backends.base import (AnswerHook, Backend, Completion, Job,
+                                                prompt_context)
 from skillmap.generation.parsing import ParseError, first_line, parse_sentences
 from skillmap.generation.prompts import PromptTemplate
 from skillmap.generation.sampling import GenerationRequest
@@ -141,7 +142,8 @@ class LocalBackend(Backend):
                                                       add_generation_prompt=True)
         return template.completion_prompt(context)
 
-    def generate(self, jobs: Sequence[Job]) -> Iterator[tuple[int, Completion]]:
+    def generate(self, jobs: Sequence[Job], on_answer: AnswerHook | None = None
+                 ) -> Iterator[tuple[int, Completion]]:
         # a chat prompt answers all n sentences at once; a completion prompt gives one each
         slots = [(i, self.rendered_prompt(req, tpl), req.seed)
                  for i, (req, tpl) in enumerate(jobs)
@@ -160,7 +162,10 @@ class LocalBackend(Backend):
                 if remaining[job] == 0:
                     if not completion.sentences and completion.error is None:
                         completion.error = "no sentence in the answer"
-                    yield job, results.pop(job)
+                    completion = results.pop(job)
+                    if on_answer is not None:
+                        on_answer(job, completion)
+                    yield job, completion
 
     def _add_answer(self, completion: Completion, text: str) -> None:
         if self.chat:

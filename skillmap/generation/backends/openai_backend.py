@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any, Iterator, Sequence
 
 from skillmap.errors import SkillmapError
-from skillmap.generation.backends.base import Backend, Completion, Job
+from skillmap.generation.backends.base import AnswerHook, Backend, Completion, Job
 from skillmap.generation.backends.http_limits import DEFAULT_MAX_BYTES, limited_client
 from skillmap.generation.parsing import ParseError, parse_sentences
 from skillmap.generation.sampling import GenerationRequest
@@ -71,14 +71,23 @@ class OpenAIBackend(Backend):
         return {"temperature": self.temperature, "max_tokens": self.max_tokens,
                 "json_mode": self.json_mode}
 
-    def generate(self, jobs: Sequence[Job]) -> Iterator[tuple[int, Completion]]:
+    def generate(self, jobs: Sequence[Job], on_answer: AnswerHook | None = None
+                 ) -> Iterator[tuple[int, Completion]]:
         """Answers as they arrive; meanwhile the HTTP libraries' log records have the API key
-        masked (their DEBUG logs show what the server sent back)."""
+        masked (their DEBUG logs show what the server sent back). ``on_answer`` runs in the
+        worker thread, before that worker sends its next request."""
         from skillmap.security import masked_in_logs
+
+        def answer(position: int, request: GenerationRequest,
+                   template: PromptTemplate) -> Completion:
+            completion = self._complete(request, template)
+            if on_answer is not None:
+                on_answer(position, completion)
+            return completion
 
         with masked_in_logs(self._secret if self._secret != "no-key" else None), \
                 ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            futures = {pool.submit(self._complete, request, template): i
+            futures = {pool.submit(answer, i, request, template): i
                        for i, (request, template) in enumerate(jobs)}
             try:
                 for future in as_completed(futures):

@@ -21,7 +21,7 @@ from typing import Any, Iterator, Sequence
 
 
 from skillmap.errors import SkillmapError
-from skillmap.generation.backends.base import Backend, Completion, Job
+from skillmap.generation.backends.base import AnswerHook, Backend, Completion, Job
 from skillmap.generation.prompts import PromptTemplate, default_prompts_dir
 from skillmap.generation.sampling import GenerationRequest
 from skillmap.taxonomy import Skill, Taxonomy
@@ -89,9 +89,13 @@ class TemplateBackend(Backend):
                 (nouns if _is_knowledge(skill) else verbs)[first] += 1
         self.verbs = {w for w, n in verbs.items() if n > nouns.get(w, 0)}
 
-    def generate(self, jobs: Sequence[Job]) -> Iterator[tuple[int, Completion]]:
+    def generate(self, jobs: Sequence[Job], on_answer: AnswerHook | None = None
+                 ) -> Iterator[tuple[int, Completion]]:
         for i, (request, _template) in enumerate(jobs):
-            yield i, Completion(sentences=self.sentences(request))
+            completion = Completion(sentences=self.sentences(request))
+            if on_answer is not None:
+                on_answer(i, completion)
+            yield i, completion
 
     def sentences(self, request: GenerationRequest) -> list[str]:
         """``request.n`` sentences plus ``SPARES`` more, in order of preference.
