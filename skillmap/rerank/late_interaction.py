@@ -42,18 +42,36 @@ class LateInteractionReranker:
     def encode(self, sentences: Sequence[str], show_progress: bool = False
                ) -> tuple[np.ndarray, list]:
         """Unit pooled vectors (for faiss) and token embeddings (for :meth:`rerank`) from one
-        forward pass, so reranking does not encode the sentences a second time."""
-        import torch
+        forward pass, so reranking does not encode the sentences a second time.
 
-        outputs = self.model.encode(list(sentences), output_value=None,
-                                    batch_size=self.batch_size, convert_to_numpy=False,
-                                    show_progress_bar=show_progress) if len(sentences) else []
-        pooled = [torch.nn.functional.normalize(o["sentence_embedding"].float(), dim=0)
-                  for o in outputs]
-        vectors = (torch.stack(pooled).cpu().numpy() if pooled
-                   else np.zeros((0, self.skill_vectors.shape[1]), np.float32))
-        tokens = [o["token_embeddings"][o["attention_mask"].bool()] for o in outputs]
-        return np.ascontiguousarray(vectors, dtype=np.float32), tokens
+        Batches are formed as ``SentenceTransformer.encode`` forms them (longest first), so
+        the pooled vectors are the ones ``encode`` gives. The model's own ``tokenize`` and
+        forward are called rather than ``encode(output_value=None)``, which fails in some
+        sentence-transformers versions this package supports (5.4 indexes every output
+        field by row, a string field included).
+        """
+        import torch
+        from tqdm.auto import tqdm
+
+        texts = list(sentences)
+        vectors = np.zeros((len(texts), self.skill_vectors.shape[1]), np.float32)
+        tokens: list = [None] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        starts = range(0, len(texts), self.batch_size)
+        self.model.eval()  # as encode() does: no dropout
+        with torch.no_grad():
+            for start in tqdm(starts, desc="Batches", disable=not show_progress):
+                rows = order[start:start + self.batch_size]
+                features = self.model.tokenize([texts[i] for i in rows])
+                features = {name: value.to(self.model.device) if torch.is_tensor(value)
+                            else value for name, value in features.items()}
+                out = self.model(features)
+                pooled = torch.nn.functional.normalize(out["sentence_embedding"].float(), dim=-1)
+                vectors[rows] = pooled.cpu().numpy()
+                mask = out["attention_mask"].bool()
+                for j, i in enumerate(rows):
+                    tokens[i] = out["token_embeddings"][j][mask[j]]
+        return vectors, tokens
 
     def score(self, sentences: Sequence[str], candidates: np.ndarray,
               tokens: Sequence | None = None) -> np.ndarray:
