@@ -36,7 +36,6 @@ from skillmap.index import SkillIndex  # noqa: E402
 from skillmap.pipeline import Extractor, ExtractorConfig  # noqa: E402
 
 
-
 def temperature(text: str) -> float | None:
     return None if text == "trained" else float(text)
 

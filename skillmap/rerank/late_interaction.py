@@ -18,6 +18,19 @@ import numpy as np
 from skillmap.errors import SkillmapError
 
 
+def sentence_transformer(encoder):
+    """The torch sentence-transformers model behind ``encoder`` (a torch
+    :class:`~skillmap.encoder.SkillEncoder` or the model itself), or None when there is none:
+    an ONNX backend gives pooled vectors only, no token embeddings to rerank with."""
+    import sys
+
+    module = sys.modules.get("sentence_transformers")  # loaded with any torch encoder
+    model = getattr(encoder, "model", encoder)
+    if module is None or not isinstance(model, module.SentenceTransformer):
+        return None
+    return model
+
+
 class LateInteractionReranker:
     """Reorders candidate skills by their late-interaction score with the sentence.
 
@@ -27,13 +40,8 @@ class LateInteractionReranker:
     """
 
     def __init__(self, model, scorer, skill_vectors: np.ndarray, batch_size: int = 32):
-        from sentence_transformers import SentenceTransformer
-
-        from skillmap.encoder.skill_encoder import SkillEncoder
-
-        if isinstance(model, SkillEncoder):
-            model = model.model
-        if not isinstance(model, SentenceTransformer):
+        model = sentence_transformer(model)
+        if model is None:
             raise SkillmapError("late-interaction reranking needs the torch encoder (token "
                                 "embeddings); the ONNX backends give pooled vectors only")
         self.model, self.scorer, self.batch_size = model, scorer.eval(), batch_size

@@ -36,21 +36,12 @@ RERANK_CHOICES = (AUTO, NONE, *RERANKERS)
 DEFAULT_RERANKER = "late-interaction"
 
 
-def gives_token_embeddings(encoder) -> bool:
-    """Whether ``encoder`` (a SkillEncoder or a SentenceTransformer) can feed a token-level
-    reranker: only a torch sentence-transformers model returns token embeddings."""
-    import sys
-
-    module = sys.modules.get("sentence_transformers")  # loaded with any torch encoder
-    if module is None:
-        return False
-    return isinstance(getattr(encoder, "model", encoder), module.SentenceTransformer)
-
-
 def resolve_reranker(name: str | None, encoder) -> str | None:
     """The reranker ``ExtractorConfig.rerank`` = ``name`` means for ``encoder`` (None: none)."""
     if name in (None, NONE):
         return None
     if name == AUTO:
-        return DEFAULT_RERANKER if gives_token_embeddings(encoder) else None
+        from skillmap.rerank.late_interaction import sentence_transformer
+
+        return DEFAULT_RERANKER if sentence_transformer(encoder) is not None else None
     return name

@@ -17,6 +17,7 @@ from skillmap.pipeline import Extractor
 from skillmap.pipeline.sentence_cache import Outcome, SentenceCache
 
 from conftest import DEMO_TAXONOMY, REPO
+from helpers.spies import record_encodings
 
 SKILLMAP = Path(sys.executable).with_name("skillmap")
 
@@ -42,22 +43,12 @@ def test_repeated_sentences_are_coded_from_the_cache_not_encoded_again(demo_inde
     extractor = Extractor(demo_index, encoder, sentence_filter=None, min_score=-1.0)
     ads = ["We are a family company based in Leeds.\nYou will develop software in Python.",
            "We are a family company based in Leeds.\nYou will drive a forklift truck."]
-    encoded: list[str] = []
-
-    def counting(owner):  # sentences reach the model through the encoder or the reranker
-        original = owner.encode
-
-        def encode(sentences, *args, **kwargs):
-            encoded.extend(sentences)
-            return original(sentences, *args, **kwargs)
-        monkeypatch.setattr(owner, "encode", encode)
-
-    counting(encoder)
-    assert extractor.reranker is not None  # the default reranks: count its encoding too
-    counting(extractor.reranker)
+    assert extractor.reranker is not None  # the default reranks: its encodings count too
+    calls = record_encodings(monkeypatch, extractor)
     cache = SentenceCache()
     first = extractor.extract_many(ads[:1], ["1"], cache=cache)
     second = extractor.extract_many(ads[1:], ["2"], cache=cache)
+    encoded = [sentence for call in calls for sentence in call]
     assert encoded.count("We are a family company based in Leeds.") == 1
     assert cache.hits == 1
     alone = extractor.extract_many(ads[1:], ["2"])

@@ -8,6 +8,7 @@ from skillmap.errors import SkillmapError
 from skillmap.pipeline import Extractor
 
 from conftest import DATA
+from helpers.spies import record_encodings
 
 
 def labels(result):
@@ -91,16 +92,10 @@ def test_per_sentence_detail_covers_every_segment_and_marks_headings(demo_extrac
 
 
 def test_extract_many_encodes_each_distinct_sentence_once(demo_index, encoder, monkeypatch):
-    seen = []
     boiler = "We are an equal opportunity employer."
     ads = [f"You know Python.\n{boiler}", f"You know SQL.\n{boiler}", f"You know Python.\n{boiler}"]
     extractor = Extractor(demo_index, encoder, sentence_filter=None)  # every sentence encoded
-    # sentences reach the model through the encoder, or the reranker (on by default)
-    for owner in (encoder, extractor.reranker):
-        def spy(texts, *args, original=owner.encode, **kwargs):
-            seen.append(list(texts))
-            return original(texts, *args, **kwargs)
-        monkeypatch.setattr(owner, "encode", spy)
+    seen = record_encodings(monkeypatch, extractor)
     many = extractor.extract_many(ads, ["a", "b", "c"])
     assert len(seen) == 1 and sorted(seen[0]) == sorted({"You know Python.", "You know SQL.", boiler})
     # de-duplication does not change results: same as coding each ad alone
