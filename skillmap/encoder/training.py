@@ -201,10 +201,16 @@ class ContrastiveTrainer:
         return torch.optim.AdamW([g for g in groups if g["params"]], weight_decay=0.01)
 
     # ------------------------------------------------------------------ data
-    def dataset(self, examples: list[Example], seed: int, copies: int = 1):
+    def dataset(self, examples: list[Example], seed: int, copies: int = 1,
+                shuffle: bool = False):
         """The rows the loss reads (see :mod:`skillmap.encoder.losses`): ``copies`` draws of
         a positive and a same-group hard negative per sentence, copy ``c`` seeded by
-        ``(seed, c)`` so a resumed run sees the same rows."""
+        ``(seed, c)`` so a resumed run sees the same rows.
+
+        With ``shuffle`` each copy lists the sentences in its own seeded order. Training
+        needs it: a run shorter than one pass takes the first rows, and corpora come in
+        file order (one mode after another, template sentences before LLM-written ones),
+        so without it a short run would never see the later modes or corpora."""
         from datasets import Dataset
 
         width = max(len(e.skills) for e in examples)
@@ -213,7 +219,8 @@ class ContrastiveTrainer:
             rows["negative"] = []
         for copy in range(copies):
             rng = random.Random(seed * 1_000_003 + copy)
-            for example in examples:
+            order = rng.sample(examples, len(examples)) if shuffle else examples
+            for example in order:
                 positive = rng.choice(example.skills)
                 candidates = [positive]
                 if self.config.hard_negatives:
@@ -281,7 +288,7 @@ class ContrastiveTrainer:
         if config.max_steps is not None:
             total = min(total, config.max_steps)
         copies = math.ceil(total / steps_per_copy)
-        rows = self.dataset(train, config.seed, copies)
+        rows = self.dataset(train, config.seed, copies, shuffle=True)
         rows = rows.select(range(total * config.batch_size))  # full batches only
         held = self.dataset(heldout, config.seed + 1) if heldout else None
         started = time.perf_counter()

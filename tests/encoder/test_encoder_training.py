@@ -85,6 +85,37 @@ def test_examples_come_from_every_corpus_given_gzipped_or_not(corpus, demo_taxon
     assert load_examples([first], demo_taxonomy) == both[:len(load_examples(first, demo_taxonomy))]
 
 
+class _RowsSeen(Exception):
+    """Raised by the spy below: the rows are all the test needs, not the training."""
+
+
+def training_rows(trainer, examples, monkeypatch) -> list[str]:
+    """The anchor sentences ``fit`` hands the library trainer, in order."""
+    def spy(output_dir, train=None, *args, **kwargs):
+        raise _RowsSeen(list(train["anchor"]))
+
+    monkeypatch.setattr(trainer, "_trainer", spy)
+    with pytest.raises(_RowsSeen) as seen:
+        trainer.fit(examples, progress=False)
+    return seen.value.args[0]
+
+
+def test_a_run_shorter_than_one_pass_draws_from_every_corpus(backbone, demo_taxonomy,
+                                                             monkeypatch):
+    """Corpora come in file order (template before LLM-written, one mode after another): a
+    run of 5 batches of 8 out of ~120 sentences must not train on the first 40 alone."""
+    n = len(demo_taxonomy.skills)
+    examples = ([Example(f"template sentence {i}", (i % n,)) for i in range(60)]
+                + [Example(f"llm sentence {i}", (i % n,)) for i in range(60)])
+    config = TrainingConfig(max_steps=5, batch_size=8, heldout_fraction=0.0)
+    trainer = ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone), config,
+                                 device="cpu")
+    rows = training_rows(trainer, examples, monkeypatch)
+    assert len(rows) == 40 and len(set(rows)) == 40  # one pass: no sentence twice
+    assert sum(row.startswith("llm") for row in rows) >= 10
+    assert training_rows(trainer, examples, monkeypatch) == rows  # seeded: a resume sees them
+
+
 def test_heldout_split_is_stable_and_disjoint():
     examples = [Example(f"sentence {i}", (i,)) for i in range(500)]
     train, held = split_heldout(examples, 0.1)
