@@ -118,8 +118,11 @@ def evaluate_command(
     typer.echo(f"system: {report.system}")
     typer.echo(f"benchmark: {report.benchmark} ({report.level} level, n={report.n}, "
                f"unresolved gold labels={report.unresolved})")
+    typer.echo(f"{'':>6}  {'mean':>5}  {report.confidence:.0%} bootstrap interval over the "
+               f"{report.n} items")
     for name in HEADLINE:
-        typer.echo(f"{name:>6}: {report.metrics[name]:.3f}")
+        low, high = report.intervals[name]
+        typer.echo(f"{name:>6}: {report.metrics[name]:.3f}  [{low:.3f}, {high:.3f}]")
 
 
 def _evaluate_postings(benchmark: Path, split: str, compare: bool, as_json: bool,

@@ -4,11 +4,12 @@ the benchmark scripts, so every system is measured the same way."""
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from skillmap.evaluation.benchmarks import Benchmark
-from skillmap.evaluation.metrics import DEFAULT_KS, score_rankings
+from skillmap.evaluation.metrics import DEFAULT_KS, score_items
 from skillmap.evaluation.rankers import Ranker
+from skillmap.evaluation.uncertainty import CONFIDENCE, bootstrap_interval
 
 HEADLINE = ("RP@5", "RP@10", "MRR", "P@5", "R@5", "F1@5")
 
@@ -24,6 +25,12 @@ class EvalReport:
     items_without_gold: int
     seconds: float
     items_per_second: float
+    #: per headline metric, the 95 % bootstrap interval of its average over the items
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: per headline metric, each scored item's value in benchmark order: what a paired
+    #: comparison of two systems on the same benchmark needs (uncertainty.paired_difference)
+    item_scores: dict[str, list[float]] = field(default_factory=dict)
+    confidence: float = CONFIDENCE
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -31,7 +38,8 @@ class EvalReport:
 
 def evaluate(ranker: Ranker, benchmark: Benchmark, k: int = 10,
              ks: tuple[int, ...] = DEFAULT_KS) -> EvalReport:
-    """Rank every item of ``benchmark`` (top ``k``) and average the metrics."""
+    """Rank every item of ``benchmark`` (top ``k``), average the metrics and bootstrap
+    their intervals."""
     if not benchmark.items:
         from skillmap.errors import InputError
 
@@ -40,11 +48,16 @@ def evaluate(ranker: Ranker, benchmark: Benchmark, k: int = 10,
     started = time.perf_counter()
     rankings = ranker.rank(texts, max(k, *ks))
     seconds = time.perf_counter() - started
-    metrics = score_rankings([[skill for skill, _ in r] for r in rankings],
-                             [set(item.gold) for item in benchmark.items], ks)
-    n = int(metrics.pop("n"))
-    metrics.pop("n_without_gold")
+    scored = [m for m in score_items([[skill for skill, _ in r] for r in rankings],
+                                     [set(item.gold) for item in benchmark.items], ks)
+              if m is not None]  # every item has gold labels (misses when unresolved)
+    metrics = {name: sum(m[name] for m in scored) / len(scored) for name in scored[0]}
+    headline = [name for name in HEADLINE if name in metrics]
+    item_scores = {name: [m[name] for m in scored] for name in headline}
     return EvalReport(system=ranker.name, benchmark=benchmark.name, level=benchmark.level,
-                      metrics=metrics, n=n, unresolved=benchmark.unresolved,
+                      metrics=metrics, n=len(scored), unresolved=benchmark.unresolved,
                       items_without_gold=benchmark.items_without_gold, seconds=seconds,
-                      items_per_second=len(texts) / seconds if seconds else float("inf"))
+                      items_per_second=len(texts) / seconds if seconds else float("inf"),
+                      intervals={name: bootstrap_interval(values)
+                                 for name, values in item_scores.items()},
+                      item_scores=item_scores)

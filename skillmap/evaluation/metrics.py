@@ -106,13 +106,19 @@ def item_metrics(ranking: Sequence[str], gold: set[str], ks: Iterable[int] = DEF
     return scores
 
 
-def score_rankings(rankings: Sequence[Sequence[str]], golds: Sequence[set[str]],
-                   ks: Iterable[int] = DEFAULT_KS) -> dict[str, float]:
-    """Macro averages over items with a non-empty gold set, plus ``n`` and ``n_without_gold``."""
+def score_items(rankings: Sequence[Sequence[str]], golds: Sequence[set[str]],
+                ks: Iterable[int] = DEFAULT_KS) -> list[dict[str, float] | None]:
+    """:func:`item_metrics` of every item, in order (None where the gold set is empty)."""
     if len(rankings) != len(golds):
         raise ValueError(f"{len(rankings)} rankings for {len(golds)} gold sets")
     ks = tuple(_check_k(k) for k in ks)
-    per_item = [item_metrics(r, g, ks) for r, g in zip(rankings, golds)]
+    return [item_metrics(r, g, ks) for r, g in zip(rankings, golds)]
+
+
+def score_rankings(rankings: Sequence[Sequence[str]], golds: Sequence[set[str]],
+                   ks: Iterable[int] = DEFAULT_KS) -> dict[str, float]:
+    """Macro averages over items with a non-empty gold set, plus ``n`` and ``n_without_gold``."""
+    per_item = score_items(rankings, golds, ks)
     scored = [m for m in per_item if m is not None]
     averages: dict[str, float] = {}
     if scored:

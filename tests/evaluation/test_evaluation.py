@@ -78,6 +78,11 @@ def test_harness_scores_a_ranker_by_its_output(span_csv, demo_taxonomy):
     assert report.n == 3 and report.unresolved == 1
     assert report.metrics["RP@5"] == pytest.approx(2 / 3)
     assert report.metrics["MRR"] == pytest.approx(2 / 3)
+    # per-item scores in benchmark order (what a paired comparison needs), and an interval
+    # around each average: one item of three missed, so the bootstrap spans 1/3 .. 1
+    assert sorted(report.item_scores["RP@5"]) == [0.0, 1.0, 1.0]
+    low, high = report.intervals["RP@5"]
+    assert low < report.metrics["RP@5"] < high and 0.0 <= low and high <= 1.0
 
 
 def test_pipeline_and_baselines_rank_the_obvious_skill_first(demo_index, encoder, demo_taxonomy):
@@ -104,6 +109,11 @@ def test_cli_eval_json(span_csv, capsys):
     assert report["n"] == 3 and report["unresolved"] == 1
     assert set(report["metrics"]) >= {"RP@5", "RP@10", "MRR", "P@5", "R@5", "F1@5"}
     assert 0 < report["metrics"]["RP@5"] <= 1
+    low, high = report["intervals"]["RP@5"]
+    assert low <= report["metrics"]["RP@5"] <= high
+    assert len(report["item_scores"]["RP@5"]) == report["n"]
+    assert main(["eval", "--benchmark", str(span_csv)]) == 0
+    assert "95% bootstrap interval over the 3 items" in capsys.readouterr().out
     assert main(["eval", "--benchmark", str(span_csv), "--system", "tfidf"]) == 0
     assert "TF-IDF" in capsys.readouterr().out
 
