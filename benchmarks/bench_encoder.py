@@ -67,10 +67,15 @@ def encoding_speed(model: str, sentences: list[str], repeats: int) -> float:
 def accuracy(model: str, args: argparse.Namespace) -> dict:
     """Build (or, with --reuse-index, reuse) the model's ESCO index in --work and run
     `skillmap eval` on each split in each setting: ``{split}_{setting}`` -> RP@5, MRR, the
-    RP@5 interval and its per-sentence values (for paired comparisons)."""
+    RP@5 interval and its per-sentence values (for paired comparisons). With --reuse-index,
+    measurements an earlier run saved beside a reused index are read back, not redone."""
     index = args.work / f"index-{Path(model).name}"
+    saved = args.work / f"accuracy-{Path(model).name}.json"
     started = time.perf_counter()
-    if not (args.reuse_index and (index / "metadata.json").is_file()):
+    if args.reuse_index and (index / "metadata.json").is_file():
+        if saved.is_file():
+            return json.loads(saved.read_text())
+    else:
         cli("index", "build", "-t", str(args.esco_taxonomy), "--out", str(index),
             "--template", args.template, "--model", model)
     row = {"build_s": round(time.perf_counter() - started)}
@@ -84,6 +89,7 @@ def accuracy(model: str, args: argparse.Namespace) -> dict:
                 **{k: report["metrics"][k] for k in ("RP@5", "MRR")},
                 "RP@5 interval": report["intervals"]["RP@5"],
                 "RP@5 per item": report["item_scores"]["RP@5"]}
+    saved.write_text(json.dumps(row))
     return row
 
 
@@ -101,7 +107,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-encoder"))
     parser.add_argument("--template", default="{label}")
     parser.add_argument("--reuse-index", action="store_true",
-                        help="keep an index folder an earlier run left in --work")
+                        help="keep an index folder (and its measurements) an earlier run "
+                        "left in --work")
 
 
 def main() -> None:
