@@ -161,8 +161,8 @@ def print_paired_differences(results: list[dict]) -> None:
         cells = []
         for split, setting in columns:
             key = f"{split}_{setting}"
-            d = paired_difference(row[key]["RP@5 per item"], results[0][key]["RP@5 per item"])
-            cells.append(f"{d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]{'*' if d.clear else ''}")
+            cells.append(str(paired_difference(row[key]["RP@5 per item"],
+                                               results[0][key]["RP@5 per item"])))
         print(f"| {row['encoder']} | " + " | ".join(cells) + " |")
 
 

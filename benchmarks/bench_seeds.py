@@ -9,9 +9,9 @@ A recipe is NAME=MODEL[,MODEL...]: the same training command run with different 
 Each model is measured as in bench_encoder.py (its index in --work, three settings per
 split). Printed: each recipe's mean RP@5 over its seeds with the spread between seeds (sd),
 then each recipe minus the first (or --reference), paired over the sentences on
-seed-averaged per-sentence RP@5, with a 95 % bootstrap interval. The two tell different things: the sd is how much a
-rebuild of the recipe moves (training noise), the interval how much the small splits can
-separate two recipes (benchmark noise). Results also in <work>/seeds.json.
+seed-averaged per-sentence RP@5, with a 95 % bootstrap interval. The two tell different
+things: the sd is how much a rebuild of the recipe moves (training noise), the interval how
+much the small splits can separate two recipes (benchmark noise). Results also in <work>/seeds.json.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ def main() -> None:
     parser.add_argument("--reference", help="recipe the paired differences are taken "
                         "against [default: the first]")
     args = parser.parse_args()
+    names = [name for name, _ in args.recipes]
+    if args.reference is not None and args.reference not in names:
+        parser.error(f"--reference {args.reference!r} is none of the recipes: {names}")
     args.work.mkdir(parents=True, exist_ok=True)
     columns = [f"{split}_{setting}" for setting in SETTINGS for split in SPLITS]
     results = []
@@ -68,9 +71,6 @@ def main() -> None:
         cells = [f"{recipe['columns'][c]['mean']:.3f} ({recipe['columns'][c]['sd']:.3f})"
                  for c in columns]
         print(f"| {recipe['recipe']} | {len(recipe['models'])} | " + " | ".join(cells) + " |")
-    names = [recipe["recipe"] for recipe in results]
-    if args.reference is not None and args.reference not in names:
-        parser.error(f"--reference {args.reference!r} is none of the recipes: {names}")
     first = results[names.index(args.reference) if args.reference else 0]
     print(f"\nRP@5 minus {first['recipe']}'s, paired over the sentences on seed-averaged "
           f"scores (95 % bootstrap interval; * = excludes 0)\n\n| recipe | {header} |\n"
@@ -78,8 +78,8 @@ def main() -> None:
     for recipe in (r for r in results if r is not first):
         cells = []
         for c in columns:
-            d = paired_difference(recipe["columns"][c]["per item"], first["columns"][c]["per item"])
-            cells.append(f"{d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]{'*' if d.clear else ''}")
+            cells.append(str(paired_difference(recipe["columns"][c]["per item"],
+                                               first["columns"][c]["per item"])))
         print(f"| {recipe['recipe']} | " + " | ".join(cells) + " |")
 
 

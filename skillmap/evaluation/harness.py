@@ -7,7 +7,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from skillmap.evaluation.benchmarks import Benchmark
-from skillmap.evaluation.metrics import DEFAULT_KS, score_items
+from skillmap.evaluation.metrics import DEFAULT_KS, average_items, score_items
 from skillmap.evaluation.rankers import Ranker
 from skillmap.evaluation.uncertainty import CONFIDENCE, bootstrap_interval
 
@@ -48,14 +48,15 @@ def evaluate(ranker: Ranker, benchmark: Benchmark, k: int = 10,
     started = time.perf_counter()
     rankings = ranker.rank(texts, max(k, *ks))
     seconds = time.perf_counter() - started
-    scored = [m for m in score_items([[skill for skill, _ in r] for r in rankings],
-                                     [set(item.gold) for item in benchmark.items], ks)
-              if m is not None]  # every item has gold labels (misses when unresolved)
-    metrics = {name: sum(m[name] for m in scored) / len(scored) for name in scored[0]}
-    headline = [name for name in HEADLINE if name in metrics]
-    item_scores = {name: [m[name] for m in scored] for name in headline}
+    per_item = score_items([[skill for skill, _ in r] for r in rankings],
+                           [set(item.gold) for item in benchmark.items], ks)
+    metrics = average_items(per_item)
+    n = int(metrics.pop("n"))
+    metrics.pop("n_without_gold")
+    scored = [m for m in per_item if m is not None]
+    item_scores = {name: [m[name] for m in scored] for name in HEADLINE if name in metrics}
     return EvalReport(system=ranker.name, benchmark=benchmark.name, level=benchmark.level,
-                      metrics=metrics, n=len(scored), unresolved=benchmark.unresolved,
+                      metrics=metrics, n=n, unresolved=benchmark.unresolved,
                       items_without_gold=benchmark.items_without_gold, seconds=seconds,
                       items_per_second=len(texts) / seconds if seconds else float("inf"),
                       intervals={name: bootstrap_interval(values)

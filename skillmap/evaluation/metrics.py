@@ -118,7 +118,11 @@ def score_items(rankings: Sequence[Sequence[str]], golds: Sequence[set[str]],
 def score_rankings(rankings: Sequence[Sequence[str]], golds: Sequence[set[str]],
                    ks: Iterable[int] = DEFAULT_KS) -> dict[str, float]:
     """Macro averages over items with a non-empty gold set, plus ``n`` and ``n_without_gold``."""
-    per_item = score_items(rankings, golds, ks)
+    return average_items(score_items(rankings, golds, ks))
+
+
+def average_items(per_item: Sequence[dict[str, float] | None]) -> dict[str, float]:
+    """:func:`score_rankings` from per-item scores already computed (:func:`score_items`)."""
     scored = [m for m in per_item if m is not None]
     averages: dict[str, float] = {}
     if scored:

@@ -34,6 +34,11 @@ class Difference:
         """True when the interval excludes 0 (the difference is not noise at this level)."""
         return self.low > 0 or self.high < 0
 
+    def __str__(self) -> str:
+        """A table cell: ``+0.032 [+0.007, +0.060]*`` (``*`` when :attr:`clear`)."""
+        return (f"{self.mean:+.3f} [{self.low:+.3f}, {self.high:+.3f}]"
+                f"{'*' if self.clear else ''}")
+
 
 def bootstrap_interval(values: Sequence[float], confidence: float = CONFIDENCE,
                        resamples: int = RESAMPLES, seed: int = 0) -> tuple[float, float]:
