@@ -31,7 +31,7 @@ class GenerationRequest:
     """One prompt: which skills (or which kind of negative), how many sentences, which seed."""
 
     mode: str
-    index: int                       # position within its mode's plan
+    index: int                       # names the request (its id and seed) within its mode
     skills: tuple[Skill, ...]
     n: int
     seed: int
@@ -139,7 +139,8 @@ def _plan_constrained(taxonomy: Taxonomy, pool: list[Skill], per_skill: int, see
     without_group = sum(1 for s in pool if taxonomy.level2(s.id) is None)
     if without_group:
         plan.skipped["constrained: skills with no Level-2 group"] = without_group
-    requests = []
+    by_group: list[list[GenerationRequest]] = []
+    index = 0
     for group_id in sorted(members):
         skills = members[group_id]
         if len(skills) < MIN_COMBINED:
@@ -148,11 +149,26 @@ def _plan_constrained(taxonomy: Taxonomy, pool: list[Skill], per_skill: int, see
             continue
         rng = random.Random(derive_seed(seed, "constrained", group_id))
         group = taxonomy.group(group_id)
+        requests = []
         for combo in _combinations(skills, per_skill, rng):
-            requests.append(GenerationRequest(
-                "constrained", len(requests), combo, 1,
-                derive_seed(seed, "constrained", len(requests)), group=group))
-    return requests
+            requests.append(GenerationRequest("constrained", index, combo, 1,
+                                              derive_seed(seed, "constrained", index), group=group))
+            index += 1
+        by_group.append(requests)
+    return _round_robin(by_group)
+
+
+def _round_robin(by_group: list[list[GenerationRequest]]) -> list[GenerationRequest]:
+    """One request of each group in turn, so that any prefix of a long run (what a partial
+    corpus is) covers every Level-2 group, not only the first groups in id order.
+
+    Ids and seeds keep their group-by-group numbering: they name the same prompts as runs
+    planned before this order existed, so cached answers and written lines still match.
+    """
+    ordered = []
+    for depth in range(max((len(g) for g in by_group), default=0)):
+        ordered.extend(g[depth] for g in by_group if depth < len(g))
+    return ordered
 
 
 def _plan_unconstrained(pool: list[Skill], per_skill: int, seed: int) -> list[GenerationRequest]:

@@ -20,7 +20,7 @@ from skillmap.generation import (CorpusRecord, CorpusWriter, QualityRules, Respo
                                  read_corpus)
 from skillmap.generation.backends.base import Completion, prompt_context
 from skillmap.generation.parsing import ParseError, parse_sentences
-from skillmap.generation.sampling import sample_level2_groups
+from skillmap.generation.sampling import derive_seed, sample_level2_groups
 from skillmap.evaluation.corpus_stats import corpus_stats, distinct_n, self_similarity
 
 ALL_MODES = ["single", "constrained", "unconstrained", "negatives"]
@@ -81,6 +81,21 @@ def test_constrained_combinations_stay_inside_one_level2_group(demo_taxonomy):
         appearances.update(request.skill_ids)
     coverable = [s for s in demo_taxonomy.skills if demo_taxonomy.level2(s.id)]
     assert all(appearances[s.id] >= 2 for s in coverable)  # the tail is covered too
+
+
+def test_constrained_plan_takes_the_groups_in_turn_with_ids_numbered_group_by_group(
+        demo_taxonomy):
+    """A partial run covers every group; ids and seeds stay those of the group-by-group plan,
+    so a corpus and answer cache written before the order changed still match."""
+    plan = plan_requests(demo_taxonomy, ["constrained"], per_skill=2, seed=5)
+    groups = {r.group.id for r in plan.requests}
+    assert len(groups) > 1
+    assert {r.group.id for r in plan.requests[:len(groups)]} == groups
+    by_id = sorted(plan.requests, key=lambda r: r.index)
+    assert [r.index for r in by_id] == list(range(len(by_id)))
+    in_id_order = [r.group.id for r in by_id]
+    assert in_id_order == sorted(in_id_order)  # numbered group by group, groups in id order
+    assert all(r.seed == derive_seed(5, "constrained", r.index) for r in plan.requests)
 
 
 def test_unconstrained_combinations_cross_groups_with_the_same_coverage(demo_taxonomy):
