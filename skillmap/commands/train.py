@@ -71,6 +71,10 @@ def train_encoder(
     max_examples: Annotated[Optional[int], typer.Option("--max-examples", min=1)] = None,
     eval_every: Annotated[int, typer.Option("--eval-every", min=1)] = 200,
     seed: Annotated[int, typer.Option()] = 0,
+    init: Annotated[Optional[Path], typer.Option(
+        "--init", help="Continue training this bundle (its LoRA adapter and head; e.g. "
+        "skillmap/encoder/default) on the corpus, instead of starting from fresh parts. "
+        "Needs --backbone-mode lora and the bundle's --pooling and backbone.")] = None,
     bundle: Annotated[Optional[Path], typer.Option(
         "--bundle", help="Also write the small trained parts (head, LoRA adapter) here, "
         "loadable on any machine that has the backbone (how the default is shipped).")
@@ -86,6 +90,8 @@ def train_encoder(
       skillmap train encoder -c esco.jsonl -t taxonomies/esco --out models/esco-encoder
       skillmap train encoder -c esco.jsonl -t taxonomies/esco --out models/big-batch \\
           --backbone-mode lora --loss cached-multi-positive --batch-size 512
+      skillmap train encoder -c llm.jsonl.gz -t taxonomies/esco --out models/more \\
+          --backbone-mode lora --pooling attention --init skillmap/encoder/default --max-steps 200
       skillmap index build -t taxonomies/esco --model models/esco-encoder --out indexes/esco-trained
     """
     from skillmap.defaults import demo_taxonomy_dir
@@ -101,7 +107,8 @@ def train_encoder(
                             backbone_mode=backbone_mode.value, eval_every=eval_every,
                             loss=loss.value, mini_batch_size=mini_batch_size,
                             late_interaction=late_interaction,
-                            seed=seed, max_examples=max_examples)
+                            seed=seed, max_examples=max_examples,
+                            init_from=str(init) if init else None)
     examples = load_examples(corpus, tax, max_examples, seed,
                              modes=tuple(modes or ("single", "constrained")))
     encoder_config = EncoderConfig(pooling=pooling.value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from skillmap.encoder.skill_encoder import OFF_THE_SHELF_MODEL_ID
@@ -65,20 +66,26 @@ def _make_portable(adapter: Path, backbone: str) -> None:
     (adapter / "README.md").unlink(missing_ok=True)
 
 
-def load_bundle(folder: str | Path, device: str | None = None,
-                allow_pickle: bool | None = None):
-    """The full SentenceTransformer: installed backbone + this bundle's trained parts.
+@dataclass
+class BundleParts:
+    """What a bundle folder holds, checked: its manifest, adapter folder and head modules."""
+
+    manifest: dict
+    adapter: Path | None
+    modules: list  # (module class, folder) per head module, in model order
+    backbone: str  # the backbone's local path
+
+
+def read_bundle(folder: str | Path, allow_pickle: bool | None = None) -> BundleParts:
+    """Read and check a bundle's manifest and files, without loading any weights.
 
     ``bundle.json`` is data from wherever the bundle came from: module and adapter paths must
     stay inside the folder, module types must be known classes, and weights (bundle and
     backbone) load from safetensors only unless ``allow_pickle`` (see :mod:`skillmap.security`).
     """
-    from sentence_transformers import SentenceTransformer
-    from sentence_transformers.sentence_transformer.modules import Transformer
-
-    from skillmap.encoder.loading import check_config_sizes, load_module, module_classes
+    from skillmap.encoder.loading import check_config_sizes, module_classes
     from skillmap.encoder.skill_encoder import resolve_model
-    from skillmap.security import check_model_files, resolve_inside, safetensors_kwargs
+    from skillmap.security import check_model_files, resolve_inside
 
     from skillmap import bounded
 
@@ -103,16 +110,63 @@ def load_bundle(folder: str | Path, device: str | None = None,
     bounded.check_folder(backbone_path, "backbone")
     check_config_sizes(Path(backbone_path), "config.json")
     check_model_files(backbone_path, allow_pickle, what="backbone")
-    backbone = Transformer(backbone_path, max_seq_length=manifest.get("max_seq_length", 128),
+    return BundleParts(manifest, adapter_dir, parts, backbone_path)
+
+
+def load_bundle(folder: str | Path, device: str | None = None,
+                allow_pickle: bool | None = None):
+    """The full SentenceTransformer: installed backbone + this bundle's trained parts (the
+    LoRA adapter merged into the backbone, for inference)."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Transformer
+
+    from skillmap.encoder.loading import load_module
+    from skillmap.security import safetensors_kwargs
+
+    bundle = read_bundle(folder, allow_pickle)
+    backbone = Transformer(bundle.backbone,
+                           max_seq_length=bundle.manifest.get("max_seq_length", 128),
                            model_kwargs=safetensors_kwargs(allow_pickle))
-    if adapter_dir is not None:
-        try:
-            from peft import PeftModel
-        except ImportError:
-            raise SkillmapError(f"{folder} carries a LoRA adapter: pip install peft") from None
-        with warnings.catch_warnings():  # peft's deprecation notices are not the user's concern
-            warnings.simplefilter("ignore", FutureWarning)
-            backbone.model = PeftModel.from_pretrained(
-                backbone.model, str(adapter_dir)).merge_and_unload()
-    modules = [backbone] + [load_module(cls, path, allow_pickle) for cls, path in parts]
+    if bundle.adapter is not None:
+        backbone.model = _with_adapter(backbone.model, bundle.adapter, folder).merge_and_unload()
+    modules = [backbone] + [load_module(cls, path, allow_pickle) for cls, path in bundle.modules]
     return SentenceTransformer(modules=modules, device=device)
+
+
+def load_trained_parts(model, folder: str | Path, backbone: str,
+                       allow_pickle: bool | None = None) -> None:
+    """Put a bundle's trained parts into ``model`` (built by ``build_encoder`` with the same
+    architecture on ``backbone``) to train them further: the head modules' weights, and the LoRA adapter
+    attached *unmerged* and trainable, so what training saves is again an adapter over the
+    pristine backbone, shippable as a bundle.
+    """
+    from skillmap.encoder.loading import load_module
+
+    from skillmap.encoder.skill_encoder import resolve_model
+
+    bundle = read_bundle(folder, allow_pickle)
+    if Path(resolve_model(backbone)[1]).resolve() != Path(bundle.backbone).resolve():
+        raise SkillmapError(f"{folder} was trained on backbone {bundle.manifest['backbone']}, "
+                            f"not {backbone}; pass it as --backbone")
+    head = list(model)[1:]
+    wanted = [type(m).__name__ for m in head]
+    found = [cls.__name__ for cls, _ in bundle.modules]
+    if wanted != found:
+        raise SkillmapError(f"{folder}: its head ({', '.join(found)}) is not the one being "
+                            f"trained ({', '.join(wanted)}); pass the same --pooling")
+    for module, (cls, path) in zip(head, bundle.modules):
+        module.load_state_dict(load_module(cls, path, allow_pickle).state_dict())
+    if bundle.adapter is None:
+        raise SkillmapError(f"{folder} has no LoRA adapter to train further (--backbone-mode "
+                            "lora needs one)")
+    model[0].model = _with_adapter(model[0].model, bundle.adapter, folder, trainable=True)
+
+
+def _with_adapter(transformer, adapter: Path, folder, trainable: bool = False):
+    try:
+        from peft import PeftModel
+    except ImportError:
+        raise SkillmapError(f"{folder} carries a LoRA adapter: pip install peft") from None
+    with warnings.catch_warnings():  # peft's deprecation notices are not the user's concern
+        warnings.simplefilter("ignore", FutureWarning)
+        return PeftModel.from_pretrained(transformer, str(adapter), is_trainable=trainable)

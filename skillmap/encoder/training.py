@@ -40,6 +40,7 @@ from transformers import EarlyStoppingCallback, TrainerCallback
 
 from skillmap.corpus import in_heldout, read_corpus
 from skillmap.encoder.architecture import BACKBONE_MODES, EncoderConfig, build_encoder
+from skillmap.encoder.bundle import load_trained_parts
 from skillmap.encoder.losses import LOSSES, label_row
 from skillmap.errors import SkillmapError, exception_line
 from skillmap.io import atomic_write
@@ -74,6 +75,7 @@ class TrainingConfig:
     patience: int = 3
     seed: int = 0
     max_examples: int | None = None
+    init_from: str | None = None         # a bundle whose trained parts training continues
 
     def __post_init__(self):
         if self.loss not in LOSSES:
@@ -151,8 +153,13 @@ class ContrastiveTrainer:
 
     # ------------------------------------------------------------------ setup
     def _prepare_backbone(self) -> None:
+        """Freeze the backbone or attach a LoRA adapter: a fresh one, or with ``init_from``
+        the adapter (and head) of an earlier bundle, to continue its training on new data."""
         backbone = self.model[0]
         mode = self.config.backbone_mode
+        if self.config.init_from and mode != "lora":
+            raise SkillmapError("continuing a bundle's training (--init) needs --backbone-mode "
+                                "lora, the mode bundles are trained in")
         if mode == "frozen":
             for parameter in backbone.parameters():
                 parameter.requires_grad = False
@@ -161,6 +168,10 @@ class ContrastiveTrainer:
                 from peft import LoraConfig, get_peft_model
             except ImportError:
                 raise SkillmapError("--backbone-mode lora needs peft (pip install peft)") from None
+            if self.config.init_from:
+                load_trained_parts(self.model, self.config.init_from,
+                                   self.encoder_config.backbone)
+                return
             lora = LoraConfig(r=self.config.lora_rank, lora_alpha=2 * self.config.lora_rank,
                               target_modules=lora_targets(backbone.model), lora_dropout=0.0)
             backbone.model = get_peft_model(backbone.model, lora)

@@ -227,3 +227,57 @@ def test_cli_trains_saves_a_card_and_builds_an_index_with_the_model(backbone, co
                  str(tmp_path / "index")]) == 0
     metadata = json.loads((tmp_path / "index" / "metadata.json").read_text())
     assert metadata["model_id"].endswith("bundle") and metadata["n_skills"] == 189
+
+
+@pytest.fixture(scope="module")
+def lora_bundle(backbone, corpus, demo_taxonomy, tmp_path_factory):
+    pytest.importorskip("peft")
+    folder = tmp_path_factory.mktemp("lora-bundle")
+    config = TrainingConfig(max_steps=4, batch_size=8, eval_every=4, backbone_mode="lora",
+                            learning_rate=1e-2)
+    trainer = ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone,
+                                                              pooling="attention"),
+                                 config, device="cpu")
+    result = trainer.fit(load_examples(corpus, demo_taxonomy), progress=False)
+    trainer.save(folder / "full", result, {}, bundle=folder / "bundle")
+    return folder / "bundle"
+
+
+def test_training_continues_from_a_bundle_and_saves_an_adapter_over_the_plain_backbone(
+        backbone, corpus, demo_taxonomy, lora_bundle, tmp_path):
+    before = SkillEncoder(lora_bundle, device="cpu").encode(TEXTS)
+    config = TrainingConfig(max_steps=3, batch_size=8, eval_every=3, backbone_mode="lora",
+                            learning_rate=1e-2, init_from=str(lora_bundle), seed=3)
+    trainer = ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone,
+                                                              pooling="attention"),
+                                 config, device="cpu")
+    np.testing.assert_allclose(trainer.model.encode(TEXTS, normalize_embeddings=True), before,
+                               atol=1e-5)  # it starts where the bundle ended
+    trainable = [p for p in trainer.model[0].parameters() if p.requires_grad]
+    assert trainable and len(trainable) < len(list(trainer.model[0].parameters()))  # LoRA only
+    result = trainer.fit(load_examples(corpus, demo_taxonomy), progress=False)
+    after = trainer.model.encode(TEXTS, normalize_embeddings=True)
+    assert np.abs(after - before).max() > 1e-3  # and it trained on
+    trainer.save(tmp_path / "full", result, {}, bundle=tmp_path / "bundle")
+    np.testing.assert_allclose(SkillEncoder(tmp_path / "bundle", device="cpu").encode(TEXTS),
+                               after, atol=1e-4)
+    card = json.loads((tmp_path / "full" / "skillmap_card.json").read_text())
+    assert card["training"]["init_from"] == str(lora_bundle)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"pooling": "bilstm-attention"}, "not the one being trained"),
+    ({"backbone_mode": "frozen"}, "needs --backbone-mode lora"),
+    ({"other_backbone": True}, "was trained on backbone"),
+])
+def test_continuing_a_bundle_with_another_architecture_is_refused_in_one_line(
+        backbone, demo_taxonomy, lora_bundle, tmp_path, change, message):
+    other = backbone
+    if change.get("other_backbone"):
+        other = str(make_tiny_model(tmp_path, hidden=32, seed=2).parent / "backbone")
+    config = TrainingConfig(backbone_mode=change.get("backbone_mode", "lora"),
+                            init_from=str(lora_bundle))
+    with pytest.raises(SkillmapError, match=message) as info:
+        ContrastiveTrainer(demo_taxonomy, EncoderConfig(
+            backbone=other, pooling=change.get("pooling", "attention")), config, device="cpu")
+    assert "\n" not in str(info.value)
