@@ -136,12 +136,12 @@ def load_bundle(folder: str | Path, device: str | None = None,
 def load_trained_parts(model, folder: str | Path, backbone: str,
                        allow_pickle: bool | None = None) -> None:
     """Put a bundle's trained parts into ``model`` (built by ``build_encoder`` with the same
-    architecture on ``backbone``) to train them further: the head modules' weights, and the LoRA adapter
-    attached *unmerged* and trainable, so what training saves is again an adapter over the
-    pristine backbone, shippable as a bundle.
+    architecture on ``backbone``) to train them further: the head modules' weights, and the
+    LoRA adapter attached *unmerged* and trainable, so that what training saves is again an
+    adapter over the plain backbone, shippable as a bundle. Checks everything before it
+    changes ``model``.
     """
     from skillmap.encoder.loading import load_module
-
     from skillmap.encoder.skill_encoder import resolve_model
 
     bundle = read_bundle(folder, allow_pickle)
@@ -154,11 +154,12 @@ def load_trained_parts(model, folder: str | Path, backbone: str,
     if wanted != found:
         raise SkillmapError(f"{folder}: its head ({', '.join(found)}) is not the one being "
                             f"trained ({', '.join(wanted)}); pass the same --pooling")
-    for module, (cls, path) in zip(head, bundle.modules):
-        module.load_state_dict(load_module(cls, path, allow_pickle).state_dict())
     if bundle.adapter is None:
         raise SkillmapError(f"{folder} has no LoRA adapter to train further (--backbone-mode "
                             "lora needs one)")
+    states = [load_module(cls, path, allow_pickle).state_dict() for cls, path in bundle.modules]
+    for module, state in zip(head, states):
+        module.load_state_dict(state)
     model[0].model = _with_adapter(model[0].model, bundle.adapter, folder, trainable=True)
 
 
