@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from itertools import zip_longest
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -165,10 +166,7 @@ def _round_robin(by_group: list[list[GenerationRequest]]) -> list[GenerationRequ
     Ids and seeds keep their group-by-group numbering: they name the same prompts as runs
     planned before this order existed, so cached answers and written lines still match.
     """
-    ordered = []
-    for depth in range(max((len(g) for g in by_group), default=0)):
-        ordered.extend(g[depth] for g in by_group if depth < len(g))
-    return ordered
+    return [request for turn in zip_longest(*by_group) for request in turn if request is not None]
 
 
 def _plan_unconstrained(pool: list[Skill], per_skill: int, seed: int) -> list[GenerationRequest]:
