@@ -159,9 +159,13 @@ def index_build(
     Example: skillmap index build --taxonomy taxonomies/esco --out indexes/esco
     """
     from skillmap.defaults import demo_taxonomy_dir
+    from skillmap.index.skill_index import METADATA_FILE
+    from skillmap.io import check_replaceable_directory
     from skillmap.taxonomy import load_taxonomy
 
-    tax = load_taxonomy(taxonomy or demo_taxonomy_dir())  # validate before loading a model
+    # validate before loading a model
+    check_replaceable_directory(out, METADATA_FILE)
+    tax = load_taxonomy(taxonomy or demo_taxonomy_dir())
 
     from skillmap.encoder import SkillEncoder
     from skillmap.index import DEFAULT_TEMPLATE, SkillIndex

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
-from skillmap.errors import InputError
+from skillmap.errors import InputError, SkillmapError
 
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
@@ -51,13 +51,17 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None 
 
 
 @contextlib.contextmanager
-def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_directory(path: str | os.PathLike, holds: str) -> Iterator[Path]:
     """Build a directory under a temporary name; swap it into place on success.
 
     Yields the temporary directory to fill. If ``path`` already exists it is replaced
-    only after the new one is complete.
+    only after the new one is complete, and only if it is empty or a folder of the same
+    kind, known by the file ``holds`` that every such folder has (``metadata.json`` for an
+    index, say): an output path that names a folder of the user's own files is refused
+    rather than swapped away.
     """
     path = Path(path)
+    check_replaceable_directory(path, holds)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
@@ -73,6 +77,18 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def check_replaceable_directory(path: Path, holds: str) -> None:
+    """Refuse ``path`` as a folder to (re)write unless it is absent, empty, or has ``holds``."""
+    if not os.path.lexists(path):
+        return
+    if not path.is_dir():
+        raise SkillmapError(f"{path}: exists and is not a folder; choose another output folder")
+    if (path / holds).exists() or not any(path.iterdir()):
+        return
+    raise SkillmapError(f"{path}: a folder of other files (no {holds}), which writing here would "
+                     "replace; choose a new or empty folder")
 
 
 MIN_FREE_BYTES = 1024 * 1024  # below this, a run would fail on its first write

@@ -7,6 +7,7 @@ weak-labels`` are the filter's commands (:mod:`skillmap.commands.filters`).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -81,8 +82,9 @@ def train_encoder(
     ] = None,
 ) -> None:
     """Train the encoder: sentences next to the skills they require (multi-positive InfoNCE,
-    in-batch and same-group hard negatives), on sentence-transformers' trainer. Resumes from
-    OUT.checkpoint/ if interrupted.
+    in-batch and same-group hard negatives), on sentence-transformers' trainer. An interrupted
+    run resumes from OUT.checkpoint/ when rerun with the same corpus and settings (--max-steps
+    and --epochs may change); a finished run removes it.
 
     \b
     Example:
@@ -96,9 +98,16 @@ def train_encoder(
     """
     from skillmap.defaults import demo_taxonomy_dir
     from skillmap.encoder.architecture import EncoderConfig
-    from skillmap.encoder.training import ContrastiveTrainer, TrainingConfig, load_examples
+    from skillmap.encoder.bundle import BUNDLE_FILE
+    from skillmap.encoder.training import (CARD_FILE, ContrastiveTrainer, TrainingConfig,
+                                           load_examples)
+    from skillmap.io import check_replaceable_directory
     from skillmap.taxonomy import load_taxonomy
 
+    # refused now rather than after hours of training
+    check_replaceable_directory(out, CARD_FILE)
+    if bundle is not None:
+        check_replaceable_directory(bundle, BUNDLE_FILE)
     tax = load_taxonomy(taxonomy or demo_taxonomy_dir())
     lr = learning_rate or (2e-4 if backbone_mode is BackboneMode.lora else 3e-5)
     config = TrainingConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size,
@@ -122,6 +131,8 @@ def train_encoder(
                                "taxonomy": tax.metadata.name,
                                "taxonomy_fingerprint": tax.fingerprint,
                                "examples": len(examples)}, bundle=bundle)
+    # a finished run's checkpoints are hundreds of MB and would only be resumed by mistake
+    shutil.rmtree(checkpoints, ignore_errors=True)
     typer.echo(f"trained {result.steps} steps in {result.seconds:.0f}s (best held-out loss "
                f"{result.best_heldout_loss:.4f}) -> {out}", err=True)
 

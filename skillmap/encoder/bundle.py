@@ -30,7 +30,7 @@ def save_bundle(model, folder: str | Path, backbone: str | None, card: dict) -> 
     """Write the head modules (and a LoRA adapter, if the backbone carries one) of ``model``."""
     folder = Path(folder)
     head = [(i, module) for i, module in enumerate(model) if i > 0]
-    with atomic_directory(folder) as tmp:
+    with atomic_directory(folder, holds=BUNDLE_FILE) as tmp:
         entries = []
         for i, module in head:
             name = f"{i}_{type(module).__name__}"

@@ -279,7 +279,7 @@ def export_onnx(model: str | os.PathLike | None, out: str | os.PathLike,
     input_names = [name for name in ("input_ids", "attention_mask", "token_type_ids")
                    if name in dummy]
     out = Path(out)
-    with atomic_directory(out) as tmp:
+    with atomic_directory(out, holds=MODEL_FILE) as tmp:
         say(f"exporting the {'whole pipeline' if len(st_model) > 2 else 'model'} to ONNX "
             f"(opset {OPSET})")
         float_file = tmp / ("model.fp32.onnx" if quantize != "none" else MODEL_FILE)

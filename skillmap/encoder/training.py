@@ -23,6 +23,7 @@ safetensors file of the training model's state (:class:`_Trainer` explains why).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import pickle
@@ -43,7 +44,7 @@ from skillmap.encoder.architecture import BACKBONE_MODES, EncoderConfig, build_e
 from skillmap.encoder.bundle import load_trained_parts
 from skillmap.encoder.losses import LOSSES, label_row
 from skillmap.errors import SkillmapError, exception_line
-from skillmap.io import atomic_write
+from skillmap.io import atomic_directory, atomic_write, check_replaceable_directory
 from skillmap.taxonomy import Taxonomy
 from skillmap.taxonomy.skill_text import skill_text
 
@@ -51,6 +52,13 @@ from skillmap.taxonomy.skill_text import skill_text
 CHECKPOINT_MODEL_FILE = "training_model.safetensors"
 # what the hand-written loop of earlier skillmap versions left in OUT.checkpoint/
 OLD_CHECKPOINT_FILES = ("trainer_state.safetensors", "trainer_state.pt")
+# what a checkpoint folder's run was: resuming it with other data or settings would finish
+# the old run and save it under the new command's name
+RUN_FILE = "skillmap_run.json"
+# settings a resumed run may change: how long it runs and how often it evaluates
+RESUMABLE_SETTINGS = ("epochs", "max_steps", "eval_every", "patience", "mini_batch_size")
+# the card written beside a trained model
+CARD_FILE = "skillmap_card.json"
 
 
 @dataclass
@@ -306,7 +314,7 @@ class ContrastiveTrainer:
         scratch = checkpoint_dir is None
         output = Path(tempfile.mkdtemp(prefix="skillmap-train-")) if scratch else checkpoint_dir
         try:
-            resume = _last_checkpoint(output)
+            resume = None if scratch else self._claim_checkpoints(output, examples)
             trainer = self._trainer(output, rows, held, max_steps=total, progress=progress,
                                     callbacks=[_EvalReport(on_eval, started)] if on_eval else [])
             try:
@@ -326,6 +334,46 @@ class ContrastiveTrainer:
         return TrainingResult(steps=state.global_step, best_heldout_loss=float(best),
                               history=_history(state.log_history),
                               seconds=round(time.perf_counter() - started, 1))
+
+    def _claim_checkpoints(self, folder: Path, examples: list[Example]) -> Path | None:
+        """The checkpoint to resume in ``folder``, if it is this run's; record this run there.
+
+        A checkpoint of another run (other data, taxonomy, encoder or settings) is refused:
+        the library would resume it, finish the old run and return its weights as this one's.
+        """
+        last = _last_checkpoint(folder)
+        identity = self._run_identity(examples)
+        record = folder / RUN_FILE
+        if last is not None:
+            try:
+                recorded = json.loads(record.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                recorded = None
+            if recorded != identity:
+                changed = ("its record is missing" if not isinstance(recorded, dict) else
+                           "other " + ", ".join(key for key in identity
+                                                if recorded.get(key) != identity[key]))
+                raise SkillmapError(f"{folder}: an unfinished training run with {changed}; "
+                                    "rerun with its corpus and settings to resume it, or delete "
+                                    "the folder to start afresh")
+            return last
+        check_replaceable_directory(folder, RUN_FILE)  # its files are removed after the run
+        folder.mkdir(parents=True, exist_ok=True)
+        with atomic_write(record) as handle:
+            json.dump(identity, handle, indent=2)
+        return None
+
+    def _run_identity(self, examples: list[Example]) -> dict:
+        """What makes a run this run: data, taxonomy, encoder and every setting that changes
+        the weights (not the ones that only say how long to train)."""
+        digest = hashlib.sha256()
+        for example in examples:
+            digest.update(json.dumps([example.text, list(example.skills)]).encode("utf-8"))
+        settings = {key: value for key, value in self.config.to_dict().items()
+                    if key not in RESUMABLE_SETTINGS}
+        return json.loads(json.dumps({
+            "corpus": digest.hexdigest(), "taxonomy": self.taxonomy.fingerprint,
+            "encoder": self.encoder_config.to_dict(), "settings": settings}))
 
     # ------------------------------------------------------------------ save
     def save(self, folder: str | Path, result: TrainingResult, card: dict,
@@ -348,11 +396,11 @@ class ContrastiveTrainer:
         if self.config.backbone_mode == "lora":
             backbone = self.model[0]
             backbone.model = backbone.model.merge_and_unload()
-        self.model.save(str(folder))
-        if scorer is not None:
-            scorer.save(folder)
-        with atomic_write(folder / "skillmap_card.json") as handle:
-            json.dump(card, handle, indent=2)
+        with atomic_directory(folder, holds=CARD_FILE) as tmp:
+            self.model.save(str(tmp))
+            if scorer is not None:
+                scorer.save(tmp)
+            (tmp / CARD_FILE).write_text(json.dumps(card, indent=2), encoding="utf-8")
         return folder
 
 

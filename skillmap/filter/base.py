@@ -64,7 +64,7 @@ class SentenceFilter(ABC):
         from skillmap.io import atomic_directory
 
         folder = Path(folder)
-        with atomic_directory(folder) as tmp:
+        with atomic_directory(folder, holds=FILTER_FILE) as tmp:
             extra = self._save_weights(tmp)
             manifest = {"kind": self.kind, "threshold": self.threshold, **extra,
                         "card": self.card}

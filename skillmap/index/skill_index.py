@@ -35,6 +35,7 @@ from skillmap.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
 from skillmap.taxonomy.skill_text import DEFAULT_TEMPLATE, check_template, skill_text
 
 INDEX_FORMAT_VERSION = 1
+METADATA_FILE = "metadata.json"  # every index folder has one
 # sane ranges for numbers read from an index's metadata (an absurd one would be allocated)
 MAX_DIMENSION = 65_536
 MAX_COUNT = 1_000_000_000
@@ -164,7 +165,7 @@ class SkillIndex:
     def save(self, folder: str | os.PathLike) -> Path:
         """Write the index folder atomically (a failed save leaves no partial index)."""
         folder = Path(folder)
-        with atomic_directory(folder) as tmp:
+        with atomic_directory(folder, holds=METADATA_FILE) as tmp:
             faiss.write_index(self.index, str(tmp / "index.faiss"))
             self.metadata.index_sha256 = _sha256(tmp / "index.faiss")
             (tmp / "metadata.json").write_text(json.dumps(asdict(self.metadata), indent=2),

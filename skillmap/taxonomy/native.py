@@ -226,7 +226,7 @@ def write_taxonomy(taxonomy: Taxonomy, folder: str | os.PathLike) -> Path:
         # PyYAML writes a NEL (\x85) raw and reads it back as a line break; escaped ASCII
         # reads back equal
         meta_text = yaml.safe_dump(meta, sort_keys=False)
-    with atomic_directory(folder) as tmp:
+    with atomic_directory(folder, holds="taxonomy.yaml") as tmp:
         (tmp / "taxonomy.yaml").write_text(meta_text, encoding="utf-8")
         with open(tmp / "groups.csv", "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)

@@ -299,7 +299,7 @@ def test_outputs_follow_the_umask(tmp_path):
     try:
         code_corpus(FakeExtractor(), source, tmp_path / "a.csv", "description", "ad_id",
                     show_progress=False)
-        with atomic_directory(tmp_path / "folder") as folder:
+        with atomic_directory(tmp_path / "folder", holds="x") as folder:
             (folder / "x").write_text("x")
         os.umask(0o077)
         code_corpus(FakeExtractor(), source, tmp_path / "b.csv", "description", "ad_id",

@@ -167,6 +167,31 @@ def test_training_resumes_from_its_checkpoint(backbone, corpus, demo_taxonomy, t
     assert [h["step"] for h in result.history] == [3, 6, 9]  # steps 1-6 were not redone
 
 
+def test_a_checkpoint_of_another_run_is_refused_not_resumed(backbone, corpus, demo_taxonomy,
+                                                            tmp_path):
+    """Resuming it would finish the old run and hand back its weights as the new run's."""
+    from skillmap.encoder.training import RUN_FILE
+
+    examples = load_examples(corpus, demo_taxonomy)
+
+    def trainer(seed: int) -> ContrastiveTrainer:
+        return ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone),
+                                  TrainingConfig(max_steps=4, batch_size=8, eval_every=2,
+                                                 seed=seed), device="cpu")
+
+    trainer(0).fit(examples, checkpoint_dir=tmp_path, progress=False)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    for other, changed in [(trainer(1), "other settings"), (trainer(0), "other corpus")]:
+        with pytest.raises(SkillmapError, match=changed) as error:
+            other.fit(examples if changed == "other settings" else examples[:-5],
+                      checkpoint_dir=tmp_path, progress=False)
+        assert "\n" not in str(error.value)
+    (tmp_path / RUN_FILE).unlink()
+    with pytest.raises(SkillmapError, match="record is missing"):
+        trainer(0).fit(examples, checkpoint_dir=tmp_path, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(set(left) - {RUN_FILE})
+
+
 def test_untrusted_module_classes_are_refused(tmp_path):
     (tmp_path / "modules.json").write_text('[{"idx": 0, "name": "0", "path": "", '
                                            '"type": "evil.module.Backdoor"}]')
@@ -223,6 +248,7 @@ def test_cli_trains_saves_a_card_and_builds_an_index_with_the_model(backbone, co
     assert card["encoder"]["pooling"] == "attention" and card["steps"] == 3
     assert card["training"]["backbone_mode"] == "frozen" and card["examples"] > 100
     assert (tmp_path / "bundle" / "bundle.json").is_file()
+    assert not (tmp_path / "model.checkpoint").exists()  # a finished run's are removed
     assert main(["index", "build", "--model", str(tmp_path / "bundle"), "--out",
                  str(tmp_path / "index")]) == 0
     metadata = json.loads((tmp_path / "index" / "metadata.json").read_text())
