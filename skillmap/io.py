@@ -10,6 +10,7 @@ moved into place gets the permissions the user's umask gives a new file or folde
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -17,6 +18,11 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from skillmap.errors import InputError, SkillmapError
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; runs on one output are not kept apart there
+    fcntl = None
 
 _BOMS = (
     (b"\xef\xbb\xbf", "utf-8-sig"),
@@ -89,6 +95,29 @@ def check_replaceable_directory(path: Path, holds: str) -> None:
         return
     raise SkillmapError(f"{path}: a folder of other files (no {holds}), which writing here would "
                      "replace; choose a new or empty folder")
+
+
+def open_directory(path: str | os.PathLike) -> int | None:
+    """A read-only descriptor of the folder ``path`` (to lock it), or None if it is gone."""
+    try:
+        return os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def try_lock(fd: int) -> bool:
+    """Take the exclusive ``flock`` of ``fd`` without waiting; False if another process has
+    it. Released when ``fd`` is closed, by the kernel too when the process dies, so a killed
+    run never leaves a stale lock. (Windows has no flock: every lock is granted there.)"""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError as exc:
+        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            return False
+        raise
 
 
 MIN_FREE_BYTES = 1024 * 1024  # below this, a run would fail on its first write

@@ -22,7 +22,6 @@ the output being assembled. Three rules keep a user's rows safe:
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
 import shutil
@@ -31,12 +30,7 @@ from pathlib import Path
 from typing import IO, Iterator
 
 from skillmap.errors import InputError
-from skillmap.io import atomic_write, fsync_directory
-
-try:
-    import fcntl
-except ImportError:  # Windows: no flock; runs on one output are not kept apart there
-    fcntl = None
+from skillmap.io import atomic_write, fsync_directory, open_directory, try_lock
 
 MANIFEST = "manifest.json"
 ASSEMBLING = "assembling.json"  # every chunk is done; the output is being assembled
@@ -62,10 +56,10 @@ class CheckpointFolder:
                 if not self.path.is_dir():
                     raise InputError(f"{self.path}: in the way of this run's checkpoint "
                                      "folder (it is not a folder); move or delete it") from None
-            fd = _open_directory(self.path)
+            fd = open_directory(self.path)
             if fd is None:      # removed between mkdir and open: try again
                 continue
-            if not _try_lock(fd):
+            if not try_lock(fd):
                 os.close(fd)
                 raise InputError(busy_message(self.output))
             if _same_inode(self.path, fd):
@@ -194,11 +188,11 @@ class CheckpointFolder:
     def _remove_discarded(self) -> None:
         """Delete folders a killed clean-up renamed away (unless a run still holds one)."""
         for trash in self.output.parent.glob(f".{self.path.name}.discarded-*"):
-            fd = _open_directory(trash)
+            fd = open_directory(trash)
             if fd is None:
                 continue
             try:
-                if _try_lock(fd):
+                if try_lock(fd):
                     shutil.rmtree(trash, ignore_errors=True)
             finally:
                 os.close(fd)
@@ -212,33 +206,14 @@ def busy_message(output: Path) -> str:
 def check_not_busy(output: Path) -> None:
     """Refuse at once if a run holds ``OUT.partial/`` (the CLI asks before loading a model)."""
     folder = Path(output).with_name(Path(output).name + ".partial")
-    fd = _open_directory(folder)
+    fd = open_directory(folder)
     if fd is None:
         return
     try:
-        if not _try_lock(fd):
+        if not try_lock(fd):
             raise InputError(busy_message(Path(output)))
     finally:
         os.close(fd)
-
-
-def _open_directory(path: Path) -> int | None:
-    try:
-        return os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-
-
-def _try_lock(fd: int) -> bool:
-    if fcntl is None:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except OSError as exc:
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            return False
-        raise
 
 
 def _same_inode(path: Path, fd: int) -> bool:

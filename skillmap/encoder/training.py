@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import pickle
 import random
 import shutil
@@ -44,7 +45,8 @@ from skillmap.encoder.architecture import BACKBONE_MODES, EncoderConfig, build_e
 from skillmap.encoder.bundle import load_trained_parts
 from skillmap.encoder.losses import LOSSES, label_row
 from skillmap.errors import SkillmapError, exception_line
-from skillmap.io import atomic_directory, atomic_write, check_replaceable_directory
+from skillmap.io import (atomic_directory, atomic_write, check_replaceable_directory,
+                         open_directory, try_lock)
 from skillmap.taxonomy import Taxonomy
 from skillmap.taxonomy.skill_text import skill_text
 
@@ -313,7 +315,10 @@ class ContrastiveTrainer:
         started = time.perf_counter()
         scratch = checkpoint_dir is None
         output = Path(tempfile.mkdtemp(prefix="skillmap-train-")) if scratch else checkpoint_dir
+        lock = None
         try:
+            if not scratch:
+                lock = _lock_folder(output)
             resume = None if scratch else self._claim_checkpoints(output, examples)
             trainer = self._trainer(output, rows, held, max_steps=total, progress=progress,
                                     callbacks=[_EvalReport(on_eval, started)] if on_eval else [])
@@ -327,6 +332,8 @@ class ContrastiveTrainer:
                                     "scratch") from None
             state = trainer.state
         finally:
+            if lock is not None:
+                os.close(lock)  # releases it
             if scratch:
                 shutil.rmtree(output, ignore_errors=True)
         self.model.eval()
@@ -358,7 +365,6 @@ class ContrastiveTrainer:
                                     "the folder to start afresh")
             return last
         check_replaceable_directory(folder, RUN_FILE)  # its files are removed after the run
-        folder.mkdir(parents=True, exist_ok=True)
         with atomic_write(record) as handle:
             json.dump(identity, handle, indent=2)
         return None
@@ -413,6 +419,24 @@ def lora_targets(model: torch.nn.Module) -> list[str] | str:
     if {"query", "key", "value"} <= names:
         return ["query", "key", "value", "dense"]
     return "all-linear"
+
+
+def _lock_folder(folder: Path) -> int:
+    """Make ``folder`` and hold its lock (a descriptor to close), so that two runs never
+    write checkpoints into one folder; a held lock is refused at once."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise SkillmapError(f"{folder}: in the way of the checkpoint folder (not a folder); "
+                            "move it or choose another --out") from None
+    fd = open_directory(folder)
+    if fd is None:
+        raise SkillmapError(f"{folder}: removed while this run started; run it again")
+    if not try_lock(fd):
+        os.close(fd)
+        raise SkillmapError(f"{folder}: another training run is writing its checkpoints here; "
+                            "wait for it to finish, or choose another --out")
+    return fd
 
 
 def _last_checkpoint(folder: Path) -> Path | None:

@@ -7,6 +7,7 @@ these tests check code paths and invariants, not quality (benchmarks measure qua
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -190,6 +191,24 @@ def test_a_checkpoint_of_another_run_is_refused_not_resumed(backbone, corpus, de
     with pytest.raises(SkillmapError, match="record is missing"):
         trainer(0).fit(examples, checkpoint_dir=tmp_path, progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(set(left) - {RUN_FILE})
+
+
+def test_a_second_run_on_the_same_checkpoints_is_refused_at_once(backbone, corpus,
+                                                                 demo_taxonomy, tmp_path):
+    from skillmap.io import open_directory, try_lock
+
+    tmp_path.joinpath("ckpt").mkdir()
+    held = open_directory(tmp_path / "ckpt")  # the first run's lock
+    assert try_lock(held)
+    trainer = ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone),
+                                 TrainingConfig(max_steps=2, batch_size=8), device="cpu")
+    try:
+        with pytest.raises(SkillmapError, match="another training run"):
+            trainer.fit(load_examples(corpus, demo_taxonomy), checkpoint_dir=tmp_path / "ckpt",
+                        progress=False)
+    finally:
+        os.close(held)
+    assert list((tmp_path / "ckpt").iterdir()) == []  # nothing written beside the first run
 
 
 def test_untrusted_module_classes_are_refused(tmp_path):
