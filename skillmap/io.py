@@ -93,8 +93,8 @@ def check_replaceable_directory(path: Path, holds: str) -> None:
         raise SkillmapError(f"{path}: exists and is not a folder; choose another output folder")
     if (path / holds).exists() or not any(path.iterdir()):
         return
-    raise SkillmapError(f"{path}: a folder of other files (no {holds}), which writing here would "
-                     "replace; choose a new or empty folder")
+    raise SkillmapError(f"{path}: a folder of other files (no {holds}), which writing here "
+                        "would replace; choose a new or empty folder")
 
 
 def open_directory(path: str | os.PathLike) -> int | None:
