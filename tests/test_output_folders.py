@@ -41,17 +41,25 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
+def folder_of(tmp_path_factory, tree: dict[str, bytes]) -> Path:
+    """A fresh folder holding ``tree``."""
+    root = tmp_path_factory.mktemp("out")
+    make_tree(root, tree)
+    return root
+
+
+generated = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
 def write_output(folder: Path) -> None:
     with atomic_directory(folder, holds=MARKER) as tmp:
         (tmp / MARKER).write_text("{}")
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(generated, max_examples=40)
 @given(tree=trees)
 def test_a_folder_of_other_files_is_refused_and_kept(tmp_path_factory, tree):
-    root = tmp_path_factory.mktemp("out")
-    make_tree(root, tree)
+    root = folder_of(tmp_path_factory, tree)
     before = snapshot(root)
     with pytest.raises(SkillmapError, match="folder of other files") as error:
         write_output(root)
@@ -60,12 +68,10 @@ def test_a_folder_of_other_files_is_refused_and_kept(tmp_path_factory, tree):
     assert not list(root.parent.glob(f".{root.name}.*"))  # no temporary folder left
 
 
-@settings(max_examples=20, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(generated, max_examples=20)
 @given(tree=trees)
 def test_an_earlier_output_of_the_same_kind_is_replaced_whole(tmp_path_factory, tree):
-    root = tmp_path_factory.mktemp("out")
-    make_tree(root, tree)
+    root = folder_of(tmp_path_factory, tree)
     (root / MARKER).write_text("old")
     write_output(root)
     assert snapshot(root) == {MARKER: b"{}"}

@@ -315,11 +315,11 @@ class ContrastiveTrainer:
         started = time.perf_counter()
         scratch = checkpoint_dir is None
         output = Path(tempfile.mkdtemp(prefix="skillmap-train-")) if scratch else checkpoint_dir
-        lock = None
+        lock = resume = None
         try:
             if not scratch:
                 lock = _lock_folder(output)
-            resume = None if scratch else self._claim_checkpoints(output, examples)
+                resume = self._claim_checkpoints(output, examples)
             trainer = self._trainer(output, rows, held, max_steps=total, progress=progress,
                                     callbacks=[_EvalReport(on_eval, started)] if on_eval else [])
             try:

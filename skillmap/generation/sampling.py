@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import random
-from itertools import zip_longest
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from typing import Sequence
 
 from skillmap.errors import SkillmapError

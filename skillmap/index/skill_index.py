@@ -168,7 +168,7 @@ class SkillIndex:
         with atomic_directory(folder, holds=METADATA_FILE) as tmp:
             faiss.write_index(self.index, str(tmp / "index.faiss"))
             self.metadata.index_sha256 = _sha256(tmp / "index.faiss")
-            (tmp / "metadata.json").write_text(json.dumps(asdict(self.metadata), indent=2),
+            (tmp / METADATA_FILE).write_text(json.dumps(asdict(self.metadata), indent=2),
                                                encoding="utf-8")
             write_taxonomy(self.taxonomy, tmp / "taxonomy")
         return folder
@@ -186,7 +186,7 @@ class SkillIndex:
         folder = Path(folder)
         if not folder.is_dir():
             raise SkillmapError(f"{folder}: no such index directory")
-        metadata = IndexMetadata.from_json(folder / "metadata.json")
+        metadata = IndexMetadata.from_json(folder / METADATA_FILE)
         try:
             metadata.faiss_type = normalise_kind(metadata.faiss_type)
         except SkillmapError as exc:
@@ -286,7 +286,7 @@ def index_model(folder: str | os.PathLike) -> str:
     naming it (:func:`recorded_model`); read before any model or the index itself loads."""
     if not Path(folder).is_dir():
         raise SkillmapError(f"{folder}: no such index directory")
-    return recorded_model(IndexMetadata.from_json(Path(folder) / "metadata.json"), folder)
+    return recorded_model(IndexMetadata.from_json(Path(folder) / METADATA_FILE), folder)
 
 
 def recorded_model(metadata: IndexMetadata, folder: str | os.PathLike) -> str:
