@@ -30,11 +30,6 @@ import json
 from pathlib import Path
 
 
-def read_postings(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
 def excluded_sentences(paths: list[Path]) -> set[str]:
     """Sentences (whitespace-normalised) of the --exclude CSVs."""
     found = set()
@@ -46,6 +41,7 @@ def excluded_sentences(paths: list[Path]) -> set[str]:
 
 def main() -> None:
     from skillmap.corpus.records import CorpusRecord
+    from skillmap.generation.annotation import read_postings
     from skillmap.pipeline import Extractor
     from skillmap.segmentation import CONTENT_KINDS
 
@@ -65,14 +61,14 @@ def main() -> None:
     units: dict[str, tuple[str, str, str]] = {}   # sentence -> (posting id, kind, section)
     skipped = 0
     for posting in read_postings(args.postings):
-        for seg in extractor.segments("\n".join(posting["lines"])):
+        for seg in extractor.segments("\n".join(posting.lines)):
             text = " ".join(seg.text.split())
             if seg.kind not in CONTENT_KINDS or text in units:
                 continue
             if text in excluded:
                 skipped += 1
                 continue
-            units[text] = (posting["id"], seg.kind, seg.section)
+            units[text] = (posting.id, seg.kind, seg.section)
     sentences = list(units)
     _, keep, _ = extractor.screen(sentences, [units[s][1:] for s in sentences])
     kept = [s for s, k in zip(sentences, keep) if k]
