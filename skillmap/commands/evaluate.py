@@ -61,6 +61,12 @@ def evaluate_command(
     filter_threshold: FilterThresholdOption = None,
     filter_drops_named: FilterDropsNamedOption = False,
     rerank: RerankOption = None,
+    near_labels: Annotated[bool, typer.Option(
+        "--near-labels", help="Sentence benchmarks: also resolve gold labels written for "
+        "another release of the taxonomy (a renamed skill's old name in brackets, a label "
+        "ESCO joined into another alternative-label line, a spelling slip), each only when "
+        "it names exactly one skill; every label so resolved is listed in the report. "
+        "Off: such labels stay unresolved and count as misses.")] = False,
     split: Annotated[str, typer.Option(
         help="Per-ad benchmark: which half of the postings (by posting id) to code: "
         "calibration (to choose settings on), report (to report on) or all.")] = "report",
@@ -76,7 +82,8 @@ def evaluate_command(
 
     Sentence benchmarks (ESCO-linked CSV, your own JSONL/CSV): RP@5, RP@10, MRR, P@5, R@5,
     F1@5. Gold labels are resolved against the index's taxonomy (exact preferred label, then
-    normalised label, then a unique alternative label); unresolved ones count as misses.
+    normalised label, then a unique alternative label); unresolved ones count as misses,
+    and --near-labels also resolves labels of another taxonomy release.
 
     Real postings with skill spans (SkillSpan JSON lines) run the whole pipeline per posting
     and judge the list an analyst reads: evidence precision@5/@10 (the share of an ad's
@@ -104,7 +111,8 @@ def evaluate_command(
                            no_filter=no_filter, filter_threshold=filter_threshold,
                            backend=backend, filter_drops_named=filter_drops_named,
                            rerank=rerank)
-    gold = read_benchmark(benchmark, extractor.taxonomy, level.value if level else None)
+    gold = read_benchmark(benchmark, extractor.taxonomy, level.value if level else None,
+                          near=near_labels)
     if system is System.pipeline:
         ranker = PipelineRanker(extractor, level=gold.level)
     else:
@@ -118,6 +126,8 @@ def evaluate_command(
     typer.echo(f"system: {report.system}")
     typer.echo(f"benchmark: {report.benchmark} ({report.level} level, n={report.n}, "
                f"unresolved gold labels={report.unresolved})")
+    for label, skill in report.near_resolved.items():
+        typer.echo(f"gold label {label!r} resolved by --near-labels to {skill!r}")
     typer.echo(f"{'':>6}  {'mean':>5}  {report.confidence:.0%} bootstrap interval over the "
                f"{report.n} items")
     for name in HEADLINE:

@@ -31,6 +31,8 @@ class EvalReport:
     #: comparison of two systems on the same benchmark needs (uncertainty.paired_difference)
     item_scores: dict[str, list[float]] = field(default_factory=dict)
     confidence: float = CONFIDENCE
+    #: gold labels resolved by a near rule (``--near-labels``): label -> the skill's label
+    near_resolved: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -61,4 +63,4 @@ def evaluate(ranker: Ranker, benchmark: Benchmark, k: int = 10,
                       items_per_second=len(texts) / seconds if seconds else float("inf"),
                       intervals={name: bootstrap_interval(values)
                                  for name, values in item_scores.items()},
-                      item_scores=item_scores)
+                      item_scores=item_scores, near_resolved=dict(benchmark.near_resolved))
