@@ -25,6 +25,8 @@ from skillmap.taxonomy import Skill, SkillGroup, Taxonomy
 
 MIN_COMBINED, MAX_COMBINED = 2, 4
 MAX_SENTENCES_PER_REQUEST = 10
+#: ESCO's reuse levels, broadest first: the order ``single`` takes skills in (others last)
+REUSE_ORDER = ("transversal", "cross-sector", "sector-specific", "occupation-specific")
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,14 @@ def plan_requests(taxonomy: Taxonomy, modes: Sequence[str], per_skill: int = 3, 
 
 
 def _plan_single(pool: list[Skill], per_skill: int, seed: int) -> list[GenerationRequest]:
+    """One request (or more, past ten sentences) per skill, broadly reused skills first.
+
+    Job ads ask for transversal and cross-sector skills far more often than for
+    occupation-specific ones, so a partial run (what a corpus is for hours on a CPU) should
+    have covered those first. Ids and seeds keep the taxonomy-order numbering: they name the
+    same prompts as runs planned before this order existed, so cached answers and written
+    lines still match. A taxonomy without reuse levels keeps its own order.
+    """
     requests = []
     for skill in pool:
         remaining, part = per_skill, 0
@@ -121,7 +131,12 @@ def _plan_single(pool: list[Skill], per_skill: int, seed: int) -> list[Generatio
                                               derive_seed(seed, "single", skill.id, part)))
             remaining -= n
             part += 1
-    return requests
+    return sorted(requests, key=lambda r: _reuse_rank(r.skills[0]))
+
+
+def _reuse_rank(skill: Skill) -> int:
+    level = skill.reuse_level.strip().lower()
+    return REUSE_ORDER.index(level) if level in REUSE_ORDER else len(REUSE_ORDER)
 
 
 def _level2_members(taxonomy: Taxonomy, pool: list[Skill]) -> dict[str, list[Skill]]:

@@ -21,6 +21,7 @@ from skillmap.generation import (CorpusRecord, CorpusWriter, QualityRules, Respo
 from skillmap.generation.backends.base import Completion, prompt_context
 from skillmap.generation.parsing import ParseError, parse_sentences
 from skillmap.generation.sampling import derive_seed, sample_level2_groups
+from skillmap.taxonomy import Skill, Taxonomy, TaxonomyMetadata
 from skillmap.evaluation.corpus_stats import corpus_stats, distinct_n, self_similarity
 
 ALL_MODES = ["single", "constrained", "unconstrained", "negatives"]
@@ -96,6 +97,25 @@ def test_constrained_plan_takes_the_groups_in_turn_with_ids_numbered_group_by_gr
     in_id_order = [r.group.id for r in by_id]
     assert in_id_order == sorted(in_id_order)  # numbered group by group, groups in id order
     assert all(r.seed == derive_seed(5, "constrained", r.index) for r in plan.requests)
+
+
+def test_single_plan_takes_broadly_reused_skills_first_with_ids_in_taxonomy_order():
+    """A partial run covers transversal and cross-sector skills first; ids and seeds stay those
+    of the taxonomy-order plan, so a corpus and answer cache written before still match."""
+    levels = ["occupation-specific", "", "transversal", "sector-specific", "cross-sector",
+              "transversal", "Cross-Sector", "unknown level"]
+    skills = [Skill(f"s{i}", f"skill {i}", reuse_level=level) for i, level in enumerate(levels)]
+    plan = plan_requests(Taxonomy(TaxonomyMetadata("t"), skills, []), ["single"], per_skill=12)
+    order = [r.skills[0].id for r in plan.requests]
+    assert order == ["s2", "s2", "s5", "s5", "s4", "s4", "s6", "s6", "s3", "s3",
+                     "s0", "s0", "s1", "s1", "s7", "s7"]  # 12 sentences: two requests a skill
+    assert sorted(r.index for r in plan.requests) == list(range(16))
+    assert [r.index for r in plan.requests if r.skills[0].id == "s0"] == [0, 1]
+    assert all(r.seed == derive_seed(0, "single", r.skills[0].id, r.index % 2)
+               for r in plan.requests)
+    no_levels = Taxonomy(TaxonomyMetadata("t"), [Skill(s.id, s.label) for s in skills], [])
+    assert [r.skills[0].id for r in plan_requests(no_levels, ["single"]).requests] == [
+        s.id for s in skills]
 
 
 def test_unconstrained_combinations_cross_groups_with_the_same_coverage(demo_taxonomy):
