@@ -43,7 +43,8 @@ def generate(
     taxonomy: TaxonomyOption = None,
     mode: Annotated[Optional[list[Mode]], typer.Option(
         "--mode", help="Repeat for several. single: sentences needing one skill (the most "
-        "reused skills first, so a partial run covers what ads ask for most); constrained: one sentence needing 2-4 skills of the same Level-2 group; "
+        "reused skills first, so a partial run covers what ads ask for most); constrained: "
+        "one sentence needing 2-4 skills of the same Level-2 group; "
         "unconstrained: 2-4 skills from anywhere (for comparison); negatives: sentences "
         "stating no skill [default: single, constrained, negatives].")] = None,
     llm: Annotated[LLM, typer.Option(
