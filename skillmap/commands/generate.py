@@ -56,7 +56,10 @@ def generate(
         "each skill appears in (constrained/unconstrained).")] = 3,
     negatives: Annotated[int, typer.Option(
         "--negatives", min=0, help="Number of skill-free sentences (negatives mode).")] = 500,
-    seed: Annotated[int, typer.Option(help="Seed for sampling and for the LLM.")] = 0,
+    seed: Annotated[int, typer.Option(help="Seed for sampling and for the LLM. On an "
+        "existing corpus, another seed is a retry pass: single asks only the skills that have "
+        "no line yet (a same-seed run gets a dropped answer again), multi-skill modes draw "
+        "new combinations.")] = 0,
     groups: Annotated[Optional[int], typer.Option(
         "--groups", min=1, help="Only skills of this many randomly drawn Level-2 groups "
         "(seeded; for samples and comparisons).")] = None,

@@ -86,9 +86,11 @@ class CorpusWriter:
         self.written = 0
         self.duplicates = 0
         self.near_duplicates = 0
-        # (request id, template id, template version, model) of the lines already there: a
-        # run whose answer cache is lost (a new machine) does not ask those prompts again
-        self.answered: set[tuple[str, str, int, str]] = set()
+        # (request id, its skills, template id, template version, model) of the lines already
+        # there: a run whose answer cache is lost (a new machine) does not ask those prompts
+        # again. The skills are part of it because another --seed draws other combinations
+        # under the same request ids (multi-skill modes); those are new prompts.
+        self.answered: set[tuple[str, tuple[str, ...], str, int, str]] = set()
         self.repaired_bytes = 0
         self._handle: IO[str] | None = None
         self._unflushed = 0
@@ -101,8 +103,9 @@ class CorpusWriter:
                 self.seen.add(_dedupe_key(record.text))
                 self._remember(record)
                 if record.request_id:
-                    self.answered.add((record.request_id, record.template_id,
-                                       record.template_version, record.model))
+                    self.answered.add(answer_key(record.request_id, record.skill_ids,
+                                                 record.template_id, record.template_version,
+                                                 record.model))
                 self.existing += 1
         self._handle = self.path.open("a", encoding="utf-8")
         return self
@@ -144,6 +147,12 @@ class CorpusWriter:
             os.fsync(self._handle.fileno())
             self._handle.close()
             self._handle = None
+
+
+def answer_key(request_id: str, skill_ids, template_id: str, template_version: int,
+               model: str) -> tuple[str, tuple[str, ...], str, int, str]:
+    """What names one answered prompt among a corpus's lines (see ``CorpusWriter.answered``)."""
+    return request_id, tuple(skill_ids), template_id, template_version, model
 
 
 def in_heldout(text: str, fraction: float) -> bool:

@@ -18,7 +18,7 @@ from typing import Sequence
 
 from tqdm.auto import tqdm
 
-from skillmap.corpus import CorpusRecord, CorpusWriter
+from skillmap.corpus import CorpusRecord, CorpusWriter, answer_key
 from skillmap.generation.backends.base import Backend, Completion
 from skillmap.generation.cache import ResponseCache
 from skillmap.generation.prompts import PromptTemplate, load_prompt
@@ -151,7 +151,8 @@ def _answer(chunk: list[GenerationRequest], templates: dict[str, PromptTemplate]
                 arrived()
                 continue
             template_id, version = backend.provenance(templates[request.mode])
-            if (request.request_id, template_id, version, backend.model) in in_corpus:
+            if answer_key(request.request_id, request.skill_ids, template_id, version,
+                          backend.model) in in_corpus:
                 report.answered_in_corpus += 1
                 arrived()
                 continue

@@ -535,3 +535,41 @@ def test_a_corpus_carried_without_its_cache_is_completed_without_asking_again(
         assert stub.calls == 6 + 3
     assert report.answered_in_corpus == 6 and report.model_calls == 3
     assert out.read_text().startswith(first) and len(list(read_corpus(out))) == 9
+
+
+def test_another_seed_asks_only_for_skills_without_a_line_and_for_new_combinations(
+        tmp_path, demo_taxonomy):
+    """A second pass with another --seed retries what the quality checks dropped: in single
+    mode only the skills with no line yet are asked (with fresh draws); in a multi-skill mode
+    the seed draws other combinations under the same request ids, and those are asked."""
+    from helpers.stub_openai import StubOpenAI
+    from skillmap.generation.backends.openai_backend import OpenAIBackend
+
+    out = tmp_path / "c.jsonl"
+    with StubOpenAI() as stub:
+        backend = OpenAIBackend(model="stub", base_url=stub.base_url, api_key="sk-test")
+        generate_corpus(demo_taxonomy, backend, out, modes=["single"], per_skill=1, limit=6)
+        lines = out.read_text().splitlines(keepends=True)
+        # two answers the quality checks dropped: their skills have no line
+        out.write_text("".join(lines[:2] + lines[4:]))
+        missing = {tuple(json.loads(line)["skill_ids"]) for line in lines[2:4]}
+        stub.calls = 0
+        report = generate_corpus(demo_taxonomy, backend, out, modes=["single"], per_skill=1,
+                                 limit=6, seed=1,
+                                 cache=ResponseCache(tmp_path / "fresh.sqlite"))
+        assert stub.calls == 2 and report.answered_in_corpus == 4
+        records = list(read_corpus(out))
+        assert {tuple(r.skill_ids) for r in records[-2:]} == missing
+        assert {r.seed for r in records[-2:]}.isdisjoint({r.seed for r in records[:4]})
+
+        constrained = tmp_path / "m.jsonl"
+        generate_corpus(demo_taxonomy, backend, constrained, modes=["constrained"],
+                        per_skill=1, limit=4)
+        stub.calls = 0
+        report = generate_corpus(demo_taxonomy, backend, constrained, modes=["constrained"],
+                                 per_skill=1, limit=4, seed=1,
+                                 cache=ResponseCache(tmp_path / "fresh2.sqlite"))
+    combos = [tuple(r.skill_ids) for r in read_corpus(constrained)]
+    asked_again = sum(1 for c in combos[4:] if c not in combos[:4])
+    assert stub.calls == report.model_calls == 4 - report.answered_in_corpus
+    assert report.model_calls > 0 and asked_again == report.written
