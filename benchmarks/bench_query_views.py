@@ -91,13 +91,14 @@ def main() -> None:
             extractor.rank_sentences(texts)
         return list(captured)
 
-    splits = {}
+    splits, texts = {}, {}  # split -> (kept by the filter, ranking keys, gold) / its texts
     for split in ("tech", "house"):
         gold = read_benchmark(args.benchmarks / f"{split}_validation_annotations.csv",
                               extractor.taxonomy)
-        texts = [item.text for item in gold.items]
-        _, keep, _ = extractor.screen(texts)  # as the benchmark protocol: dropped = no ranking
-        splits[split] = (texts, list(keep), keys_of(texts), [set(i.gold) for i in gold.items])
+        texts[split] = [item.text for item in gold.items]
+        # as the benchmark protocol: a sentence the filter drops gets no ranking
+        _, keep, _ = extractor.screen(texts[split])
+        splits[split] = (list(keep), keys_of(texts[split]), [set(i.gold) for i in gold.items])
 
     def top(keys: dict[int, float], k: int = 10) -> list[int]:
         return [hit for hit, _ in sorted(keys.items(), key=lambda item: -item[1])[:k]]
@@ -113,47 +114,42 @@ def main() -> None:
             pool.remove(best)
         return picked
 
+    def row(name: str, rank) -> None:
+        """One table row; ``rank(split, i)`` is the i-th sentence's top 10 (kept sentences)."""
+        cells = []
+        for split, (keep, _, golds) in splits.items():
+            rankings = [[ids[h] for h in rank(split, i)] if ok else []
+                        for i, ok in enumerate(keep)]
+            metrics = score_rankings(rankings, golds)
+            cells += [f"{metrics['RP@5']:.3f}", f"{metrics['MRR']:.3f}"]
+        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+
     print("| ranking | TECH RP@5 | TECH MRR | HOUSE RP@5 | HOUSE MRR |")
     print("|---|---|---|---|---|")
-    _print_rows(splits, ids, score_rankings, "pipeline as shipped", top)
+    row("pipeline as shipped", lambda split, i: top(splits[split][1][i]))
     for spec in args.diversity:
         weight, _, floor = spec.partition(":")
-        _print_rows(splits, ids, score_rankings, f"diversity {spec}",
-                    lambda keys, w=float(weight), f=float(floor or 0): diverse(keys, w, f))
+        row(f"diversity {spec}", lambda split, i, w=float(weight), f=float(floor or 0):
+            diverse(splits[split][1][i], w, f))
     for spec in args.views:
         view = parse_view(spec)
-        for split, (texts, keep, keys, golds) in splits.items():
-            parts = [view(text) for text in texts]
+        view_keys = {}  # split -> per sentence, the keys of each of its views
+        for split, text_list in texts.items():
+            parts = [view(text) for text in text_list]
             flat = iter(keys_of([p for ps in parts for p in ps]))
-            splits[split] = (texts, keep, keys, golds, [[next(flat) for _ in ps] for ps in parts])
+            view_keys[split] = [[next(flat) for _ in ps] for ps in parts]
+
+        def merged(split, i, offset):
+            """The best of the sentence's key and each view's key minus the offset."""
+            best = dict(splits[split][1][i])
+            for keys in view_keys[split][i]:
+                for hit, key in keys.items():
+                    best[hit] = max(best.get(hit, float("-inf")), key - offset)
+            return top(best)
+
         for offset in args.offset or [0.0]:
-            _print_rows(splits, ids, score_rankings, f"views {spec}, offset {offset:g}",
-                        None, offset=offset, top=top)
-        for split, value in splits.items():
-            splits[split] = value[:4]
-
-
-def _print_rows(splits, ids, score_rankings, name, rank_of, offset=0.0, top=None) -> None:
-    cells = []
-    for value in splits.values():
-        keep, keys, golds = value[1], value[2], value[3]
-        rankings = []
-        for i, ok in enumerate(keep):
-            if not ok:
-                rankings.append([])
-                continue
-            if rank_of is not None:
-                hits = rank_of(keys[i])
-            else:  # views: the best of the sentence's key and each view's key minus the offset
-                merged = dict(keys[i])
-                for view_keys in value[4][i]:
-                    for hit, key in view_keys.items():
-                        merged[hit] = max(merged.get(hit, float("-inf")), key - offset)
-                hits = top(merged)
-            rankings.append([ids[h] for h in hits])
-        metrics = score_rankings(rankings, golds)
-        cells += [f"{metrics['RP@5']:.3f}", f"{metrics['MRR']:.3f}"]
-    print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+            row(f"views {spec}, offset {offset:g}",
+                lambda split, i, o=offset: merged(split, i, o))
 
 
 if __name__ == "__main__":
