@@ -66,6 +66,11 @@ def train_encoder(
     hard_negatives: Annotated[bool, typer.Option(
         "--hard-negatives/--no-hard-negatives",
         help="One negative per sentence from its positive's Level-2 group.")] = True,
+    mined_negatives: Annotated[int, typer.Option(
+        "--mined-negatives", min=0, metavar="K",
+        help="Draw each sentence's hard negative from the K skills the encoder ranks highest "
+        "for it before training (not gold, scoring under the gold skill by a 5 % margin) "
+        "instead of the Level-2 group; 0 = the group.")] = 0,
     modes: Annotated[Optional[list[str]], typer.Option(
         "--mode", help="Corpus modes to train on (repeat) [default: single, constrained].")
     ] = None,
@@ -112,7 +117,8 @@ def train_encoder(
     lr = learning_rate or (2e-4 if backbone_mode is BackboneMode.lora else 3e-5)
     config = TrainingConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size,
                             learning_rate=lr, head_learning_rate=head_learning_rate,
-                            hard_negatives=hard_negatives, skill_template=skill_template,
+                            hard_negatives=hard_negatives,
+                            mined_negatives=mined_negatives, skill_template=skill_template,
                             backbone_mode=backbone_mode.value, eval_every=eval_every,
                             loss=loss.value, mini_batch_size=mini_batch_size,
                             late_interaction=late_interaction,

@@ -77,6 +77,10 @@ class TrainingConfig:
     mini_batch_size: int = 32            # cached loss: rows embedded at a time
     late_interaction: bool = False       # also train the token-level scorer (late_interaction)
     hard_negatives: bool = True
+    # > 0: draw each sentence's hard negative from the k skills the encoder ranks highest for
+    # it before training (see ContrastiveTrainer._mine) instead of its positive's Level-2 group
+    mined_negatives: int = 0
+    mining_margin: float = 0.05          # a mined skill scores at most (1 - this) x the gold's
     skill_template: str = "{label}"
     backbone_mode: str = "frozen"
     lora_rank: int = 8
@@ -159,6 +163,7 @@ class ContrastiveTrainer:
         self._prepare_backbone()
         self.skill_texts = [skill_text(s, config.skill_template) for s in taxonomy.skills]
         self.group_members = self._level2_members()
+        self.mined: dict[tuple[str, tuple[int, ...]], list[int]] = {}
         self.loss = self._loss()
 
     # ------------------------------------------------------------------ setup
@@ -238,6 +243,8 @@ class ContrastiveTrainer:
         rows: dict[str, list] = {"anchor": [], "positive": [], "label": []}
         if self.config.hard_negatives:
             rows["negative"] = []
+            if self.config.mined_negatives:
+                self._mine(examples)
         for copy in range(copies):
             rng = random.Random(seed * 1_000_003 + copy)
             order = rng.sample(examples, len(examples)) if shuffle else examples
@@ -245,8 +252,9 @@ class ContrastiveTrainer:
                 positive = rng.choice(example.skills)
                 candidates = [positive]
                 if self.config.hard_negatives:
-                    pool = [s for s in self.group_members.get(positive, [])
-                            if s not in example.skills]
+                    pool = self.mined.get((example.text, example.skills)) or [
+                        s for s in self.group_members.get(positive, [])
+                        if s not in example.skills]
                     candidates.append(rng.choice(pool) if pool
                                       else rng.randrange(len(self.skill_texts)))
                     rows["negative"].append(self.skill_texts[candidates[1]])
@@ -255,6 +263,39 @@ class ContrastiveTrainer:
                 rows["label"].append(label_row(candidates, example.skills, width))
         columns = ["anchor", "positive"] + (["negative"] if self.config.hard_negatives else [])
         return Dataset.from_dict({name: rows[name] for name in columns + ["label"]})
+
+    @torch.no_grad()
+    def _mine(self, examples: list[Example], progress: bool = False) -> None:
+        """Fill ``self.mined``: per sentence, the skills the encoder confuses it with, as the
+        encoder is before this run trains it (off the shelf, or the ``init_from`` bundle).
+
+        A same-group negative is often easy (the group's other skills are about other
+        things); the skills the encoder itself ranks near the top are the mistakes retrieval
+        makes. Kept: the ``mined_negatives`` best skills that are not gold and score at most
+        ``1 - mining_margin`` times the best gold skill. A skill scoring as high as the gold
+        one is more often an unlabelled synonym than a mistake, and training it away would
+        teach the encoder to separate what ESCO words twice. A sentence with no skill left
+        falls back to the Level-2 group."""
+        todo = list(dict.fromkeys((e.text, e.skills) for e in examples
+                                  if (e.text, e.skills) not in self.mined))
+        if not todo:
+            return
+        k, keep = self.config.mined_negatives, 1 - self.config.mining_margin
+        self.model.eval()
+        skills = self.model.encode(self.skill_texts, batch_size=64, convert_to_tensor=True,
+                                   normalize_embeddings=True, show_progress_bar=progress)
+        sentences = self.model.encode([text for text, _ in todo], batch_size=64,
+                                      convert_to_tensor=True, normalize_embeddings=True,
+                                      show_progress_bar=progress)
+        for start in range(0, len(todo), 1024):
+            scores = sentences[start:start + 1024] @ skills.T
+            for row, (text, gold) in zip(scores, todo[start:start + 1024]):
+                gold_positions = list(gold)
+                allowed = row <= keep * row[gold_positions].max()
+                allowed[gold_positions] = False
+                top = torch.topk(row.masked_fill(~allowed, -math.inf), min(k, len(row)))
+                self.mined[(text, gold)] = [int(i) for i, score in zip(top.indices, top.values)
+                                            if score > -math.inf]
 
     # ------------------------------------------------------------------ library trainer
     def _trainer(self, output_dir: Path, train=None, heldout=None, max_steps: int = -1,
@@ -309,6 +350,8 @@ class ContrastiveTrainer:
         if config.max_steps is not None:
             total = min(total, config.max_steps)
         copies = math.ceil(total / steps_per_copy)
+        if config.hard_negatives and config.mined_negatives:
+            self._mine(examples, progress)  # before the rows, with a progress bar
         rows = self.dataset(train, config.seed, copies, shuffle=True)
         rows = rows.select(range(total * config.batch_size))  # full batches only
         held = self.dataset(heldout, config.seed + 1) if heldout else None

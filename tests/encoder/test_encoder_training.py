@@ -326,3 +326,37 @@ def test_continuing_a_bundle_with_another_architecture_is_refused_in_one_line(
         ContrastiveTrainer(demo_taxonomy, EncoderConfig(
             backbone=other, pooling=change.get("pooling", "attention")), config, device="cpu")
     assert "\n" not in str(info.value)
+
+
+def test_mined_negatives_are_the_encoders_own_near_misses_never_gold(backbone, corpus,
+                                                                     demo_taxonomy):
+    """Each row's negative is one of the K skills the untrained encoder ranks highest for its
+    sentence, not gold and under the gold skill's score by the margin; a sentence with none
+    left falls back to its positive's Level-2 group."""
+    k = 3
+    examples = load_examples(corpus, demo_taxonomy)[:40]
+    config = TrainingConfig(mined_negatives=k, mining_margin=0.05)
+    trainer = ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone), config,
+                                 device="cpu")
+    skills = trainer.model.encode(trainer.skill_texts, normalize_embeddings=True)
+    sentences = trainer.model.encode([e.text for e in examples], normalize_embeddings=True)
+    rows = trainer.dataset(examples, seed=0)
+    position = {text: i for i, text in enumerate(trainer.skill_texts)}
+    mined_rows = 0
+    for example, sentence, negative in zip(examples, sentences, rows["negative"]):
+        scores = skills @ sentence
+        best_gold = scores[list(example.skills)].max()
+        near_misses = [int(i) for i in np.argsort(-scores) if i not in example.skills
+                       and scores[i] <= 0.95 * best_gold][:k]
+        assert position[negative] not in example.skills
+        if near_misses:
+            assert position[negative] in near_misses
+            mined_rows += 1
+        else:
+            group = trainer.group_members.get(position[negative], [])
+            assert any(gold in group for gold in example.skills)
+    assert mined_rows >= len(examples) // 2
+    # the group draw is what a run without mining sees
+    plain = ContrastiveTrainer(demo_taxonomy, EncoderConfig(backbone=backbone),
+                               TrainingConfig(), device="cpu").dataset(examples, seed=0)
+    assert plain["negative"] != rows["negative"]
