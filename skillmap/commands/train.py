@@ -69,8 +69,12 @@ def train_encoder(
     mined_negatives: Annotated[int, typer.Option(
         "--mined-negatives", min=0, metavar="K",
         help="Draw each sentence's hard negative from the K skills the encoder ranks highest "
-        "for it before training (not gold, scoring under the gold skill by a 5 % margin) "
+        "for it before training (not gold, scoring under the gold skill by --mining-margin) "
         "instead of the Level-2 group; 0 = the group.")] = 0,
+    mining_margin: Annotated[float, typer.Option(
+        "--mining-margin", min=0.0, max=1.0, metavar="M",
+        help="--mined-negatives: keep only skills scoring at most (1 - this) x the gold skill; "
+        "larger skips the near-synonyms ESCO lists as separate skills.")] = 0.05,
     modes: Annotated[Optional[list[str]], typer.Option(
         "--mode", help="Corpus modes to train on (repeat) [default: single, constrained].")
     ] = None,
@@ -118,7 +122,8 @@ def train_encoder(
     config = TrainingConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size,
                             learning_rate=lr, head_learning_rate=head_learning_rate,
                             hard_negatives=hard_negatives,
-                            mined_negatives=mined_negatives, skill_template=skill_template,
+                            mined_negatives=mined_negatives, mining_margin=mining_margin,
+                            skill_template=skill_template,
                             backbone_mode=backbone_mode.value, eval_every=eval_every,
                             loss=loss.value, mini_batch_size=mini_batch_size,
                             late_interaction=late_interaction,

@@ -261,10 +261,12 @@ def test_cli_trains_saves_a_card_and_builds_an_index_with_the_model(backbone, co
     out = tmp_path / "model"
     code = main(["train", "encoder", "-c", str(corpus), "--out", str(out), "--backbone",
                  backbone, "--pooling", "attention", "--max-steps", "3", "--batch-size", "8",
-                 "--eval-every", "3", "--bundle", str(tmp_path / "bundle")])
+                 "--eval-every", "3", "--bundle", str(tmp_path / "bundle"),
+                 "--mined-negatives", "3", "--mining-margin", "0.3"])
     assert code == 0
     card = json.loads((out / "skillmap_card.json").read_text())
     assert card["encoder"]["pooling"] == "attention" and card["steps"] == 3
+    assert card["training"]["mined_negatives"] == 3 and card["training"]["mining_margin"] == 0.3
     assert card["training"]["backbone_mode"] == "frozen" and card["examples"] > 100
     assert (tmp_path / "bundle" / "bundle.json").is_file()
     assert not (tmp_path / "model.checkpoint").exists()  # a finished run's are removed
