@@ -4,7 +4,8 @@ sentence-transformers' ``SentenceTransformerTrainer``.
 Each training example is a corpus sentence and the ids of the skills it requires. It becomes
 one row: the sentence, its positive (one of its gold skills, drawn once per epoch of rows) and
 one *hard negative*, a skill from the positive's Level-2 group — the confusable neighbours
-retrieval must tell apart. A batch of ``B`` rows scores each sentence against all ``2B``
+retrieval must tell apart — or, with ``mined_negatives``, one the encoder itself ranks near
+the sentence before training. A batch of ``B`` rows scores each sentence against all ``2B``
 skill texts with the multi-positive InfoNCE of :mod:`skillmap.encoder.losses` (a candidate
 that is another gold skill of the sentence is never a negative), or its gradient-cached
 variant for batches of hundreds on a CPU. Sentences and skills share one encoder.
