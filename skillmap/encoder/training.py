@@ -276,7 +276,9 @@ class ContrastiveTrainer:
         ``1 - mining_margin`` times the best gold skill. A skill scoring as high as the gold
         one is more often an unlabelled synonym than a mistake, and training it away would
         teach the encoder to separate what ESCO words twice. A sentence with no skill left
-        falls back to the Level-2 group."""
+        falls back to the Level-2 group. (sentence-transformers' ``mine_hard_negatives``
+        knows one positive per row; a sentence here has all its gold skills to leave out.)
+        The skills are encoded once per call: :meth:`fit` mines every example in one call."""
         todo = list(dict.fromkeys((e.text, e.skills) for e in examples
                                   if (e.text, e.skills) not in self.mined))
         if not todo:
