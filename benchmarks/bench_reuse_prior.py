@@ -7,7 +7,8 @@
 Ads ask for transversal and cross-sector skills far more often than for the occupation-specific
 ones, and most ESCO skills state no reuse level at all; a prior over the levels is a
 label-free signal any taxonomy with such a field carries. A prior is LEVEL:VALUE pairs
-(``none`` = no level stated); the pipeline's ranking key (cosine + name bonus + late-interaction
+(``none`` = no level stated), or ``file:PATH`` for a ``.npy`` of one value per skill in
+the index's order (e.g. ``bench_hubness.py --save``); the pipeline's ranking key (cosine + name bonus + late-interaction
 term) gets ``weight x value`` added for each candidate, the reported score unchanged. The
 default pipeline (lexical boost 0.2, late-interaction reranking of the top 20, default filter)
 on the ESCO validation splits; weight 0 is the pipeline as shipped.
@@ -22,7 +23,9 @@ import argparse
 from pathlib import Path
 
 
-def parse_prior(text: str) -> dict[str, float]:
+def parse_prior(text: str) -> dict[str, float] | Path:
+    if text.startswith("file:"):
+        return Path(text[len("file:"):])
     pairs = [item.split(":") for item in text.split(",")]
     if any(len(pair) != 2 for pair in pairs):
         raise argparse.ArgumentTypeError(f"expected LEVEL:VALUE[,LEVEL:VALUE...], got {text!r}")
@@ -59,13 +62,17 @@ def main() -> None:
     print("| prior | weight | TECH RP@5 | TECH MRR | HOUSE RP@5 | HOUSE MRR |")
     print("|---|---|---|---|---|---|")
     for prior in args.prior:
-        values = np.array([prior.get(skill.reuse_level or "none", 0.0)
-                           for skill in extractor.index.skills])
+        if isinstance(prior, Path):
+            values = np.load(prior)
+        else:
+            values = np.array([prior.get(skill.reuse_level or "none", 0.0)
+                               for skill in extractor.index.skills])
         for weight in [0.0, *args.weight]:
             added["prior"] = weight * values
             metrics = {split: evaluate(PipelineRanker(extractor), gold, k=10).metrics
                        for split, gold in golds.items()}
-            name = ", ".join(f"{level} {value:+g}" for level, value in prior.items())
+            name = (prior.name if isinstance(prior, Path) else
+                    ", ".join(f"{level} {value:+g}" for level, value in prior.items()))
             print(f"| {name} | {weight:g} | {metrics['tech']['RP@5']:.3f} | "
                   f"{metrics['tech']['MRR']:.3f} | {metrics['house']['RP@5']:.3f} | "
                   f"{metrics['house']['MRR']:.3f} |", flush=True)

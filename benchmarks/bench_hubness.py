@@ -1,0 +1,114 @@
+"""Hub skills: does a per-skill penalty for being close to every ad line help ranking?
+
+    python benchmarks/bench_hubness.py --index ESCO_INDEX [--model MODEL] \
+        --postings ../shared/benchmarks/skillspan/train_postings.jsonl \
+        --shared ../shared/benchmarks --k 10 50 --beta 0.25 0.5 1.0
+
+In a nearest-neighbour search some items ("hubs") come near the top for most queries
+whatever they say: here broad skills such as *communication* or *English*. Cross-domain
+similarity local scaling (CSLS) corrects for it by scoring a query against a skill with the
+cosine minus the skill's mean cosine to its ``k`` nearest reference queries; the query's
+own term is the same for every skill and leaves its ranking alone. The reference queries
+need no labels: here every line of the unlabelled real postings (``train_postings.jsonl``)
+of four words or more. The penalty is one number per skill, so it could live in the index
+at no cost in speed.
+
+Ranks all skills (exact) for the ESCO validation sentences by ``cosine - beta x hubness``,
+without and with the lexical boost, no reranking. Output: Markdown on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+from skillmap.encoder import SkillEncoder  # noqa: E402
+from skillmap.evaluation import read_benchmark  # noqa: E402
+from skillmap.evaluation.metrics import score_rankings  # noqa: E402
+from skillmap.index import SkillIndex  # noqa: E402
+
+
+def reference_lines(path: Path, min_words: int = 4) -> list[str]:
+    """Every distinct posting line of at least ``min_words`` words."""
+    lines: set[str] = set()
+    with path.open(encoding="utf-8") as handle:
+        for row in handle:
+            lines.update(line.strip() for line in json.loads(row)["lines"]
+                         if len(line.split()) >= min_words)
+    return sorted(lines)
+
+
+def hubness(skills: np.ndarray, references: np.ndarray, k: int) -> np.ndarray:
+    """Mean cosine of each skill to its ``k`` nearest reference lines."""
+    out = np.empty(len(skills), np.float32)
+    for start in range(0, len(skills), 2048):
+        block = skills[start:start + 2048] @ references.T
+        out[start:start + 2048] = -np.sort(-block, axis=1)[:, :k].mean(axis=1)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--model", help="encoder to load [the model the index records]")
+    parser.add_argument("--postings", type=Path,
+                        default=Path("../shared/benchmarks/skillspan/train_postings.jsonl"))
+    parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
+    parser.add_argument("--boosts", nargs="+", type=float, default=[0.0, 0.2])
+    parser.add_argument("--k", nargs="+", type=int, default=[10, 50])
+    parser.add_argument("--beta", nargs="+", type=float, default=[0.25, 0.5, 1.0])
+    parser.add_argument("--save", type=Path,
+                        help="write each k's per-skill hubness to SAVE-k<K>.npy (index order), "
+                             "for bench_reuse_prior.py --prior file:PATH")
+    args = parser.parse_args()
+    index = SkillIndex.load(args.index)
+    encoder = SkillEncoder.cached(args.model or index.recorded_model())
+    index.check_encoder(encoder)
+    skills = index.skills
+    lines = reference_lines(args.postings)
+    references = encoder.encode(lines, show_progress=True)
+    penalties = {k: hubness(index.vectors, references, k) for k in args.k}
+    print(f"{len(lines):,} reference lines\n")
+    for k, values in penalties.items():
+        if args.save:
+            np.save(f"{args.save}-k{k}.npy", values)
+    for k, values in penalties.items():
+        top = np.argsort(-values)[:8]
+        print(f"k {k}: the largest hubness: "
+              + ", ".join(f"{skills[j].label} {values[j]:.2f}" for j in top) + "\n")
+
+    print("| split | scores | " + " | ".join(f"RP@5, boost {b}" for b in args.boosts)
+          + " | " + " | ".join(f"MRR, boost {b}" for b in args.boosts) + " |")
+    print("|---|---|" + "---|" * (2 * len(args.boosts)))
+    for part in ("tech", "house"):
+        gold = read_benchmark(args.shared / "skill-extraction" /
+                              f"{part}_validation_annotations.csv", index.taxonomy)
+        queries = [item.text for item in gold.items]
+        golds = [set(item.gold) for item in gold.items]
+        cosine = encoder.encode(queries) @ index.vectors.T
+        named = np.zeros_like(cosine)
+        for row, text in enumerate(queries):
+            named[row, list(index.label_matcher.find(text))] = 1.0
+        variants = {"cosine (the index)": cosine}
+        for k, values in penalties.items():
+            for beta in args.beta:
+                variants[f"cosine - {beta} x hubness(k {k})"] = cosine - beta * values
+        for name, scores in variants.items():
+            cells = {"RP@5": [], "MRR": []}
+            for boost in args.boosts:
+                top = np.argsort(-(scores + boost * named), axis=1)[:, :10]
+                metrics = score_rankings([[skills[j].id for j in row] for row in top], golds)
+                cells["RP@5"].append(f"{metrics['RP@5']:.3f}")
+                cells["MRR"].append(f"{metrics['MRR']:.3f}")
+            print(f"| {part} | {name} | " + " | ".join(cells["RP@5"] + cells["MRR"]) + " |",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
