@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import numpy as np  # noqa: E402
 
 from skillmap.encoder import SkillEncoder  # noqa: E402
-from skillmap.evaluation import read_benchmark  # noqa: E402
-from skillmap.evaluation.metrics import score_rankings  # noqa: E402
 from skillmap.index import SkillIndex  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from exact_ranking import SPLITS, print_header, print_rows, read_split  # noqa: E402
 
 
 def main() -> None:
@@ -51,31 +52,15 @@ def main() -> None:
         encoders.append(encoder)
     skills = indexes[0].skills
 
-    print("| split | scores | " + " | ".join(f"RP@5, boost {b}" for b in args.boosts)
-          + " | " + " | ".join(f"MRR, boost {b}" for b in args.boosts) + " |")
-    print("|---|---|" + "---|" * (2 * len(args.boosts)))
-    for part in ("tech", "house"):
-        gold = read_benchmark(args.shared / "skill-extraction" /
-                              f"{part}_validation_annotations.csv", indexes[0].taxonomy)
-        queries = [item.text for item in gold.items]
-        golds = [set(item.gold) for item in gold.items]
-        first, second = (encoder.encode(queries) @ index.vectors.T
+    print_header(args.boosts)
+    for part in SPLITS:
+        split = read_split(args.shared, part, indexes[0])
+        first, second = (encoder.encode(split.texts) @ index.vectors.T
                          for encoder, index in zip(encoders, indexes))
-        named = np.zeros_like(first)
-        for row, text in enumerate(queries):
-            named[row, list(indexes[0].label_matcher.find(text))] = 1.0
         variants = {"A alone": first, "B alone": second}
         for w in args.weight:
             variants[f"{1 - w:g} x A + {w:g} x B"] = (1 - w) * first + w * second
-        for name, scores in variants.items():
-            cells = {"RP@5": [], "MRR": []}
-            for boost in args.boosts:
-                top = np.argsort(-(scores + boost * named), axis=1)[:, :10]
-                metrics = score_rankings([[skills[j].id for j in row] for row in top], golds)
-                cells["RP@5"].append(f"{metrics['RP@5']:.3f}")
-                cells["MRR"].append(f"{metrics['MRR']:.3f}")
-            print(f"| {part} | {name} | " + " | ".join(cells["RP@5"] + cells["MRR"]) + " |",
-                  flush=True)
+        print_rows(split, variants, skills, args.boosts)
 
 
 if __name__ == "__main__":

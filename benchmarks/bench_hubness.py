@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -29,9 +30,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from skillmap.encoder import SkillEncoder  # noqa: E402
-from skillmap.evaluation import read_benchmark  # noqa: E402
-from skillmap.evaluation.metrics import score_rankings  # noqa: E402
 from skillmap.index import SkillIndex  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from exact_ranking import SPLITS, print_header, print_rows, read_split  # noqa: E402
 
 
 def reference_lines(path: Path, min_words: int = 4) -> list[str]:
@@ -83,31 +85,15 @@ def main() -> None:
         print(f"k {k}: the largest hubness: "
               + ", ".join(f"{skills[j].label} {values[j]:.2f}" for j in top) + "\n")
 
-    print("| split | scores | " + " | ".join(f"RP@5, boost {b}" for b in args.boosts)
-          + " | " + " | ".join(f"MRR, boost {b}" for b in args.boosts) + " |")
-    print("|---|---|" + "---|" * (2 * len(args.boosts)))
-    for part in ("tech", "house"):
-        gold = read_benchmark(args.shared / "skill-extraction" /
-                              f"{part}_validation_annotations.csv", index.taxonomy)
-        queries = [item.text for item in gold.items]
-        golds = [set(item.gold) for item in gold.items]
-        cosine = encoder.encode(queries) @ index.vectors.T
-        named = np.zeros_like(cosine)
-        for row, text in enumerate(queries):
-            named[row, list(index.label_matcher.find(text))] = 1.0
+    print_header(args.boosts)
+    for part in SPLITS:
+        split = read_split(args.shared, part, index)
+        cosine = encoder.encode(split.texts) @ index.vectors.T
         variants = {"cosine (the index)": cosine}
         for k, values in penalties.items():
             for beta in args.beta:
                 variants[f"cosine - {beta} x hubness(k {k})"] = cosine - beta * values
-        for name, scores in variants.items():
-            cells = {"RP@5": [], "MRR": []}
-            for boost in args.boosts:
-                top = np.argsort(-(scores + boost * named), axis=1)[:, :10]
-                metrics = score_rankings([[skills[j].id for j in row] for row in top], golds)
-                cells["RP@5"].append(f"{metrics['RP@5']:.3f}")
-                cells["MRR"].append(f"{metrics['MRR']:.3f}")
-            print(f"| {part} | {name} | " + " | ".join(cells["RP@5"] + cells["MRR"]) + " |",
-                  flush=True)
+        print_rows(split, variants, skills, args.boosts)
 
 
 if __name__ == "__main__":

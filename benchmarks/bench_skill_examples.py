@@ -33,6 +33,7 @@ import gzip
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -40,9 +41,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from skillmap.encoder import SkillEncoder  # noqa: E402
-from skillmap.evaluation import read_benchmark  # noqa: E402
-from skillmap.evaluation.metrics import score_rankings  # noqa: E402
 from skillmap.index import SkillIndex  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from exact_ranking import SPLITS, print_header, print_rows, read_split  # noqa: E402
 
 
 def read_examples(paths: list[Path], positions: dict[str, int], single_only: bool):
@@ -125,20 +127,12 @@ def main() -> None:
     center = centroids(labels, examples, owners)
     print(f"{len(texts):,} example rows, {int(covered.sum()):,} of {len(labels):,} skills\n")
 
-    print("| split | skill scores | " + " | ".join(f"RP@5, boost {b}" for b in args.boosts)
-          + " | " + " | ".join(f"MRR, boost {b}" for b in args.boosts) + " |")
-    print("|---|---|" + "---|" * (2 * len(args.boosts)))
-    for part in ("tech", "house"):
-        gold = read_benchmark(args.shared / "skill-extraction" /
-                              f"{part}_validation_annotations.csv", index.taxonomy)
-        queries = [item.text for item in gold.items]
-        golds = [set(item.gold) for item in gold.items]
-        vectors = encoder.encode(queries)
+    print_header(args.boosts)
+    for part in SPLITS:
+        split = read_split(args.shared, part, index)
+        vectors = encoder.encode(split.texts)
         label = vectors @ labels.T
         nearest = best_example(vectors @ examples.T, owners, label)
-        named = np.zeros_like(label)
-        for row, text in enumerate(queries):
-            named[row, list(index.label_matcher.find(text))] = 1.0
         variants = {"label (the index)": label}
         for a in args.mix:
             mixed = np.where(covered[:, None], normalise(labels + a * center), labels)
@@ -148,15 +142,7 @@ def main() -> None:
             variants[f"label + {a} x (centroid - corpus mean)"] = vectors @ shifted.T
         for o in args.offset:
             variants[f"max(label, example - {o})"] = np.maximum(label, nearest - o)
-        for name, scores in variants.items():
-            cells = {"RP@5": [], "MRR": []}
-            for boost in args.boosts:
-                top = np.argsort(-(scores + boost * named), axis=1)[:, :10]
-                metrics = score_rankings([[skills[j].id for j in row] for row in top], golds)
-                cells["RP@5"].append(f"{metrics['RP@5']:.3f}")
-                cells["MRR"].append(f"{metrics['MRR']:.3f}")
-            print(f"| {part} | {name} | " + " | ".join(cells["RP@5"] + cells["MRR"]) + " |",
-                  flush=True)
+        print_rows(split, variants, skills, args.boosts)
 
 
 if __name__ == "__main__":

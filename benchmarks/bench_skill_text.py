@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -31,9 +32,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from skillmap.encoder import SkillEncoder  # noqa: E402
-from skillmap.evaluation import read_benchmark  # noqa: E402
-from skillmap.evaluation.metrics import score_rankings  # noqa: E402
 from skillmap.index import SkillIndex  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from exact_ranking import SPLITS, print_header, print_rows, read_split  # noqa: E402
 
 
 def extra_vectors(index: SkillIndex, encoder: SkillEncoder, cache: Path):
@@ -84,35 +86,19 @@ def main() -> None:
     labels = index.vectors
     skills = index.skills
 
-    print("| split | skill scores | " + " | ".join(f"RP@5, boost {b}" for b in args.boosts)
-          + " | " + " | ".join(f"MRR, boost {b}" for b in args.boosts) + " |")
-    print("|---|---|" + "---|" * (2 * len(args.boosts)))
-    for part in ("tech", "house"):
-        gold = read_benchmark(args.shared / "skill-extraction" /
-                              f"{part}_validation_annotations.csv", index.taxonomy)
-        texts = [item.text for item in gold.items]
-        golds = [set(item.gold) for item in gold.items]
-        vectors = encoder.encode(texts)
+    print_header(args.boosts)
+    for part in SPLITS:
+        split = read_split(args.shared, part, index)
+        vectors = encoder.encode(split.texts)
         label = vectors @ labels.T
         best = np.maximum(label, best_alternative(vectors @ alternatives.T, owners, label))
         description = vectors @ descriptions.T
-        named = np.zeros_like(label)
-        for row, text in enumerate(texts):
-            named[row, list(index.label_matcher.find(text))] = 1.0
         variants = {"label (the index)": label, "max(label, alt labels)": best}
         for w in (0.25, 0.5):
             variants[f"label + {w} x (max - label)"] = label + w * (best - label)
         for w in (0.1, 0.2):
             variants[f"label + {w} x description"] = label + w * description
-        for name, scores in variants.items():
-            cells = {"RP@5": [], "MRR": []}
-            for boost in args.boosts:
-                top = np.argsort(-(scores + boost * named), axis=1)[:, :10]
-                metrics = score_rankings([[skills[j].id for j in row] for row in top], golds)
-                cells["RP@5"].append(f"{metrics['RP@5']:.3f}")
-                cells["MRR"].append(f"{metrics['MRR']:.3f}")
-            print(f"| {part} | {name} | " + " | ".join(cells["RP@5"] + cells["MRR"]) + " |",
-                  flush=True)
+        print_rows(split, variants, skills, args.boosts)
 
 
 if __name__ == "__main__":

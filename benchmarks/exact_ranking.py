@@ -1,0 +1,59 @@
+"""Shared by the skill-score explorations (bench_skill_text, bench_skill_examples,
+bench_hubness, bench_ensemble): the ESCO validation sentences, and one Markdown row per
+way of scoring every skill, ranked exactly (no faiss, no reranking) at each lexical boost.
+
+The scripts differ only in how they build a sentences x skills score matrix; keeping the
+reading and the scoring here makes their tables comparable by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from skillmap.evaluation import read_benchmark
+from skillmap.evaluation.metrics import score_rankings
+
+SPLITS = ("tech", "house")
+
+
+@dataclass
+class ValidationSplit:
+    """One split's sentences, gold skill ids and which skills each sentence names."""
+
+    name: str
+    texts: list[str]
+    golds: list[set[str]]
+    named: np.ndarray  # sentences x skills, 1 where the sentence names the skill verbatim
+
+
+def read_split(shared: Path, name: str, index) -> ValidationSplit:
+    gold = read_benchmark(shared / "skill-extraction" / f"{name}_validation_annotations.csv",
+                          index.taxonomy)
+    texts = [item.text for item in gold.items]
+    named = np.zeros((len(texts), len(index.skills)), np.float32)
+    for row, text in enumerate(texts):
+        named[row, list(index.label_matcher.find(text))] = 1.0
+    return ValidationSplit(name, texts, [set(item.gold) for item in gold.items], named)
+
+
+def print_header(boosts: list[float]) -> None:
+    print("| split | skill scores | " + " | ".join(f"RP@5, boost {b}" for b in boosts)
+          + " | " + " | ".join(f"MRR, boost {b}" for b in boosts) + " |")
+    print("|---|---|" + "---|" * (2 * len(boosts)))
+
+
+def print_rows(split: ValidationSplit, variants: dict[str, np.ndarray], skills,
+               boosts: list[float]) -> None:
+    """One row per named score matrix: RP@5 and MRR at each boost (the name bonus)."""
+    for name, scores in variants.items():
+        cells: dict[str, list[str]] = {"RP@5": [], "MRR": []}
+        for boost in boosts:
+            top = np.argsort(-(scores + boost * split.named), axis=1)[:, :10]
+            metrics = score_rankings([[skills[j].id for j in row] for row in top], split.golds)
+            cells["RP@5"].append(f"{metrics['RP@5']:.3f}")
+            cells["MRR"].append(f"{metrics['MRR']:.3f}")
+        print(f"| {split.name} | {name} | " + " | ".join(cells["RP@5"] + cells["MRR"]) + " |",
+              flush=True)
