@@ -21,7 +21,6 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-
 from skillmap.encoder import SkillEncoder  # noqa: E402
 from skillmap.index import SkillIndex  # noqa: E402
 

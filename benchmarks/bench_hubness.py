@@ -80,7 +80,6 @@ def main() -> None:
     for k, values in penalties.items():
         if args.save:
             np.save(f"{args.save}-k{k}.npy", values)
-    for k, values in penalties.items():
         top = np.argsort(-values)[:8]
         print(f"k {k}: the largest hubness: "
               + ", ".join(f"{skills[j].label} {values[j]:.2f}" for j in top) + "\n")

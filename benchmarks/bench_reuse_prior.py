@@ -7,9 +7,9 @@
 Ads ask for transversal and cross-sector skills far more often than for the occupation-specific
 ones, and most ESCO skills state no reuse level at all; a prior over the levels is a
 label-free signal any taxonomy with such a field carries. A prior is LEVEL:VALUE pairs
-(``none`` = no level stated), or ``file:PATH`` for a ``.npy`` of one value per skill in
-the index's order (e.g. ``bench_hubness.py --save``); the pipeline's ranking key (cosine + name bonus + late-interaction
-term) gets ``weight x value`` added for each candidate, the reported score unchanged. The
+(``none`` = no level stated), or ``file:PATH`` for a ``.npy`` of one value per skill in the
+index's order (e.g. ``bench_hubness.py --save``); the pipeline's ranking key (cosine + name
+bonus + late-interaction term) gets ``weight x value`` added for each candidate, the reported score unchanged. The
 default pipeline (lexical boost 0.2, late-interaction reranking of the top 20, default filter)
 on the ESCO validation splits; weight 0 is the pipeline as shipped.
 
@@ -64,6 +64,9 @@ def main() -> None:
     for prior in args.prior:
         if isinstance(prior, Path):
             values = np.load(prior)
+            if values.shape != (len(extractor.index.skills),):
+                parser.error(f"{prior}: {values.shape} values, the index has "
+                             f"{len(extractor.index.skills)} skills")
         else:
             values = np.array([prior.get(skill.reuse_level or "none", 0.0)
                                for skill in extractor.index.skills])

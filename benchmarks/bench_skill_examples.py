@@ -44,7 +44,7 @@ from skillmap.encoder import SkillEncoder  # noqa: E402
 from skillmap.index import SkillIndex  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from exact_ranking import SPLITS, print_header, print_rows, read_split  # noqa: E402
+from exact_ranking import SPLITS, best_per_skill, print_header, print_rows, read_split  # noqa: E402
 
 
 def read_examples(paths: list[Path], positions: dict[str, int], single_only: bool):
@@ -88,15 +88,6 @@ def centroids(labels: np.ndarray, examples: np.ndarray, owners: np.ndarray) -> n
     return sums / np.maximum(counts, 1)[:, None]
 
 
-def best_example(scores: np.ndarray, owners: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    order = np.argsort(owners, kind="stable")
-    sorted_owners = owners[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_owners)) + 1]
-    best = np.full_like(fallback, -np.inf)
-    best[:, sorted_owners[starts]] = np.maximum.reduceat(scores[:, order], starts, axis=1)
-    return best
-
-
 def normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
@@ -127,19 +118,20 @@ def main() -> None:
     center = centroids(labels, examples, owners)
     print(f"{len(texts):,} example rows, {int(covered.sum()):,} of {len(labels):,} skills\n")
 
+    skill_vectors = {"label (the index)": labels}   # one vector per skill, built once
+    for a in args.mix:
+        skill_vectors[f"label + {a} x centroid"] = np.where(
+            covered[:, None], normalise(labels + a * center), labels)
+        skill_vectors[f"label + {a} x (centroid - corpus mean)"] = np.where(
+            covered[:, None], normalise(labels + a * (center - examples.mean(axis=0))), labels)
+
     print_header(args.boosts)
     for part in SPLITS:
         split = read_split(args.shared, part, index)
         vectors = encoder.encode(split.texts)
-        label = vectors @ labels.T
-        nearest = best_example(vectors @ examples.T, owners, label)
-        variants = {"label (the index)": label}
-        for a in args.mix:
-            mixed = np.where(covered[:, None], normalise(labels + a * center), labels)
-            variants[f"label + {a} x centroid"] = vectors @ mixed.T
-            shifted = np.where(covered[:, None],
-                               normalise(labels + a * (center - examples.mean(axis=0))), labels)
-            variants[f"label + {a} x (centroid - corpus mean)"] = vectors @ shifted.T
+        variants = {name: vectors @ matrix.T for name, matrix in skill_vectors.items()}
+        label = variants["label (the index)"]
+        nearest = best_per_skill(vectors @ examples.T, owners, len(skills))
         for o in args.offset:
             variants[f"max(label, example - {o})"] = np.maximum(label, nearest - o)
         print_rows(split, variants, skills, args.boosts)

@@ -35,7 +35,7 @@ from skillmap.encoder import SkillEncoder  # noqa: E402
 from skillmap.index import SkillIndex  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from exact_ranking import SPLITS, print_header, print_rows, read_split  # noqa: E402
+from exact_ranking import SPLITS, best_per_skill, print_header, print_rows, read_split  # noqa: E402
 
 
 def extra_vectors(index: SkillIndex, encoder: SkillEncoder, cache: Path):
@@ -59,18 +59,6 @@ def extra_vectors(index: SkillIndex, encoder: SkillEncoder, cache: Path):
     return arrays
 
 
-def best_alternative(scores: np.ndarray, owners: np.ndarray,
-                     fallback: np.ndarray) -> np.ndarray:
-    """Per sentence and skill, the best cosine over the skill's alternative labels
-    (``fallback``, the label's cosine, for a skill without any)."""
-    order = np.argsort(owners, kind="stable")
-    sorted_owners = owners[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_owners)) + 1]
-    best = fallback.copy()
-    best[:, sorted_owners[starts]] = np.maximum.reduceat(scores[:, order], starts, axis=1)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, required=True)
@@ -91,7 +79,7 @@ def main() -> None:
         split = read_split(args.shared, part, index)
         vectors = encoder.encode(split.texts)
         label = vectors @ labels.T
-        best = np.maximum(label, best_alternative(vectors @ alternatives.T, owners, label))
+        best = np.maximum(label, best_per_skill(vectors @ alternatives.T, owners, len(skills)))
         description = vectors @ descriptions.T
         variants = {"label (the index)": label, "max(label, alt labels)": best}
         for w in (0.25, 0.5):

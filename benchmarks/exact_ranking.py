@@ -39,6 +39,18 @@ def read_split(shared: Path, name: str, index) -> ValidationSplit:
     return ValidationSplit(name, texts, [set(item.gold) for item in gold.items], named)
 
 
+def best_per_skill(scores: np.ndarray, owners: np.ndarray, n_skills: int) -> np.ndarray:
+    """Per sentence and skill, the best of the columns of ``scores`` that ``owners`` gives
+    to that skill (extra vectors per skill: alternative labels, example sentences); -inf
+    for a skill that owns none."""
+    order = np.argsort(owners, kind="stable")
+    sorted_owners = owners[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_owners)) + 1]
+    best = np.full((len(scores), n_skills), -np.inf, np.float32)
+    best[:, sorted_owners[starts]] = np.maximum.reduceat(scores[:, order], starts, axis=1)
+    return best
+
+
 def print_header(boosts: list[float]) -> None:
     print("| split | skill scores | " + " | ".join(f"RP@5, boost {b}" for b in boosts)
           + " | " + " | ".join(f"MRR, boost {b}" for b in boosts) + " |")
