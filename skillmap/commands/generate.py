@@ -63,6 +63,11 @@ def generate(
     groups: Annotated[Optional[int], typer.Option(
         "--groups", min=1, help="Only skills of this many randomly drawn Level-2 groups "
         "(seeded; for samples and comparisons).")] = None,
+    reuse_level: Annotated[Optional[list[str]], typer.Option(
+        "--reuse-level", help="Repeat for several. Only skills of this reuse level (ESCO: "
+        "transversal, cross-sector, sector-specific, occupation-specific); with "
+        "--mode unconstrained, sentences that combine broadly reused skills of different "
+        "groups, as ads list soft skills. Write them to their own --out.")] = None,
     limit: Annotated[Optional[int], typer.Option(
         "--limit", min=1, help="At most this many prompts per mode (quick trials).")] = None,
     language: Annotated[str, typer.Option(
@@ -104,6 +109,8 @@ def generate(
       skillmap generate corpus -t taxonomies/esco --per-skill 3 --negatives 5000 -o esco.jsonl
       skillmap generate corpus --llm openai --model gpt-4o-mini --mode constrained -o c.jsonl
       skillmap generate corpus --llm local --model gemma3-270m --groups 5 -o sample.jsonl
+      skillmap generate corpus -t taxonomies/esco --mode unconstrained \\
+          --reuse-level transversal --reuse-level cross-sector -o soft_skill_lists.jsonl
       skillmap generate stats corpus.jsonl
 
     `skillmap generate --out ...` (no sub-command) means `skillmap generate corpus --out ...`.
@@ -140,7 +147,8 @@ def generate(
         report = generate_corpus(tax, backend, out, modes=modes, per_skill=per_skill, seed=seed,
                                  negatives=negatives, groups=picked, limit=limit,
                                  cache=response_cache, prompts_dir=prompts,
-                                 chunk_size=256 if llm is LLM.template else 64, progress=True)
+                                 chunk_size=256 if llm is LLM.template else 64, progress=True,
+                                 reuse_levels=reuse_level)
     finally:
         backend.close()
         if response_cache is not None:

@@ -51,6 +51,7 @@ class GenerationReport:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     skipped_skills: dict[str, int] = field(default_factory=dict)
+    reuse_levels: list[str] = field(default_factory=list)  # the pool's filter, if any
     seconds: float = 0.0
 
     def save(self, path: str | Path) -> None:
@@ -84,7 +85,8 @@ def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
                     groups: Sequence[SkillGroup] | None = None, limit: int | None = None,
                     cache: ResponseCache | None = None, prompts_dir: str | Path | None = None,
                     rules: QualityRules = QualityRules(), chunk_size: int = 64,
-                    progress: bool = False) -> GenerationReport:
+                    progress: bool = False,
+                    reuse_levels: Sequence[str] | None = None) -> GenerationReport:
     """Write (or complete) the corpus ``out``; returns the run's report (also saved)."""
     started = time.perf_counter()
     out = Path(out)
@@ -92,9 +94,11 @@ def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
     templates = {mode: load_prompt(mode, prompts_dir, backend.language) for mode in modes}
     categories = list(templates["negatives"].categories) if "negatives" in templates else []
     plan = plan_requests(taxonomy, modes, per_skill=per_skill, seed=seed, negatives=negatives,
-                         negative_categories=categories, groups=groups, limit=limit)
+                         negative_categories=categories, groups=groups, limit=limit,
+                         reuse_levels=reuse_levels)
     report = GenerationReport(corpus=str(out), backend=backend.name, model=backend.model,
                               modes=list(modes), requests=len(plan.requests),
+                              reuse_levels=list(reuse_levels or []),
                               skipped_skills=dict(plan.skipped))
     written_per_mode: Counter[str] = Counter()
     dropped: Counter[str] = Counter()

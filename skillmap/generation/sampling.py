@@ -83,10 +83,14 @@ def sample_level2_groups(taxonomy: Taxonomy, n_groups: int, seed: int) -> list[S
 def plan_requests(taxonomy: Taxonomy, modes: Sequence[str], per_skill: int = 3, seed: int = 0,
                   negatives: int = 500, negative_categories: Sequence[str] = (),
                   groups: Sequence[SkillGroup] | None = None, limit: int | None = None,
-                  negatives_per_request: int = 5) -> GenerationPlan:
+                  negatives_per_request: int = 5,
+                  reuse_levels: Sequence[str] | None = None) -> GenerationPlan:
     """Plan every request of a run, in mode order then plan order.
 
     ``groups`` restricts the skill pool to those Level-2 groups (for samples and comparisons);
+    ``reuse_levels`` to skills of those reuse levels: with ``unconstrained``, sentences that
+    combine broadly reused skills of different groups, the way ads list soft skills
+    ("English, teamwork and independence"), which ``constrained`` (one group) cannot write;
     ``limit`` keeps at most that many requests per mode (for quick trials).
     """
     if per_skill < 1:
@@ -95,6 +99,8 @@ def plan_requests(taxonomy: Taxonomy, modes: Sequence[str], per_skill: int = 3, 
     if groups is not None:
         wanted = {g.id for g in groups}
         pool = [s for s in pool if (g := taxonomy.level2(s.id)) is not None and g.id in wanted]
+    if reuse_levels:
+        pool = _with_reuse_levels(pool, reuse_levels)
     plan = GenerationPlan()
     for mode in modes:
         if mode == "single":
@@ -132,6 +138,18 @@ def _plan_single(pool: list[Skill], per_skill: int, seed: int) -> list[Generatio
             remaining -= n
             part += 1
     return sorted(requests, key=lambda r: _reuse_rank(r.skills[0]))
+
+
+def _with_reuse_levels(pool: list[Skill], levels: Sequence[str]) -> list[Skill]:
+    """The skills of ``pool`` at one of ``levels`` (case and spacing do not count)."""
+    wanted = {level.strip().lower() for level in levels}
+    present = {s.reuse_level.strip().lower() for s in pool} - {""}
+    unknown = sorted(wanted - present)
+    if unknown:
+        known = ", ".join(sorted(present)) or "none: this taxonomy records no reuse levels"
+        raise SkillmapError(f"--reuse-level {', '.join(unknown)}: no skill has it "
+                            f"(levels here: {known})")
+    return [s for s in pool if s.reuse_level.strip().lower() in wanted]
 
 
 def _reuse_rank(skill: Skill) -> int:

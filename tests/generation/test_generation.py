@@ -118,6 +118,28 @@ def test_single_plan_takes_broadly_reused_skills_first_with_ids_in_taxonomy_orde
         s.id for s in skills]
 
 
+def test_reuse_levels_restrict_the_pool_of_every_mode_and_unknown_levels_are_named():
+    levels = ["transversal", "cross-sector", "sector-specific", "", " Cross-Sector ",
+              "occupation-specific"] * 3
+    skills = [Skill(f"s{i}", f"skill {i}", reuse_level=level) for i, level in enumerate(levels)]
+    tax = Taxonomy(TaxonomyMetadata("t"), skills, [])
+    broad = {s.id for s in skills if s.reuse_level.strip().lower() in {"transversal",
+                                                                      "cross-sector"}}
+    plan = plan_requests(tax, ["single", "unconstrained"], per_skill=2, seed=3,
+                         reuse_levels=["Transversal", "cross-sector"])
+    single = [r for r in plan.requests if r.mode == "single"]
+    combined = [r for r in plan.requests if r.mode == "unconstrained"]
+    assert {r.skills[0].id for r in single} == broad
+    drawn = Counter(s.id for r in combined for s in r.skills)
+    assert set(drawn) == broad and min(drawn.values()) == 2  # each in per_skill sentences
+    with pytest.raises(SkillmapError, match=r"--reuse-level regional: no skill has it "
+                                            r"\(levels here: cross-sector, "):
+        plan_requests(tax, ["single"], reuse_levels=["regional"])
+    no_levels = Taxonomy(TaxonomyMetadata("t"), [Skill("a", "a"), Skill("b", "b")], [])
+    with pytest.raises(SkillmapError, match="records no reuse levels"):
+        plan_requests(no_levels, ["single"], reuse_levels=["transversal"])
+
+
 def test_unconstrained_combinations_cross_groups_with_the_same_coverage(demo_taxonomy):
     constrained = plan_requests(demo_taxonomy, ["constrained"], per_skill=2, seed=5)
     unconstrained = plan_requests(demo_taxonomy, ["unconstrained"], per_skill=2, seed=5)
