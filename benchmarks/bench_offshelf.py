@@ -1,0 +1,100 @@
+"""Any sentence-transformers folder, off the shelf, on the ESCO validation splits.
+
+    python benchmarks/bench_offshelf.py --index ESCO_INDEX NAME=MODEL [NAME=MODEL ...]
+
+Before a backbone is worth training (hours on this CPU) it should be at least as good as the
+one we train, untrained. This script ranks every skill of the index's taxonomy (label text,
+exact cosine, no faiss, no reranking) for the validation sentences with each model as
+sentence-transformers loads it, using the model's own ``query`` / ``document`` prompts when
+its folder defines them (EmbeddingGemma, E5-style models need them), and times encoding the
+sentences (best of 3, same process). MODEL: a folder, a hub id in the local cache, or
+``index`` for the encoder the index was built with (skillmap's loader, its skill vectors).
+Output: Markdown on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+from sentence_transformers import SentenceTransformer  # noqa: E402
+
+from skillmap.encoder import SkillEncoder  # noqa: E402
+from skillmap.index import SkillIndex  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from exact_ranking import SPLITS, print_header, print_rows, read_split  # noqa: E402
+
+
+def _prompt(model: SentenceTransformer, name: str) -> str | None:
+    return name if name in (model.prompts or {}) else None
+
+
+def _best_of_three(encode) -> float:
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        encode()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="+", metavar="NAME=MODEL")
+    parser.add_argument("--index", type=Path, required=True,
+                        help="a skillmap index of the taxonomy (its skills and name matcher)")
+    parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
+    parser.add_argument("--boosts", nargs="+", type=float, default=[0.0, 0.2])
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args()
+    index = SkillIndex.load(args.index)
+    splits = [read_split(args.shared, part, index) for part in SPLITS]
+    labels = [skill.label for skill in index.skills]
+    every_sentence = [text for split in splits for text in split.texts]
+
+    scores: dict[str, list[np.ndarray]] = {}
+    speed: dict[str, float] = {}
+    for spec in args.models:
+        name, _, where = spec.partition("=")
+        if where == "index":
+            encoder = SkillEncoder.cached(index.recorded_model())
+            index.check_encoder(encoder)
+            skill_vectors = index.vectors
+
+            def encode(texts, encoder=encoder):
+                return encoder.encode(texts)
+        else:
+            model = SentenceTransformer(where, device="cpu")
+            query, document = _prompt(model, "query"), _prompt(model, "document")
+            started = time.perf_counter()
+            skill_vectors = model.encode(labels, prompt_name=document, batch_size=args.batch_size,
+                                         normalize_embeddings=True, show_progress_bar=False)
+            print(f"{name}: {len(labels)} skill labels encoded in "
+                  f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+
+            def encode(texts, model=model, query=query):
+                return model.encode(texts, prompt_name=query, batch_size=args.batch_size,
+                                    normalize_embeddings=True, show_progress_bar=False)
+        speed[name] = len(every_sentence) / _best_of_three(lambda: encode(every_sentence))
+        scores[name] = [np.asarray(encode(split.texts)) @ np.asarray(skill_vectors).T
+                        for split in splits]
+
+    print_header(args.boosts)
+    for position, split in enumerate(splits):
+        print_rows(split, {name: matrices[position] for name, matrices in scores.items()},
+                   index.skills, args.boosts)
+    first = next(iter(speed.values()))
+    print("\n| model | validation sentences/s (encoding only) | ratio to the first |\n|---|---|---|")
+    for name, rate in speed.items():
+        print(f"| {name} | {rate:.1f} | x{rate / first:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
