@@ -9,12 +9,17 @@ sentence-transformers loads it, using the model's own ``query`` / ``document`` p
 its folder defines them (EmbeddingGemma, E5-style models need them), and times encoding the
 sentences (best of 3, same process). MODEL: a folder, a hub id in the local cache, or
 ``index`` for the encoder the index was built with (skillmap's loader, its skill vectors).
+``--mix W`` (repeatable) adds rows for the first model's cosines mixed with each other model's,
+``(1 - W) x first + W x other`` (an ensemble of a trained and an untrained encoder).
+``--cache DIR`` keeps each model's skill-label vectors, so a re-run does not encode them again.
 Output: Markdown on stdout.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import sys
 import time
@@ -36,6 +41,23 @@ def _prompt(model: SentenceTransformer, name: str) -> str | None:
     return name if name in (model.prompts or {}) else None
 
 
+def _label_vectors(model: SentenceTransformer, where: str, prompt: str | None,
+                   labels: list[str], args) -> np.ndarray:
+    key = hashlib.sha256(json.dumps([str(Path(where).resolve()), prompt, labels]).encode())
+    cached = args.cache / f"labels-{key.hexdigest()[:16]}.npy" if args.cache else None
+    if cached is not None and cached.exists():
+        return np.load(cached)
+    started = time.perf_counter()
+    vectors = model.encode(labels, prompt_name=prompt, batch_size=args.batch_size,
+                           normalize_embeddings=True, show_progress_bar=False)
+    print(f"{where}: {len(labels)} skill labels encoded in {time.perf_counter() - started:.0f} s",
+          file=sys.stderr, flush=True)
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cached, vectors)
+    return vectors
+
+
 def _best_of_three(encode) -> float:
     times = []
     for _ in range(3):
@@ -53,6 +75,9 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
     parser.add_argument("--boosts", nargs="+", type=float, default=[0.0, 0.2])
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--mix", action="append", type=float, default=[],
+                        help="a weight W of the other models mixed into the first (repeat)")
+    parser.add_argument("--cache", type=Path, help="folder for the skill-label vectors")
     args = parser.parse_args()
     index = SkillIndex.load(args.index)
     splits = [read_split(args.shared, part, index) for part in SPLITS]
@@ -73,11 +98,7 @@ def main() -> None:
         else:
             model = SentenceTransformer(where, device="cpu")
             query, document = _prompt(model, "query"), _prompt(model, "document")
-            started = time.perf_counter()
-            skill_vectors = model.encode(labels, prompt_name=document, batch_size=args.batch_size,
-                                         normalize_embeddings=True, show_progress_bar=False)
-            print(f"{name}: {len(labels)} skill labels encoded in "
-                  f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+            skill_vectors = _label_vectors(model, where, document, labels, args)
 
             def encode(texts, model=model, query=query):
                 return model.encode(texts, prompt_name=query, batch_size=args.batch_size,
@@ -86,10 +107,15 @@ def main() -> None:
         scores[name] = [np.asarray(encode(split.texts)) @ np.asarray(skill_vectors).T
                         for split in splits]
 
+    names = list(scores)
     print_header(args.boosts)
     for position, split in enumerate(splits):
-        print_rows(split, {name: matrices[position] for name, matrices in scores.items()},
-                   index.skills, args.boosts)
+        rows = {name: matrices[position] for name, matrices in scores.items()}
+        for other in names[1:]:
+            for weight in args.mix:
+                rows[f"{1 - weight:g} x {names[0]} + {weight:g} x {other}"] = (
+                    (1 - weight) * rows[names[0]] + weight * rows[other])
+        print_rows(split, rows, index.skills, args.boosts)
     first = next(iter(speed.values()))
     print("\n| model | validation sentences/s (encoding only) | ratio to the first |\n|---|---|---|")
     for name, rate in speed.items():
