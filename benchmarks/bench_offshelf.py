@@ -31,6 +31,8 @@ import numpy as np  # noqa: E402
 from sentence_transformers import SentenceTransformer  # noqa: E402
 
 from skillmap.encoder import SkillEncoder  # noqa: E402
+from skillmap.evaluation.metrics import score_items  # noqa: E402
+from skillmap.evaluation.uncertainty import paired_difference  # noqa: E402
 from skillmap.index import SkillIndex  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -56,6 +58,27 @@ def _label_vectors(model: SentenceTransformer, where: str, prompt: str | None,
         cached.parent.mkdir(parents=True, exist_ok=True)
         np.save(cached, vectors)
     return vectors
+
+
+def _paired_rows(split, rows: dict[str, np.ndarray], skills, boosts: list[float]) -> list[str]:
+    """Each row's per-sentence RP@5 minus the first row's, with a paired bootstrap interval."""
+    per_item = {}
+    for name, matrix in rows.items():
+        per_item[name] = []
+        for boost in boosts:
+            top = np.argsort(-(matrix + boost * split.named), axis=1)[:, :10]
+            items = score_items([[skills[j].id for j in row] for row in top], split.golds)
+            per_item[name].append([m["RP@5"] for m in items if m is not None])
+    first, *others = per_item
+    lines = []
+    for name in others:
+        cells = []
+        for position in range(len(boosts)):
+            d = paired_difference(per_item[name][position], per_item[first][position])
+            star = "*" if d.low > 0 or d.high < 0 else ""
+            cells.append(f"{d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]{star}")
+        lines.append(f"| {split.name} | {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _best_of_three(encode) -> float:
@@ -109,6 +132,7 @@ def main() -> None:
 
     names = list(scores)
     print_header(args.boosts)
+    differences = []
     for position, split in enumerate(splits):
         rows = {name: matrices[position] for name, matrices in scores.items()}
         for other in names[1:]:
@@ -116,6 +140,11 @@ def main() -> None:
                 rows[f"{1 - weight:g} x {names[0]} + {weight:g} x {other}"] = (
                     (1 - weight) * rows[names[0]] + weight * rows[other])
         print_rows(split, rows, index.skills, args.boosts)
+        differences += _paired_rows(split, rows, index.skills, args.boosts)
+    print("\n| split | skill scores minus the first (RP@5, paired 95 % bootstrap) | "
+          + " | ".join(f"boost {b}" for b in args.boosts) + " |\n|---|---|"
+          + "---|" * len(args.boosts))
+    print("\n".join(differences))
     first = next(iter(speed.values()))
     print("\n| model | validation sentences/s (encoding only) | ratio to the first |\n|---|---|---|")
     for name, rate in speed.items():
