@@ -34,6 +34,7 @@ from skillmap.encoder import SkillEncoder  # noqa: E402
 from skillmap.evaluation.metrics import score_items  # noqa: E402
 from skillmap.evaluation.uncertainty import paired_difference  # noqa: E402
 from skillmap.index import SkillIndex  # noqa: E402
+from skillmap.io import atomic_write  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from exact_ranking import SPLITS, print_header, print_rows, read_split  # noqa: E402
@@ -55,8 +56,8 @@ def _label_vectors(model: SentenceTransformer, where: str, prompt: str | None,
     print(f"{where}: {len(labels)} skill labels encoded in {time.perf_counter() - started:.0f} s",
           file=sys.stderr, flush=True)
     if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        np.save(cached, vectors)
+        with atomic_write(cached, "wb") as handle:  # a killed run leaves no torn cache file
+            np.save(handle, vectors)
     return vectors
 
 
