@@ -121,7 +121,7 @@ def generate(
     """
     from skillmap.defaults import demo_taxonomy_dir
     from skillmap.generation import ResponseCache, generate_corpus, make_backend
-    from skillmap.generation.sampling import sample_level2_groups
+    from skillmap.generation.sampling import sample_level2_groups, skills_at_reuse_levels
     from skillmap.taxonomy import load_taxonomy
 
     tax = load_taxonomy(taxonomy or demo_taxonomy_dir())
@@ -132,6 +132,8 @@ def generate(
 
     for name in modes:  # fail fast: before a model loads or the cache file is created
         load_prompt(name, prompts, language)
+    if reuse_level:
+        skills_at_reuse_levels(list(tax.skills), reuse_level)
     if llm is LLM.local and model is None:
         model = "gemma3-270m"
     backend = make_backend(llm.value, model=model, base_url=base_url, language=language,

@@ -100,7 +100,7 @@ def plan_requests(taxonomy: Taxonomy, modes: Sequence[str], per_skill: int = 3, 
         wanted = {g.id for g in groups}
         pool = [s for s in pool if (g := taxonomy.level2(s.id)) is not None and g.id in wanted]
     if reuse_levels:
-        pool = _with_reuse_levels(pool, reuse_levels)
+        pool = skills_at_reuse_levels(pool, reuse_levels)
     plan = GenerationPlan()
     for mode in modes:
         if mode == "single":
@@ -140,7 +140,7 @@ def _plan_single(pool: list[Skill], per_skill: int, seed: int) -> list[Generatio
     return sorted(requests, key=lambda r: _reuse_rank(r.skills[0]))
 
 
-def _with_reuse_levels(pool: list[Skill], levels: Sequence[str]) -> list[Skill]:
+def skills_at_reuse_levels(pool: list[Skill], levels: Sequence[str]) -> list[Skill]:
     """The skills of ``pool`` at one of ``levels`` (case and spacing do not count)."""
     wanted = {level.strip().lower() for level in levels}
     present = {s.reuse_level.strip().lower() for s in pool} - {""}

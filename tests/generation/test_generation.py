@@ -413,13 +413,15 @@ def test_cli_generate_and_stats_on_the_demo_taxonomy(tmp_path):
     (["generate", "--out", "x.jsonl", "--llm", "openai"], "needs a model"),
     (["generate", "stats", "missing.jsonl"], "corpus not found"),
     (["generate", "--out", "x.jsonl", "--groups", "999"], "Level-2 groups"),
+    (["generate", "--out", "x.jsonl", "--llm", "openai", "--model", "m", "--base-url",
+      "http://127.0.0.1:9/v1", "--reuse-level", "transversal"], "records no reuse levels"),
 ])
 def test_cli_generate_errors_are_one_line(tmp_path, args, message):
     env_free = _cli(*args, cwd=tmp_path)
     assert env_free.returncode == 2
     lines = env_free.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and lines[0].startswith("skillmap: error:")
-    assert not (tmp_path / "x.jsonl").exists()
+    assert not list(tmp_path.glob("x.jsonl*"))  # no corpus, report or answer cache
 
 
 @pytest.mark.slow
