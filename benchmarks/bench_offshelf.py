@@ -31,13 +31,13 @@ import numpy as np  # noqa: E402
 from sentence_transformers import SentenceTransformer  # noqa: E402
 
 from skillmap.encoder import SkillEncoder  # noqa: E402
-from skillmap.evaluation.metrics import score_items  # noqa: E402
 from skillmap.evaluation.uncertainty import paired_difference  # noqa: E402
 from skillmap.index import SkillIndex  # noqa: E402
 from skillmap.io import atomic_write  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from exact_ranking import SPLITS, print_header, print_rows, read_split  # noqa: E402
+from exact_ranking import (SPLITS, item_metrics, print_header, print_rows,  # noqa: E402
+                           read_split)
 
 
 def _prompt(model: SentenceTransformer, name: str) -> str | None:
@@ -63,13 +63,9 @@ def _label_vectors(model: SentenceTransformer, where: str, prompt: str | None,
 
 def _paired_rows(split, rows: dict[str, np.ndarray], skills, boosts: list[float]) -> list[str]:
     """Each row's per-sentence RP@5 minus the first row's, with a paired bootstrap interval."""
-    per_item = {}
-    for name, matrix in rows.items():
-        per_item[name] = []
-        for boost in boosts:
-            top = np.argsort(-(matrix + boost * split.named), axis=1)[:, :10]
-            items = score_items([[skills[j].id for j in row] for row in top], split.golds)
-            per_item[name].append([m["RP@5"] for m in items if m is not None])
+    per_item = {name: [[m["RP@5"] for m in item_metrics(split, matrix, skills, boost)
+                        if m is not None] for boost in boosts]
+                for name, matrix in rows.items()}
     first, *others = per_item
     lines = []
     for name in others:
@@ -82,13 +78,14 @@ def _paired_rows(split, rows: dict[str, np.ndarray], skills, boosts: list[float]
     return lines
 
 
-def _best_of_three(encode) -> float:
+def _best_of_three(encode, texts: list[str]) -> tuple[float, np.ndarray]:
+    """Sentences/s of ``encode`` over ``texts`` (best of 3) and the vectors it returned."""
     times = []
     for _ in range(3):
         started = time.perf_counter()
-        encode()
+        vectors = np.asarray(encode(texts))
         times.append(time.perf_counter() - started)
-    return min(times)
+    return len(texts) / min(times), vectors
 
 
 def main() -> None:
@@ -127,9 +124,9 @@ def main() -> None:
             def encode(texts, model=model, query=query):
                 return model.encode(texts, prompt_name=query, batch_size=args.batch_size,
                                     normalize_embeddings=True, show_progress_bar=False)
-        speed[name] = len(every_sentence) / _best_of_three(lambda: encode(every_sentence))
-        scores[name] = [np.asarray(encode(split.texts)) @ np.asarray(skill_vectors).T
-                        for split in splits]
+        speed[name], vectors = _best_of_three(encode, every_sentence)
+        ends = np.cumsum([len(split.texts) for split in splits])[:-1]
+        scores[name] = [part @ np.asarray(skill_vectors).T for part in np.split(vectors, ends)]
 
     names = list(scores)
     print_header(args.boosts)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from skillmap.evaluation import read_benchmark
-from skillmap.evaluation.metrics import score_rankings
+from skillmap.evaluation.metrics import average_items, score_items
 
 SPLITS = ("tech", "house")
 
@@ -57,14 +57,20 @@ def print_header(boosts: list[float]) -> None:
     print("|---|---|" + "---|" * (2 * len(boosts)))
 
 
+def item_metrics(split: ValidationSplit, scores: np.ndarray, skills,
+                 boost: float) -> list[dict[str, float] | None]:
+    """Per sentence, the metrics of every skill ranked exactly by ``scores`` + the name bonus."""
+    top = np.argsort(-(scores + boost * split.named), axis=1)[:, :10]
+    return score_items([[skills[j].id for j in row] for row in top], split.golds)
+
+
 def print_rows(split: ValidationSplit, variants: dict[str, np.ndarray], skills,
                boosts: list[float]) -> None:
     """One row per named score matrix: RP@5 and MRR at each boost (the name bonus)."""
     for name, scores in variants.items():
         cells: dict[str, list[str]] = {"RP@5": [], "MRR": []}
         for boost in boosts:
-            top = np.argsort(-(scores + boost * split.named), axis=1)[:, :10]
-            metrics = score_rankings([[skills[j].id for j in row] for row in top], split.golds)
+            metrics = average_items(item_metrics(split, scores, skills, boost))
             cells["RP@5"].append(f"{metrics['RP@5']:.3f}")
             cells["MRR"].append(f"{metrics['MRR']:.3f}")
         print(f"| {split.name} | {name} | " + " | ".join(cells["RP@5"] + cells["MRR"]) + " |",

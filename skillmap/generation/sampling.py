@@ -142,18 +142,22 @@ def _plan_single(pool: list[Skill], per_skill: int, seed: int) -> list[Generatio
 
 def skills_at_reuse_levels(pool: list[Skill], levels: Sequence[str]) -> list[Skill]:
     """The skills of ``pool`` at one of ``levels`` (case and spacing do not count)."""
-    wanted = {level.strip().lower() for level in levels}
-    present = {s.reuse_level.strip().lower() for s in pool} - {""}
+    wanted = {_normalised(level) for level in levels}
+    present = {_normalised(s.reuse_level) for s in pool} - {""}
     unknown = sorted(wanted - present)
     if unknown:
         known = ", ".join(sorted(present)) or "none: this taxonomy records no reuse levels"
         raise SkillmapError(f"--reuse-level {', '.join(unknown)}: no skill has it "
                             f"(levels here: {known})")
-    return [s for s in pool if s.reuse_level.strip().lower() in wanted]
+    return [s for s in pool if _normalised(s.reuse_level) in wanted]
+
+
+def _normalised(level: str) -> str:
+    return level.strip().lower()
 
 
 def _reuse_rank(skill: Skill) -> int:
-    level = skill.reuse_level.strip().lower()
+    level = _normalised(skill.reuse_level)
     return REUSE_ORDER.index(level) if level in REUSE_ORDER else len(REUSE_ORDER)
 
 
