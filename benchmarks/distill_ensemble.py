@@ -26,6 +26,7 @@ import gzip
 import json
 import os
 import random
+import shutil
 import sys
 from pathlib import Path
 
@@ -135,7 +136,7 @@ def train(args) -> None:
     from datasets import Dataset
 
     from skillmap.encoder.architecture import EncoderConfig
-    from skillmap.encoder.training import ContrastiveTrainer, TrainingConfig
+    from skillmap.encoder.training import ContrastiveTrainer, TrainingConfig, TrainingResult
     from skillmap.index import SkillIndex
     from skillmap.taxonomy.skill_text import skill_text
 
@@ -176,10 +177,11 @@ def train(args) -> None:
     columns["label"] = [[i, *map(int, top[i])] for i in order]
     rows = Dataset.from_dict(columns)
     output = args.out.with_name(args.out.name + ".checkpoint")
-    from skillmap.encoder.training import TrainingResult
-
+    # the contrastive trainer's library-trainer setup (optimizer groups, checkpoints) with
+    # this loss and these rows; no held-out loss (the benchmarks judge the student)
     run = trainer._trainer(output, rows, None, max_steps=args.steps, progress=True)
     run.train()
+    shutil.rmtree(output, ignore_errors=True)
     trainer.model.eval()
     result = TrainingResult(steps=run.state.global_step, best_heldout_loss=float("nan"))
     trainer.save(args.out, result, {"corpus": "distillation: " + str(args.work),
