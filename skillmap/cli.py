@@ -29,6 +29,7 @@ from skillmap.commands.options import (DEFAULT_MIN_SCORE, Aggregation, Aggregati
                                        FilterThresholdOption, FormatOption, IndexOption,
                                        JsonOption, MaxAdCharsOption, MinScoreOption,
                                        ModelOption, NoFilterOption, RerankOption, ReportFormat,
+                                       SecondOpinionOption, SecondOpinionWeightOption,
                                        TopKOption, wants_json)
 from skillmap.commands.options import extractor_config as _config
 from skillmap.commands.options import make_extractor as _extractor
@@ -210,6 +211,8 @@ def extract(
     max_ad_chars: MaxAdCharsOption = 1_000_000,
     exclude: ExcludeOption = None,
     rerank: RerankOption = None,
+    second_opinion: SecondOpinionOption = None,
+    second_opinion_weight: SecondOpinionWeightOption = 0.3,
 ) -> None:
     """Find the skills a job ad asks for.
 
@@ -252,7 +255,8 @@ def extract(
                            filter_spec=filter_spec, no_filter=no_filter,
                            filter_threshold=filter_threshold, backend=backend,
                            max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
-                           exclude=exclude, rerank=rerank)
+                           exclude=exclude, rerank=rerank, second_opinion=second_opinion,
+                           second_opinion_weight=second_opinion_weight)
     results = extractor.extract_many(texts, ids)
     if fmt is OutputFormat.json:
         payload = [r.to_dict() for r in results]
@@ -364,6 +368,8 @@ def batch(
         "between two actors); 0: CPU actors.")] = 0.0,
     max_ad_chars: MaxAdCharsOption = 1_000_000,
     exclude: ExcludeOption = None,
+    second_opinion: SecondOpinionOption = None,
+    second_opinion_weight: SecondOpinionWeightOption = 0.3,
     text_column_c: Annotated[Optional[str], typer.Option(
         "-c", hidden=True, help="Old spelling of --text-column (-c is --corpus elsewhere).")
     ] = None,
@@ -400,7 +406,8 @@ def batch(
                      filter_spec=filter_spec, no_filter=no_filter,
                      filter_threshold=filter_threshold, backend=backend,
                      max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
-                     exclude=exclude)
+                     exclude=exclude, second_opinion=second_opinion,
+                     second_opinion_weight=second_opinion_weight)
     if engine is Engine.ray:
         from skillmap.batch.coder import DEFAULT_DEDUP_CACHE
         from skillmap.batch.ray_engine import code_corpus_ray

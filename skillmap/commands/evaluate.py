@@ -19,7 +19,8 @@ from skillmap.commands.filters import eval_filter_command
 from skillmap.commands.options import (BackendOption, BoostOption, FilterDropsNamedOption,
                                        FilterOption, FilterThresholdOption, FormatOption,
                                        IndexOption, JsonOption, ModelOption, NoFilterOption,
-                                       RerankOption, ReportFormat, extractor_config, extractor_from,
+                                       RerankOption, ReportFormat, SecondOpinionOption,
+                                       SecondOpinionWeightOption, extractor_config, extractor_from,
                                        group_defaulting_to, make_extractor, wants_json)
 from skillmap.errors import SkillmapError
 
@@ -61,6 +62,8 @@ def evaluate_command(
     filter_threshold: FilterThresholdOption = None,
     filter_drops_named: FilterDropsNamedOption = False,
     rerank: RerankOption = None,
+    second_opinion: SecondOpinionOption = None,
+    second_opinion_weight: SecondOpinionWeightOption = 0.3,
     near_labels: Annotated[bool, typer.Option(
         "--near-labels", help="Sentence benchmarks: also resolve gold labels written for "
         "another release of the taxonomy (a renamed skill's old name in brackets, a label "
@@ -102,7 +105,8 @@ def evaluate_command(
         _evaluate_postings(benchmark, split, compare, as_json, extractor_config(
             index=index, model=model, top_k=top_k, lexical_boost=lexical_boost,
             filter_spec=filter_spec, no_filter=no_filter, filter_threshold=filter_threshold,
-            backend=backend, filter_drops_named=filter_drops_named, rerank=rerank))
+            backend=backend, filter_drops_named=filter_drops_named, rerank=rerank,
+            second_opinion=second_opinion, second_opinion_weight=second_opinion_weight))
         return
     from skillmap.evaluation import HEADLINE, PipelineRanker, evaluate, read_benchmark
 
@@ -110,7 +114,8 @@ def evaluate_command(
                            lexical_boost=lexical_boost, filter_spec=filter_spec,
                            no_filter=no_filter, filter_threshold=filter_threshold,
                            backend=backend, filter_drops_named=filter_drops_named,
-                           rerank=rerank)
+                           rerank=rerank, second_opinion=second_opinion,
+                           second_opinion_weight=second_opinion_weight)
     gold = read_benchmark(benchmark, extractor.taxonomy, level.value if level else None,
                           near=near_labels)
     if system is System.pipeline:

@@ -119,6 +119,15 @@ RerankOption = Annotated[Optional[Reranker], typer.Option(
     "token-level matching of the sentence against each skill (ConTeXT-match's idea), from "
     "the same encoder (torch backend only); none = faiss's order (+ name bonus). "
     "[default: auto = late-interaction with the torch backend, none with ONNX]")]
+SecondOpinionOption = Annotated[Optional[str], typer.Option(
+    "--second-opinion", metavar="MODEL",
+    help="A second sentence-transformers model (a folder) that also scores each sentence's "
+    "candidates; its cosine takes --second-opinion-weight of their order (more accurate, "
+    "much slower: it encodes every searched sentence; its skill vectors are encoded once "
+    "per taxonomy and cached). The reported score stays the index encoder's cosine.")]
+SecondOpinionWeightOption = Annotated[float, typer.Option(
+    "--second-opinion-weight", min=0.0, max=1.0, metavar="W",
+    help="--second-opinion: its share of the order key.")]
 EncodingOption = Annotated[Optional[str], typer.Option(
     "--encoding", help="Text encoding of the input [default: UTF-8, or UTF-16 with a BOM].")]
 

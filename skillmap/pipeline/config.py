@@ -48,12 +48,14 @@ class ExtractorConfig:
     rerank_candidates: int = 20          # faiss candidates per sentence the reranker reorders
     rerank_weight: float = 0.25          # order = cosine + bonus + weight x reranker score
     rerank_temperature: float | None = None  # None: the model's trained scorer, else 0.05
+    second_opinion: str | None = None    # a second encoder mixed into the candidates' order
+    second_opinion_weight: float = 0.3   # its share W of the order key (second_opinion.py)
 
     def __post_init__(self):
         # relative folders become absolute: Ray workers need not share our working directory
         if self.index is not None:
             self.index = str(Path(self.index).expanduser().resolve())
-        for name in ("model", "sentence_filter"):
+        for name in ("model", "sentence_filter", "second_opinion"):
             value = getattr(self, name)
             if isinstance(value, (str, Path)) and str(value) not in FILTERS \
                     and Path(str(value)).expanduser().exists():
@@ -91,6 +93,9 @@ class ExtractorConfig:
                                 f"{self.rerank_candidates}")
         if not 0.0 <= self.rerank_weight <= 100.0:
             raise SkillmapError(f"rerank weight must be from 0 to 100, got {self.rerank_weight}")
+        if not 0.0 <= self.second_opinion_weight <= 1.0:
+            raise SkillmapError(f"second-opinion weight must be in [0, 1], got "
+                                f"{self.second_opinion_weight}")
         if self.rerank_temperature is not None and not 0.0 < self.rerank_temperature <= 100.0:
             raise SkillmapError(f"rerank temperature must be above 0 (at most 100), got "
                                 f"{self.rerank_temperature}")

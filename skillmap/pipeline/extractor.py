@@ -90,6 +90,11 @@ class Extractor:
     allow_pickle: let the encoder and filter this extractor loads come from pickle-format
         weights (untrusted code can run on unpickling; :mod:`skillmap.security`); None
         follows ``$SKILLMAP_ALLOW_PICKLE``.
+    rerank, rerank_candidates, rerank_weight, rerank_temperature: the reranker that reorders
+        each sentence's top ``rerank_candidates`` (:mod:`skillmap.rerank`).
+    second_opinion, second_opinion_weight: a second sentence-transformers model whose cosine
+        takes that share of each candidate's order key (slower, more accurate;
+        :mod:`skillmap.rerank.second_opinion`); None: none.
     """
 
 
@@ -128,6 +133,15 @@ class Extractor:
         rerank = resolve_reranker(config.rerank, encoder)
         self.reranker = None if rerank is None else RERANKERS[rerank](
             encoder, index.vectors, temperature=config.rerank_temperature)
+        self.second_opinion = None
+        if config.second_opinion is not None:
+            from skillmap.defaults import cache_dir
+            from skillmap.rerank.second_opinion import SecondOpinion
+
+            self.second_opinion = SecondOpinion(
+                config.second_opinion, [skill.label for skill in index.skills],
+                config.second_opinion_weight, cache_dir=cache_dir() / "second-opinion",
+                allow_pickle=config.allow_pickle)
 
     @classmethod
     def from_config(cls, config: ExtractorConfig, encoder: SkillEncoder | None = None,
@@ -316,7 +330,7 @@ class Extractor:
             return []
         excluded = self._excluded
         depth = self.top_k + len(excluded)  # k left after them
-        if self.reranker is not None:
+        if self.reranker is not None or self.second_opinion is not None:
             depth = max(depth, self.config.rerank_candidates)
         scores, hits = self.index.search(vectors, min(depth, len(self.index.skills)))
         rows = []
@@ -331,6 +345,10 @@ class Extractor:
                     candidates[hit] = (cosine, self.lexical_boost)
             rows.append(candidates)
         extra = self._rerank_scores(sentences, rows, tokens)
+        if self.second_opinion is not None:
+            for terms, more in zip(extra, self.second_opinion.terms(sentences, rows)):
+                for hit, value in more.items():
+                    terms[hit] = terms.get(hit, 0.0) + value
         ranked = []
         for candidates, bonus_of in zip(rows, extra):
             best = sorted(candidates.items(), key=lambda item: -(

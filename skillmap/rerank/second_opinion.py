@@ -1,0 +1,134 @@
+"""A second encoder's opinion on each sentence's candidates (an "accurate" setting).
+
+The first stage stays as it is: the index's encoder finds each sentence's candidates (its
+top ``rerank_candidates`` and the skills it names). A second, usually larger and slower
+sentence-transformers model then scores only those candidates, and its cosine takes a share
+``W`` of the order key: ``(1 - W) x cosine + W x second cosine + name bonus + reranker``.
+A model of another family errs in other places than the trained default, so the mix ranks
+better than either alone (docs/benchmarks.md §13.7), at the cost of running the second model
+on every searched sentence. The reported ``score`` stays the first encoder's cosine, so the
+calibrated thresholds keep their meaning.
+
+The second model's skill vectors (one per label, with its ``document`` prompt when it
+defines one) are encoded once per taxonomy and kept in the cache folder: a file per model and
+label list, written atomically, so two runs never read a torn file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from skillmap.errors import SkillmapError, exception_line
+from skillmap.io import atomic_write
+
+
+class SecondOpinion:
+    """Moves each candidate's order by ``weight x (second cosine - first cosine)``.
+
+    ``model``: a sentence-transformers folder or a model id in the local cache; ``labels``:
+    the skill labels, row ``i`` = skill position ``i`` of the index; ``cache_dir``: where the
+    label vectors are kept (None: encoded on first use, kept in memory only);
+    ``allow_pickle``: as for the index's encoder (:mod:`skillmap.security`).
+    """
+
+    def __init__(self, model: str, labels: Sequence[str], weight: float = 0.3,
+                 cache_dir: str | os.PathLike | None = None, batch_size: int = 32,
+                 allow_pickle: bool | None = None):
+        from sentence_transformers import SentenceTransformer
+
+        from skillmap.security import MODEL_LOAD_ERRORS, check_model_files, safetensors_kwargs
+
+        check_model_files(model, allow_pickle, what="second-opinion encoder")
+        try:
+            self.model = SentenceTransformer(str(model), device=_device(),
+                                             model_kwargs=safetensors_kwargs(allow_pickle))
+        except MODEL_LOAD_ERRORS as exc:
+            raise SkillmapError(f"{model}: cannot load the second-opinion encoder "
+                                f"({exception_line(exc)}); give a sentence-transformers model "
+                                "folder") from None
+        prompts = self.model.prompts or {}
+        self.query = "query" if "query" in prompts else None
+        self.document = "document" if "document" in prompts else None
+        self.name, self.labels, self.weight = str(model), list(labels), weight
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.batch_size = batch_size
+        self._label_vectors: np.ndarray | None = None
+
+    def encode(self, sentences: Sequence[str]) -> np.ndarray:
+        """Unit vectors of ``sentences`` under the second model (its query prompt)."""
+        return np.asarray(self.model.encode(list(sentences), prompt_name=self.query,
+                                            batch_size=self.batch_size,
+                                            normalize_embeddings=True,
+                                            show_progress_bar=False), dtype=np.float32)
+
+    def label_vectors(self, show_progress: bool = False) -> np.ndarray:
+        """The labels' unit vectors: from the cache folder, or encoded (minutes for a large
+        model and taxonomy) and stored there."""
+        if self._label_vectors is not None:
+            return self._label_vectors
+        path = self._cache_file()
+        if path is not None and path.is_file():
+            try:
+                vectors = np.load(path, allow_pickle=False)
+                if vectors.shape[0] == len(self.labels):
+                    self._label_vectors = vectors
+                    return vectors
+            except (OSError, ValueError, EOFError):
+                pass  # unreadable: encode again and replace it
+        vectors = np.asarray(self.model.encode(
+            self.labels, prompt_name=self.document, batch_size=self.batch_size,
+            normalize_embeddings=True, show_progress_bar=show_progress), dtype=np.float32)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with atomic_write(path, "wb") as handle:
+                    np.save(handle, vectors)
+            except OSError:
+                pass  # a read-only or full cache: the vectors serve this run, uncached
+        self._label_vectors = vectors
+        return vectors
+
+    def terms(self, sentences: Sequence[str], rows: Sequence[dict]) -> list[dict[int, float]]:
+        """Per sentence, what each candidate's order key gains: ``rows[i]`` maps a skill
+        position to its ``(cosine, bonus)`` under the first encoder."""
+        if not self.weight or not len(sentences):
+            return [{} for _ in rows]
+        labels = self.label_vectors(show_progress=True)  # minutes, once per taxonomy
+        vectors = self.encode(sentences)
+        out = []
+        for vector, candidates in zip(vectors, rows):
+            hits = list(candidates)
+            second = labels[hits] @ vector if hits else np.zeros(0, np.float32)
+            out.append({hit: self.weight * (float(score) - candidates[hit][0])
+                        for hit, score in zip(hits, second)})
+        return out
+
+    def _cache_file(self) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        key = hashlib.sha256(json.dumps([_model_identity(self.name), self.document,
+                                         self.labels]).encode("utf-8")).hexdigest()[:20]
+        return self.cache_dir / f"labels-{key}.npy"
+
+
+def _model_identity(model: str) -> list:
+    """A local folder by its resolved path and its files' sizes and times (replaced weights
+    are not matched with old vectors); anything else by its name."""
+    folder = Path(model).expanduser()
+    if not folder.is_dir():
+        return [model]
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return [str(folder.resolve()), [[str(p.relative_to(folder)), p.stat().st_size,
+                                     int(p.stat().st_mtime)] for p in files]]
+
+
+def _device() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
