@@ -44,6 +44,9 @@ class SecondOpinion:
 
         from skillmap.security import MODEL_LOAD_ERRORS, check_model_files, safetensors_kwargs
 
+        # not skillmap.encoder.loading.load_model: its size bounds refuse the tokenizer of a
+        # large multilingual model (EmbeddingGemma's tokenizer.json is 33 MB); pickle-only
+        # weights are still refused here, and remote code stays off (the library default)
         check_model_files(model, allow_pickle, what="second-opinion encoder")
         try:
             self.model = SentenceTransformer(str(model), device=_device(),
