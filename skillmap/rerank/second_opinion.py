@@ -49,7 +49,7 @@ class SecondOpinion:
         # weights are still refused here, and remote code stays off (the library default)
         check_model_files(model, allow_pickle, what="second-opinion encoder")
         try:
-            self.model = SentenceTransformer(str(model), device=_device(),
+            self.model = SentenceTransformer(str(model),  # its own device choice
                                              model_kwargs=safetensors_kwargs(allow_pickle))
         except MODEL_LOAD_ERRORS as exc:
             raise SkillmapError(f"{model}: cannot load the second-opinion encoder "
@@ -129,9 +129,3 @@ def _model_identity(model: str) -> list:
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     return [str(folder.resolve()), [[str(p.relative_to(folder)), p.stat().st_size,
                                      int(p.stat().st_mtime)] for p in files]]
-
-
-def _device() -> str:
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
