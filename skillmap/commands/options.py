@@ -121,8 +121,9 @@ RerankOption = Annotated[Optional[Reranker], typer.Option(
     "[default: auto = late-interaction with the torch backend, none with ONNX]")]
 SecondOpinionOption = Annotated[Optional[str], typer.Option(
     "--second-opinion", metavar="MODEL",
-    help="A second sentence-transformers model (a folder) that also scores each sentence's "
-    "candidates; its cosine takes --second-opinion-weight of their order (more accurate, "
+    help="A second sentence-transformers model that also scores each sentence's candidates: "
+    "embeddinggemma (the measured choice; get it once with `skillmap encoder fetch "
+    "embeddinggemma`) or a model folder; its cosine takes --second-opinion-weight of their order (more accurate, "
     "much slower: it encodes every searched sentence; its skill vectors are encoded once "
     "per taxonomy and cached). The reported score stays the index encoder's cosine.")]
 SecondOpinionWeightOption = Annotated[float, typer.Option(

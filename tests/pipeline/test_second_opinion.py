@@ -145,6 +145,21 @@ def test_extract_takes_a_second_opinion_from_the_command_line(capsys, second_mod
     assert not tables[0].equals(tables[1])
 
 
+def test_a_model_shipped_in_pieces_is_named_not_pathed(tmp_path, monkeypatch, second_model):
+    from skillmap.encoder import packaged
+    from skillmap.rerank.second_opinion import SecondOpinion
+
+    spec = packaged.SplitZipModel(name="fake", model_id="test/fake", aliases=("fake",),
+                                  parts=(), folder="x", downloaded=True)
+    monkeypatch.setitem(packaged.PACKAGED_MODELS, "fake", spec)
+    asked = []
+    monkeypatch.setattr(packaged, "materialize",
+                        lambda model: asked.append(model) or second_model)
+    opinion = SecondOpinion("fake", ["python"], cache_dir=tmp_path)
+    assert asked == [spec] and opinion.name == str(second_model)
+    assert opinion.label_vectors().shape == (1, 32)
+
+
 def test_its_own_candidates_join_the_pool(demo_index, encoder, second_model):
     from sentence_transformers import SentenceTransformer
 
