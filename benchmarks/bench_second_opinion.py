@@ -35,9 +35,6 @@ def main() -> None:
     parser.add_argument("--second", required=True, help="the second encoder's folder")
     parser.add_argument("--weight", action="append", type=float, default=[],
                         help="W, the second encoder's share (repeat; 0 is always run first)")
-    parser.add_argument("--candidates", action="append", type=int, default=[],
-                        help="N, the second encoder's own top N added to the candidates "
-                             "(repeat; 0, none, is always run first)")
     parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
     args = parser.parse_args()
     extractor = make_extractor(index=args.index, top_k=10, min_score=-1.0, lexical_boost=0.2,
@@ -46,12 +43,9 @@ def main() -> None:
                                    / f"{split}_validation_annotations.csv", extractor.taxonomy)
              for split in SPLITS}
     first: dict[str, list[float]] = {}
-    print("| N | W | split | RP@5 | MRR | RP@5 minus W = 0 (paired 95 % bootstrap) |\n"
-          "|---|---|---|---|---|---|")
-    settings = [(0, 0.0)] + [(n, w) for n in [0, *[n for n in args.candidates if n]]
-                             for w in args.weight if w]
-    for n, w in settings:
-        extractor.config.second_opinion_candidates = n
+    print("| W | split | RP@5 | MRR | RP@5 minus W = 0 (paired 95 % bootstrap) |\n"
+          "|---|---|---|---|---|")
+    for w in [0.0, *[w for w in args.weight if w]]:
         extractor.second_opinion.weight = w
         for split, gold in golds.items():
             report = evaluate(PipelineRanker(extractor), gold, k=10)
@@ -59,7 +53,7 @@ def main() -> None:
             first.setdefault(split, scores)
             d = paired_difference(scores, first[split])
             star = "*" if d.low > 0 or d.high < 0 else ""
-            print(f"| {n} | {w:g} | {split.upper()} | {report.metrics['RP@5']:.3f} | "
+            print(f"| {w:g} | {split.upper()} | {report.metrics['RP@5']:.3f} | "
                   f"{report.metrics['MRR']:.3f} | {d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]"
                   f"{star} |", flush=True)
 

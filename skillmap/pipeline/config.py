@@ -50,7 +50,6 @@ class ExtractorConfig:
     rerank_temperature: float | None = None  # None: the model's trained scorer, else 0.05
     second_opinion: str | None = None    # a second encoder mixed into the candidates' order
     second_opinion_weight: float = 0.3   # its share W of the order key (second_opinion.py)
-    second_opinion_candidates: int = 0   # its own top N added to the candidates (0: none)
 
     def __post_init__(self):
         # relative folders become absolute: Ray workers need not share our working directory

@@ -344,19 +344,9 @@ class Extractor:
                     cosine = candidates.get(hit, (float(self.index.vector(hit) @ vector),))[0]
                     candidates[hit] = (cosine, self.lexical_boost)
             rows.append(candidates)
-        second_vectors = None
-        if self.second_opinion is not None and self.config.second_opinion_candidates:
-            second_vectors = self.second_opinion.encode(sentences)
-            proposed = self.second_opinion.propose(second_vectors,
-                                                   self.config.second_opinion_candidates)
-            for candidates, vector, row in zip(rows, vectors, proposed):
-                for hit in map(int, row):
-                    if hit not in candidates and hit not in excluded:
-                        candidates[hit] = (float(self.index.vector(hit) @ vector), 0.0)
         extra = self._rerank_scores(sentences, rows, tokens)
         if self.second_opinion is not None:
-            for terms, more in zip(extra, self.second_opinion.terms(sentences, rows,
-                                                                    second_vectors)):
+            for terms, more in zip(extra, self.second_opinion.terms(sentences, rows)):
                 for hit, value in more.items():
                     terms[hit] = terms.get(hit, 0.0) + value
         ranked = []

@@ -104,24 +104,13 @@ class SecondOpinion:
         self._label_vectors = vectors
         return vectors
 
-    def propose(self, vectors: np.ndarray, count: int) -> np.ndarray:
-        """Each sentence's ``count`` nearest skill positions under the second model (rows of
-        ``vectors``, from :meth:`encode`), to join the first encoder's candidates."""
-        labels = self.label_vectors(show_progress=True)
-        count = min(count, len(labels))
-        scores = vectors @ labels.T
-        return np.argpartition(-scores, count - 1, axis=1)[:, :count]
-
-    def terms(self, sentences: Sequence[str], rows: Sequence[dict],
-              vectors: np.ndarray | None = None) -> list[dict[int, float]]:
+    def terms(self, sentences: Sequence[str], rows: Sequence[dict]) -> list[dict[int, float]]:
         """Per sentence, what each candidate's order key gains: ``rows[i]`` maps a skill
-        position to its ``(cosine, bonus)`` under the first encoder; ``vectors``: the
-        sentences under the second model, if already encoded."""
+        position to its ``(cosine, bonus)`` under the first encoder."""
         if not self.weight or not len(sentences):
             return [{} for _ in rows]
         labels = self.label_vectors(show_progress=True)  # minutes, once per taxonomy
-        if vectors is None:
-            vectors = self.encode(sentences)
+        vectors = self.encode(sentences)
         out = []
         for vector, candidates in zip(vectors, rows):
             hits = list(candidates)

@@ -159,21 +159,3 @@ def test_a_model_shipped_in_pieces_is_named_not_pathed(tmp_path, monkeypatch, se
     assert asked == [spec] and opinion.name == str(second_model)
     assert opinion.label_vectors().shape == (1, 32)
 
-
-def test_its_own_candidates_join_the_pool(demo_index, encoder, second_model):
-    from sentence_transformers import SentenceTransformer
-
-    extractor = _extractor(demo_index, encoder, second_opinion=str(second_model),
-                           second_opinion_weight=1.0, rerank_candidates=1,
-                           second_opinion_candidates=3)
-    tiny = SentenceTransformer(str(second_model), device="cpu")
-    labels = tiny.encode([s.label for s in demo_index.skills], normalize_embeddings=True)
-    second = tiny.encode(SENTENCES, normalize_embeddings=True)
-    first = demo_index.search(encoder.encode(SENTENCES), 5)[1]  # the first's top k
-    joined = 0
-    for row, vector, top in zip(extractor.rank_sentences(SENTENCES), second, first):
-        own = np.argsort(-(labels @ vector))[:3].tolist()
-        # at weight 1 the second model's global top 3 lead, wherever they came from
-        assert [hit for hit, _, _ in row][:3] == own
-        joined += len(set(own) - set(top.tolist()))
-    assert joined  # some came only from the second model
