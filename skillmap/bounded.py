@@ -46,9 +46,13 @@ SIZE_CAPS = {
     "json": 16 * MiB,      # metadata.json, manifests, configs
     "csv": 256 * MiB,      # taxonomy tables
     "text": 16 * MiB,      # anything else read whole
+    "tokenizer": 128 * MiB,  # a multilingual tokenizer's vocabulary (EmbeddingGemma's: 33 MB)
     "weights": 8 * 1024 * MiB,  # safetensors of a model (all-mpnet-base-v2: 438 MB)
 }
 MAX_FOLDER_FILES = 10_000  # files a model folder may hold (a hub snapshot has tens)
+_TOKENIZER_FILES = frozenset({"tokenizer.json", "tokenizer_config.json", "tokenizer.model",
+                              "sentencepiece.bpe.model", "spiece.model", "vocab.json",
+                              "vocab.txt", "merges.txt"})
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".gguf", ".model", ".h5",
                     ".msgpack", ".ckpt")
 
@@ -163,7 +167,8 @@ def check_folder(folder: str | os.PathLike, what: str = "model folder") -> None:
     Libraries open a model folder's files by name (``config.json``, ``tokenizer.json``, the
     weights) with no size cap and follow symbolic links. Each file must therefore be a regular
     file inside ``folder`` (a link inside the folder is fine), weights within
-    ``SIZE_CAPS["weights"]`` and anything else within ``SIZE_CAPS["json"]``, and the folder
+    ``SIZE_CAPS["weights"]``, a tokenizer's vocabulary files within ``SIZE_CAPS["tokenizer"]``
+    (large for a multilingual model) and anything else within ``SIZE_CAPS["json"]``, and the folder
     must hold at most :data:`MAX_FOLDER_FILES` files. A path that is not a folder is left to
     the caller (a hub id, a single file).
     """
@@ -183,7 +188,8 @@ def check_folder(folder: str | os.PathLike, what: str = "model folder") -> None:
                 raise SkillmapError(f"{root}: more than {MAX_FOLDER_FILES:,} files; refusing "
                                     f"to load this {what}")
             relative = (Path(current) / name).relative_to(boundary)
-            kind = "weights" if name.lower().endswith(_WEIGHT_SUFFIXES) else "json"
+            kind = ("weights" if name.lower().endswith(_WEIGHT_SUFFIXES) else
+                    "tokenizer" if name in _TOKENIZER_FILES else "json")
             bounded_file(boundary, relative, kind, what)
 
 

@@ -281,3 +281,23 @@ def test_a_model_config_asking_for_absurd_sizes_is_refused_before_allocating(
         load_model(folder)
     message = str(error.value)
     assert "\n" not in message and key in message and file.split("/")[-1] in message
+
+
+@pytest.mark.parametrize("name, size, refused", [
+    ("tokenizer.json", 40 << 20, False),     # a multilingual vocabulary (EmbeddingGemma: 33 MB)
+    ("tokenizer.json", 200 << 20, True),     # over the tokenizer cap
+    ("config.json", 40 << 20, True),         # no config is that large
+    ("README.md", 40 << 20, True),
+])
+def test_a_model_folder_caps_each_file_by_its_kind(tmp_path, name, size, refused):
+    from skillmap.bounded import check_folder
+
+    (tmp_path / "modules.json").write_text("[]")
+    with open(tmp_path / name, "wb") as handle:  # sparse: no disk used
+        handle.truncate(size)
+    if refused:
+        with pytest.raises(SkillmapError, match="over the limit") as info:
+            check_folder(tmp_path)
+        assert name in str(info.value) and "\n" not in str(info.value)
+    else:
+        check_folder(tmp_path)

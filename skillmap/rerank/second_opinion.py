@@ -42,23 +42,17 @@ class SecondOpinion:
     def __init__(self, model: str, labels: Sequence[str], weight: float = 0.3,
                  cache_dir: str | os.PathLike | None = None, batch_size: int = 32,
                  allow_pickle: bool | None = None):
-        from sentence_transformers import SentenceTransformer
-
+        from skillmap.encoder.loading import load_model
         from skillmap.encoder.packaged import materialize, packaged_model
-        from skillmap.security import MODEL_LOAD_ERRORS, check_model_files, safetensors_kwargs
+        from skillmap.security import MODEL_LOAD_ERRORS, check_model_files
 
         packaged = packaged_model(str(model))
         if packaged is not None:
             model = str(materialize(packaged))
-
-        # not skillmap.encoder.loading.load_model: its size bounds refuse the tokenizer of a
-        # large multilingual model (EmbeddingGemma's tokenizer.json is 33 MB); pickle-only
-        # weights are still refused here, and remote code stays off (the library default)
         check_model_files(model, allow_pickle, what="second-opinion encoder")
-        try:
-            self.model = SentenceTransformer(str(model),  # its own device choice
-                                             model_kwargs=safetensors_kwargs(allow_pickle))
-        except MODEL_LOAD_ERRORS as exc:
+        try:  # bounded files, vetted module classes, no pickle, no remote code
+            self.model = load_model(model, allow_pickle=allow_pickle)
+        except (SkillmapError, *MODEL_LOAD_ERRORS) as exc:
             raise SkillmapError(f"{model}: cannot load the second-opinion encoder "
                                 f"({exception_line(exc)}); give a sentence-transformers model "
                                 "folder") from None
