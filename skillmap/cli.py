@@ -458,6 +458,10 @@ def app_command(
         "plus the embedded demo index].")] = None,
     filter_path: Annotated[Optional[list[Path]], typer.Option(
         "--filter", metavar="FOLDER", help="A trained filter folder to offer (repeatable).")] = None,
+    second_opinion: Annotated[Optional[list[Path]], typer.Option(
+        "--second-opinion", metavar="FOLDER", help="A sentence-transformers model folder to "
+        "offer as the sidebar's second opinion (repeatable); EmbeddingGemma is offered "
+        "without it once `skillmap encoder fetch embeddinggemma` has run.")] = None,
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 exposes the app to "
                                       "your network.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8501,
@@ -474,7 +478,8 @@ def app_command(
     """
     from skillmap.app.launcher import launch
 
-    raise typer.Exit(launch(index or (), filter_path or (), host, port, open_browser))
+    raise typer.Exit(launch(index or (), filter_path or (), host, port, open_browser,
+                            second_opinion or ()))
 
 
 # --------------------------------------------------------------------------- entry

@@ -1,4 +1,4 @@
-"""What the app can code against: the installed indexes and sentence filters.
+"""What the app can code against: the installed indexes, sentence filters and second opinions.
 
 The app offers the embedded demo index plus every skillmap index it finds in the folders it
 was started with (``skillmap app --index PATH``; each PATH is an index folder or a folder of
@@ -7,7 +7,10 @@ index folders; ``./indexes`` is searched by default) and opens on the first one 
 Streamlit script through the environment (:data:`INDEX_PATHS_ENV`, :data:`FILTER_PATHS_ENV`),
 which is also how tests configure it. Only folders holding a readable ``metadata.json`` are
 listed; reading that file is all discovery does, so start-up stays fast however many
-indexes there are.
+indexes there are. Second-opinion models (the "accurate" setting) are offered only when
+present: EmbeddingGemma once ``skillmap encoder fetch embeddinggemma`` has put it in the
+cache, and folders given with ``skillmap app --second-opinion FOLDER``
+(:data:`SECOND_OPINION_PATHS_ENV`).
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ from skillmap.index.skill_index import IndexMetadata
 INDEX_PATHS_ENV = "SKILLMAP_APP_INDEXES"
 DEFAULT_INDEX_ENV = "SKILLMAP_APP_DEFAULT_INDEX"   # the first --index: what the app opens on
 FILTER_PATHS_ENV = "SKILLMAP_APP_FILTERS"
+SECOND_OPINION_PATHS_ENV = "SKILLMAP_APP_SECOND_OPINIONS"
 DEFAULT_INDEX_ROOTS = ("indexes",)
 
 DEMO = "demo"            # choice key of the embedded default index
 NO_FILTER = "none"
+NO_SECOND_OPINION = "off"
 HEURISTIC_FILTER = "keyword-length"
 
 
@@ -99,4 +104,19 @@ def discover_filters() -> dict[str, str]:
     for path in _env_paths(FILTER_PATHS_ENV):
         if (path / "filter.json").is_file():
             choices[str(path.resolve())] = f"Trained filter — {path.name}"
+    return choices
+
+
+def discover_second_opinions() -> dict[str, str]:
+    """Second-opinion choices: key (what ``ExtractorConfig.second_opinion`` takes, or
+    :data:`NO_SECOND_OPINION`) -> label. Nothing is downloaded or assembled here: a packaged
+    model is listed only when its finished folder is already in the cache."""
+    from skillmap.encoder.packaged import EMBEDDINGGEMMA_300M, cache_folder, is_complete
+
+    choices = {NO_SECOND_OPINION: "Off (fast)"}
+    if is_complete(cache_folder(EMBEDDINGGEMMA_300M, list(EMBEDDINGGEMMA_300M.sha256))):
+        choices[EMBEDDINGGEMMA_300M.aliases[0]] = "EmbeddingGemma-300M (accurate, much slower)"
+    for path in _env_paths(SECOND_OPINION_PATHS_ENV):
+        if (path / "modules.json").is_file():
+            choices[str(path.resolve())] = f"{path.name} (accurate, slower)"
     return choices

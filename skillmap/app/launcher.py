@@ -26,7 +26,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from skillmap.app.catalog import DEFAULT_INDEX_ENV, FILTER_PATHS_ENV, INDEX_PATHS_ENV
+from skillmap.app.catalog import (DEFAULT_INDEX_ENV, FILTER_PATHS_ENV, INDEX_PATHS_ENV,
+                                  SECOND_OPINION_PATHS_ENV)
 from skillmap.app.uploads import MAX_FILE_MB
 from skillmap.errors import InputError
 
@@ -50,18 +51,26 @@ def streamlit_command(host: str = "127.0.0.1", port: int = 8501,
             "--theme.base", "light"]
 
 
-def app_environment(indexes: Sequence[Path] = (), filters: Sequence[Path] = ()) -> dict[str, str]:
-    """The environment for the server: the index and filter paths the app will list, and the
-    first index given, which the app opens on."""
+def app_environment(indexes: Sequence[Path] = (), filters: Sequence[Path] = (),
+                    second_opinions: Sequence[Path] = ()) -> dict[str, str]:
+    """The environment for the server: the index, filter and second-opinion model paths the
+    app will list, and the first index given, which the app opens on."""
     for path in [*indexes, *filters]:
         if not path.exists():
             raise InputError(f"{path}: no such index or filter folder")
+    for path in second_opinions:
+        if not (path / "modules.json").is_file():
+            raise InputError(f"{path}: not a sentence-transformers model folder (no "
+                             "modules.json)")
     env = dict(os.environ)
     if indexes:
         env[INDEX_PATHS_ENV] = os.pathsep.join(str(p.resolve()) for p in indexes)
         env[DEFAULT_INDEX_ENV] = str(indexes[0].resolve())
     if filters:
         env[FILTER_PATHS_ENV] = os.pathsep.join(str(p.resolve()) for p in filters)
+    if second_opinions:
+        env[SECOND_OPINION_PATHS_ENV] = os.pathsep.join(str(p.resolve())
+                                                        for p in second_opinions)
     env.setdefault("HF_HUB_OFFLINE", "1")  # the app never fetches models at run time
     return env
 
@@ -103,10 +112,11 @@ def stop(child: subprocess.Popen, grace: float = STOP_GRACE_SECONDS) -> int:
 
 
 def launch(indexes: Sequence[Path] = (), filters: Sequence[Path] = (), host: str = "127.0.0.1",
-           port: int = 8501, open_browser: bool = False) -> int:
+           port: int = 8501, open_browser: bool = False,
+           second_opinions: Sequence[Path] = ()) -> int:
     """Run the server until it exits or this process is told to stop; return the exit
     status (128 + the signal's number when stopped by one)."""
-    env = app_environment(indexes, filters)
+    env = app_environment(indexes, filters, second_opinions)
     check_port_free(host, port)
     received: list[int] = []
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from skillmap.app.catalog import DEMO, NO_FILTER
+from skillmap.app.catalog import DEMO, NO_FILTER, NO_SECOND_OPINION
 from skillmap.encoder import SkillEncoder
 from skillmap.filter import SentenceFilter, resolve_filter
 from skillmap.index import SkillIndex, default_index
@@ -35,13 +35,17 @@ def load_filter(filter_key: str) -> SentenceFilter | None:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def get_extractor(index_key: str, filter_key: str, top_k: int, min_score: float,
                   exclude_skills: tuple[str, ...] = (),
-                  exclude_sentences: tuple[str, ...] = ()) -> Extractor:
+                  exclude_sentences: tuple[str, ...] = (),
+                  second_opinion: str = NO_SECOND_OPINION,
+                  second_opinion_weight: float = 0.3) -> Extractor:
     index = load_index(index_key)
     encoder = SkillEncoder.cached(index.recorded_model())
     # "off" is the CLI's --no-filter: no filter and no ad structure, every sentence alone
     return Extractor(index=index, encoder=encoder, top_k=top_k, min_score=min_score,
                      sentence_filter=load_filter(filter_key), structure=filter_key != NO_FILTER,
-                     exclude_skills=exclude_skills, exclude_sentences=exclude_sentences)
+                     exclude_skills=exclude_skills, exclude_sentences=exclude_sentences,
+                     second_opinion=None if second_opinion == NO_SECOND_OPINION
+                     else second_opinion, second_opinion_weight=second_opinion_weight)
 
 
 def extractor_for(settings) -> Extractor:

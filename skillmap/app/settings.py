@@ -1,4 +1,5 @@
-"""The sidebar: which index and filter to code with, top-k and minimum score.
+"""The sidebar: which index and filter to code with, top-k, minimum score, exclusions and
+(when one is installed) a second opinion.
 
 The model and taxonomy in use are printed under the controls, so every screenshot and every
 export can be traced to what produced it.
@@ -11,9 +12,10 @@ from dataclasses import dataclass
 import streamlit as st
 
 from skillmap.app import resources
-from skillmap.app.catalog import (NO_FILTER, default_index_key, discover_filters,
-                                  discover_indexes)
-from skillmap.pipeline.config import DEFAULT_MIN_SCORE
+from skillmap.app.catalog import (NO_FILTER, NO_SECOND_OPINION, default_index_key,
+                                  discover_filters, discover_indexes,
+                                  discover_second_opinions)
+from skillmap.pipeline.config import DEFAULT_MIN_SCORE, ExtractorConfig
 from skillmap.pipeline.exclusions import parse_exclusions, resolve_skills
 from skillmap.app.render import md
 from skillmap.errors import SkillmapError
@@ -27,18 +29,22 @@ class Settings:
     min_score: float
     exclude_skills: tuple[str, ...] = ()
     exclude_sentences: tuple[str, ...] = ()
+    second_opinion: str = NO_SECOND_OPINION
+    second_opinion_weight: float = 0.3
 
     @property
     def key(self) -> tuple:
         """The arguments of :func:`resources.get_extractor`, in order."""
         return (self.index_key, self.filter_key, self.top_k, self.min_score,
-                self.exclude_skills, self.exclude_sentences)
+                self.exclude_skills, self.exclude_sentences, self.second_opinion,
+                self.second_opinion_weight)
 
 
 def sidebar() -> Settings:
     found = discover_indexes()
     indexes = {choice.key: choice for choice in found}
     filters = discover_filters()
+    opinions = discover_second_opinions()
     with st.sidebar:
         st.header("skillmap")
         index_key = st.selectbox("Taxonomy (skill index)", list(indexes), key="index",
@@ -64,6 +70,21 @@ def sidebar() -> Settings:
             help="Skills to leave out (a label or id per line) and sentences not to search "
             "('sentence: ' and a regular expression). The same list as "
             "`skillmap batch --exclude FILE`.")
+        second_opinion, weight = NO_SECOND_OPINION, ExtractorConfig.second_opinion_weight
+        if len(opinions) > 1:  # only when a second model is on this machine
+            second_opinion = st.selectbox(
+                "Second opinion", list(opinions), key="second_opinion",
+                format_func=opinions.__getitem__,
+                help="A second, larger model also scores each sentence's candidate skills "
+                "(a share of their order, below): more accurate on the ESCO benchmarks, many times "
+                "slower (`--second-opinion` on the command line). Its skill vectors are "
+                "encoded once per taxonomy, which takes minutes on ESCO.")
+            if second_opinion != NO_SECOND_OPINION:
+                weight = st.slider("Second-opinion weight", 0.0, 1.0, weight, 0.05,
+                                   key="second_opinion_weight",
+                                   help="Its share of the candidates' order: 0 ignores it, "
+                                   "1 lets it alone order them. The default was the best "
+                                   "on the ESCO validation sentences.")
         index = resources.load_index(index_key)
         meta = index.metadata
         st.divider()
@@ -71,11 +92,14 @@ def sidebar() -> Settings:
         st.caption(f"**Index:** {md(folder.name) if folder else 'embedded demo'}  \n"
                    f"**Taxonomy:** {md(meta.taxonomy_name)} {md(meta.taxonomy_version)} · "
                    f"{meta.n_skills:,} skills  \n**Model:** {md(meta.model_id)}  \n"
-                   f"**Filter:** {md(filters[filter_key])}")
+                   f"**Filter:** {md(filters[filter_key])}"
+                   + ("" if second_opinion == NO_SECOND_OPINION else
+                      f"  \n**Second opinion:** {md(opinions[second_opinion])}"))
     try:
         skills, sentences = parse_exclusions(exclusions, "Exclusions")
         resolve_skills(skills, index.skills)   # an unknown skill is one line, before coding
     except SkillmapError as exc:
         st.sidebar.error(f"{exc}; the exclusions are not applied until this is fixed")
         skills, sentences = (), ()
-    return Settings(index_key, filter_key, int(top_k), float(min_score), skills, sentences)
+    return Settings(index_key, filter_key, int(top_k), float(min_score), skills, sentences,
+                    second_opinion, float(weight))

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from skillmap.app.catalog import DEFAULT_INDEX_ENV, INDEX_PATHS_ENV
+from skillmap.app.catalog import DEFAULT_INDEX_ENV, INDEX_PATHS_ENV, SECOND_OPINION_PATHS_ENV
 from skillmap.app.launcher import APP_SCRIPT
 from tests.conftest import DATA, REPO
 from tests.helpers.documents import docx_bytes
@@ -166,6 +166,34 @@ def test_exclusions_in_the_sidebar_change_the_skills(app, demo_extractor):
     assert not app.exception and listed not in page_text(app)
     app.text_area(key="exclusions").input("no such skill at all").run()
     assert any("not in this taxonomy" in e.value for e in app.sidebar.error)
+
+
+def test_a_second_opinion_is_offered_only_when_one_is_installed_and_then_used(
+        encoder, demo_index, tmp_path, monkeypatch, tiny_model_factory):
+    from skillmap.pipeline import Extractor
+
+    monkeypatch.setenv("SKILLMAP_CACHE", str(tmp_path / "cache"))  # no EmbeddingGemma there
+    at = AppTest.from_file(str(APP_SCRIPT), default_timeout=180)
+    at.run()
+    assert "second_opinion" not in {box.key for box in at.selectbox}
+    second = tiny_model_factory(hidden=32, seed=11)
+    monkeypatch.setenv(SECOND_OPINION_PATHS_ENV, str(second))
+    at = AppTest.from_file(str(APP_SCRIPT), default_timeout=180)
+    at.run()
+    assert at.selectbox(key="second_opinion").value == "off"
+    at.text_area(key="ad_text").input(SAMPLE_AD).run()
+    at.selectbox(key="second_opinion").select_index(1).run()
+    at.slider(key="second_opinion_weight").set_value(1.0).run()
+    assert not at.exception and not at.error
+    assert "Second opinion:" in "\n".join(c.value for c in at.sidebar.caption)
+    plain = Extractor(index=demo_index, encoder=encoder).extract(SAMPLE_AD, doc_id="ad")
+    mixed = Extractor(index=demo_index, encoder=encoder, second_opinion=str(second),
+                      second_opinion_weight=1.0).extract(SAMPLE_AD, doc_id="ad")
+    listed = {m.skill_label for m in mixed.skills}
+    assert listed != {m.skill_label for m in plain.skills}  # the setting matters here
+    text = page_text(at)
+    assert metrics(at)["Skills found"] == str(len(mixed.skills))
+    assert all(f"- **{label}** `" in text for label in listed)
 
 
 def test_taxonomy_tab_searches_the_hierarchy(app):

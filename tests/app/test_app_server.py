@@ -83,3 +83,17 @@ def test_an_occupied_port_is_one_line(capsys):
 def test_a_missing_index_folder_is_one_line(capsys, tmp_path):
     code, _, err = run(capsys, "app", "--index", tmp_path / "nowhere", "--port", _free_port())
     one_line_error(code, err, "nowhere", "no such index")
+
+
+def test_a_second_opinion_that_is_no_model_folder_is_one_line(capsys, tmp_path):
+    code, _, err = run(capsys, "app", "--second-opinion", tmp_path, "--port", _free_port())
+    one_line_error(code, err, str(tmp_path), "no modules.json")
+
+
+def test_second_opinion_folders_reach_the_app_through_its_environment(tmp_path):
+    from skillmap.app.catalog import SECOND_OPINION_PATHS_ENV
+    from skillmap.app.launcher import app_environment
+
+    (tmp_path / "modules.json").write_text("[]")
+    env = app_environment(second_opinions=[tmp_path])
+    assert env[SECOND_OPINION_PATHS_ENV] == str(tmp_path.resolve())
