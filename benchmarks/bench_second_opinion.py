@@ -10,6 +10,13 @@ the same mix over every skill (exact ranking, no reranker); this is the mix wher
 uses it, on its 20 candidates. One extractor serves every W (the second model and its label
 vectors load once; they are cached as the option caches them). Printed: RP@5 and MRR per split
 and W, and each W minus W = 0, paired over the sentences (95 % bootstrap).
+
+``--skill-text TEMPLATE`` gives the second model other skill texts than the label
+(:func:`skillmap.taxonomy.skill_text.skill_text` fields, e.g. ``"{label}. {description}"``);
+a template starting ``raw:`` is encoded without the model's document prompt (for one that
+writes the model's own document format). Given more than once, the second cosine is the
+mean over the templates. Those texts are encoded only for the skills that turn up among the
+sentences' candidates, so a variant costs minutes, not the whole taxonomy.
 """
 
 from __future__ import annotations
@@ -19,14 +26,81 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from skillmap.commands.options import make_extractor  # noqa: E402
 from skillmap.evaluation import PipelineRanker, evaluate, read_benchmark  # noqa: E402
 from skillmap.evaluation.uncertainty import paired_difference  # noqa: E402
+from skillmap.rerank.second_opinion import SecondOpinion  # noqa: E402
+from skillmap.taxonomy.skill_text import skill_text  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from exact_ranking import SPLITS  # noqa: E402
+
+
+class OnDemandTexts(SecondOpinion):
+    """A second opinion whose skill vectors are encoded when a skill is first a candidate."""
+
+    def __init__(self, model, texts, document_prompt: bool = True):
+        super().__init__(model, texts)
+        self.reset(texts, document_prompt)
+
+    def reset(self, texts, document_prompt: bool) -> "OnDemandTexts":
+        self.labels = list(texts)
+        self.document = ("document" if document_prompt and "document" in (self.model.prompts or {})
+                         else None)
+        self._vectors = np.zeros((len(texts), self.model.get_embedding_dimension()),
+                                 dtype=np.float32)
+        self._done: set[int] = set()
+        return self
+
+    def label_vectors(self, show_progress: bool = False) -> np.ndarray:
+        return self._vectors
+
+    def terms(self, sentences, rows):
+        needed = sorted({hit for candidates in rows for hit in candidates} - self._done)
+        if needed:
+            self._vectors[needed] = self.model.encode(
+                [self.labels[i] for i in needed], prompt_name=self.document,
+                batch_size=self.batch_size, normalize_embeddings=True)
+            self._done.update(needed)
+        return super().terms(sentences, rows)
+
+
+class MeanOfTexts:
+    """The mean of several skill texts' terms (one model, loaded once)."""
+
+    def __init__(self, opinions):
+        self.opinions = opinions
+
+    @property
+    def weight(self):
+        return self.opinions[0].weight
+
+    @weight.setter
+    def weight(self, value):
+        for opinion in self.opinions:
+            opinion.weight = value
+
+    def terms(self, sentences, rows):
+        parts = [opinion.terms(sentences, rows) for opinion in self.opinions]
+        return [{hit: sum(p[i].get(hit, 0.0) for p in parts) / len(parts) for hit in parts[0][i]}
+                for i in range(len(rows))]
+
+
+def on_demand(model: str, skills, templates: list[str]):
+    """The second opinion the ``--skill-text`` templates describe."""
+    import copy
+
+    opinions = []
+    for template in templates:
+        raw = template.startswith("raw:")
+        texts = [skill_text(s, template.removeprefix("raw:")) for s in skills]
+        opinions.append(OnDemandTexts(model, texts, not raw) if not opinions else
+                        copy.copy(opinions[0]).reset(texts, not raw))
+    return opinions[0] if len(opinions) == 1 else MeanOfTexts(opinions)
 
 
 def main() -> None:
@@ -35,10 +109,16 @@ def main() -> None:
     parser.add_argument("--second", required=True, help="the second encoder's folder")
     parser.add_argument("--weight", action="append", type=float, default=[],
                         help="W, the second encoder's share (repeat; 0 is always run first)")
+    parser.add_argument("--skill-text", action="append", default=[],
+                        help="the second model's skill text template (repeat: the mean; "
+                             "'raw:' prefix: no document prompt) [default: the label]")
     parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
     args = parser.parse_args()
     extractor = make_extractor(index=args.index, top_k=10, min_score=-1.0, lexical_boost=0.2,
                                second_opinion=args.second)
+    if args.skill_text:
+        extractor.second_opinion = on_demand(args.second, extractor.index.skills,
+                                             args.skill_text)
     golds = {split: read_benchmark(args.shared / "skill-extraction"
                                    / f"{split}_validation_annotations.csv", extractor.taxonomy)
              for split in SPLITS}
