@@ -16,17 +16,16 @@ and W, and each W minus W = 0, paired over the sentences (95 % bootstrap).
 a template starting ``raw:`` is encoded without the model's document prompt (for one that
 writes the model's own document format). Given more than once, the second cosine is the
 mean over the templates. Those texts are encoded only for the skills that turn up among the
-sentences' candidates, so a variant costs minutes, not the whole taxonomy.
+sentences' candidates (as the option encodes its labels), so a variant costs minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import sys
 from pathlib import Path
-
-import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -40,33 +39,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from exact_ranking import SPLITS  # noqa: E402
 
 
-class OnDemandTexts(SecondOpinion):
-    """A second opinion whose skill vectors are encoded when a skill is first a candidate."""
-
-    def __init__(self, model, texts, document_prompt: bool = True):
-        super().__init__(model, texts)
-        self.reset(texts, document_prompt)
-
-    def reset(self, texts, document_prompt: bool) -> "OnDemandTexts":
-        self.labels = list(texts)
-        self.document = ("document" if document_prompt and "document" in (self.model.prompts or {})
-                         else None)
-        self._vectors = np.zeros((len(texts), self.model.get_embedding_dimension()),
-                                 dtype=np.float32)
-        self._done: set[int] = set()
-        return self
-
-    def label_vectors(self, show_progress: bool = False) -> np.ndarray:
-        return self._vectors
-
-    def terms(self, sentences, rows):
-        needed = sorted({hit for candidates in rows for hit in candidates} - self._done)
-        if needed:
-            self._vectors[needed] = self.model.encode(
-                [self.labels[i] for i in needed], prompt_name=self.document,
-                batch_size=self.batch_size, normalize_embeddings=True)
-            self._done.update(needed)
-        return super().terms(sentences, rows)
+def with_texts(opinion: SecondOpinion, texts, document_prompt: bool) -> SecondOpinion:
+    """A copy of ``opinion`` (same loaded model) scoring other skill texts, kept in memory."""
+    other = copy.copy(opinion)
+    other.labels, other.cache_dir, other._matrix, other._known = list(texts), None, None, None
+    other.document = ("document" if document_prompt and "document" in (opinion.model.prompts
+                                                                        or {}) else None)
+    return other
 
 
 class MeanOfTexts:
@@ -90,16 +69,10 @@ class MeanOfTexts:
                 for i in range(len(rows))]
 
 
-def on_demand(model: str, skills, templates: list[str]):
+def on_demand(opinion: SecondOpinion, skills, templates: list[str]):
     """The second opinion the ``--skill-text`` templates describe."""
-    import copy
-
-    opinions = []
-    for template in templates:
-        raw = template.startswith("raw:")
-        texts = [skill_text(s, template.removeprefix("raw:")) for s in skills]
-        opinions.append(OnDemandTexts(model, texts, not raw) if not opinions else
-                        copy.copy(opinions[0]).reset(texts, not raw))
+    opinions = [with_texts(opinion, [skill_text(s, t.removeprefix("raw:")) for s in skills],
+                           not t.startswith("raw:")) for t in templates]
     return opinions[0] if len(opinions) == 1 else MeanOfTexts(opinions)
 
 
@@ -117,7 +90,7 @@ def main() -> None:
     extractor = make_extractor(index=args.index, top_k=10, min_score=-1.0, lexical_boost=0.2,
                                second_opinion=args.second)
     if args.skill_text:
-        extractor.second_opinion = on_demand(args.second, extractor.index.skills,
+        extractor.second_opinion = on_demand(extractor.second_opinion, extractor.index.skills,
                                              args.skill_text)
     golds = {split: read_benchmark(args.shared / "skill-extraction"
                                    / f"{split}_validation_annotations.csv", extractor.taxonomy)

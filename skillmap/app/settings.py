@@ -76,9 +76,8 @@ def sidebar() -> Settings:
                 "Second opinion", list(opinions), key="second_opinion",
                 format_func=opinions.__getitem__,
                 help="A second, larger model also scores each sentence's candidate skills "
-                "(a share of their order, below): more accurate on the ESCO benchmarks, many times "
-                "slower (`--second-opinion` on the command line). Its skill vectors are "
-                "encoded once per taxonomy, which takes minutes on ESCO.")
+                "(a share of their order, below): more accurate on the ESCO benchmarks, many "
+                "times slower (`--second-opinion` on the command line).")
             if second_opinion != NO_SECOND_OPINION:
                 weight = st.slider("Second-opinion weight", 0.0, 1.0, weight, 0.05,
                                    key="second_opinion_weight",

@@ -123,9 +123,10 @@ SecondOpinionOption = Annotated[Optional[str], typer.Option(
     "--second-opinion", metavar="MODEL",
     help="A second sentence-transformers model that also scores each sentence's candidates: "
     "embeddinggemma (the measured choice; get it once with `skillmap encoder fetch "
-    "embeddinggemma`) or a model folder; its cosine takes --second-opinion-weight of their order (more accurate, "
-    "much slower: it encodes every searched sentence; its skill vectors are encoded once "
-    "per taxonomy and cached). The reported score stays the index encoder's cosine.")]
+    "embeddinggemma`) or a model folder; its cosine takes --second-opinion-weight of their "
+    "order (more accurate, much slower: it encodes every searched sentence; a skill's vector "
+    "is encoded when the skill first turns up as a candidate, and cached). The reported "
+    "score stays the index encoder's cosine.")]
 SecondOpinionWeightOption = Annotated[float, typer.Option(
     "--second-opinion-weight", min=0.0, max=1.0, metavar="W",
     help="--second-opinion: its share of the order key.")]

@@ -10,8 +10,9 @@ on every searched sentence. The reported ``score`` stays the first encoder's cos
 calibrated thresholds keep their meaning.
 
 The second model's skill vectors (one per label, with its ``document`` prompt when it
-defines one) are encoded once per taxonomy and kept in the cache folder: a file per model and
-label list, written atomically, so two runs never read a torn file.
+defines one) are encoded when a skill first turns up as a candidate, not for the whole
+taxonomy up front, and kept in the cache folder: a file per model and label list, replaced
+atomically as it grows, so two runs never read a torn file.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Sequence
 
@@ -62,7 +64,8 @@ class SecondOpinion:
         self.name, self.labels, self.weight = str(model), list(labels), weight
         self.cache_dir = Path(cache_dir) if cache_dir is not None else None
         self.batch_size = batch_size
-        self._label_vectors: np.ndarray | None = None
+        self._matrix: np.ndarray | None = None  # label vectors; rows not _known are zero
+        self._known: np.ndarray | None = None
 
     def encode(self, sentences: Sequence[str]) -> np.ndarray:
         """Unit vectors of ``sentences`` under the second model (its query prompt)."""
@@ -72,38 +75,16 @@ class SecondOpinion:
                                             show_progress_bar=False), dtype=np.float32)
 
     def label_vectors(self, show_progress: bool = False) -> np.ndarray:
-        """The labels' unit vectors: from the cache folder, or encoded (minutes for a large
-        model and taxonomy) and stored there."""
-        if self._label_vectors is not None:
-            return self._label_vectors
-        path = self._cache_file()
-        if path is not None and path.is_file():
-            try:
-                vectors = np.load(path, allow_pickle=False)
-                if vectors.shape[0] == len(self.labels):
-                    self._label_vectors = vectors
-                    return vectors
-            except (OSError, ValueError, EOFError):
-                pass  # unreadable: encode again and replace it
-        vectors = np.asarray(self.model.encode(
-            self.labels, prompt_name=self.document, batch_size=self.batch_size,
-            normalize_embeddings=True, show_progress_bar=show_progress), dtype=np.float32)
-        if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                with atomic_write(path, "wb") as handle:
-                    np.save(handle, vectors)
-            except OSError:
-                pass  # a read-only or full cache: the vectors serve this run, uncached
-        self._label_vectors = vectors
-        return vectors
+        """Every label's unit vector (encoding those not yet known: minutes for a large
+        model and taxonomy)."""
+        return self._ensure(range(len(self.labels)), show_progress)
 
     def terms(self, sentences: Sequence[str], rows: Sequence[dict]) -> list[dict[int, float]]:
         """Per sentence, what each candidate's order key gains: ``rows[i]`` maps a skill
         position to its ``(cosine, bonus)`` under the first encoder."""
         if not self.weight or not len(sentences):
             return [{} for _ in rows]
-        labels = self.label_vectors(show_progress=True)  # minutes, once per taxonomy
+        labels = self._ensure({hit for candidates in rows for hit in candidates})
         vectors = self.encode(sentences)
         out = []
         for vector, candidates in zip(vectors, rows):
@@ -113,12 +94,60 @@ class SecondOpinion:
                         for hit, score in zip(hits, second)})
         return out
 
+    def _ensure(self, positions, show_progress: bool = False) -> np.ndarray:
+        """The label matrix with at least ``positions`` encoded. Labels are encoded when a
+        skill is first a candidate, not all up front (a whole taxonomy takes minutes with a
+        large model); each new batch is added to the cache file."""
+        if self._known is None:
+            self._read_cache()
+        missing = sorted(i for i in positions if not self._known[i])
+        if missing:
+            fresh = np.asarray(self.model.encode(
+                [self.labels[i] for i in missing], prompt_name=self.document,
+                batch_size=self.batch_size, normalize_embeddings=True,
+                show_progress_bar=show_progress), dtype=np.float32)
+            if self._matrix is None:
+                self._matrix = np.zeros((len(self.labels), fresh.shape[1]), dtype=np.float32)
+            self._matrix[missing] = fresh
+            self._known[missing] = True
+            self._write_cache()
+        if self._matrix is None:  # nothing asked for yet
+            return np.zeros((len(self.labels), 0), dtype=np.float32)
+        return self._matrix
+
+    def _read_cache(self) -> None:
+        self._known = np.zeros(len(self.labels), dtype=bool)
+        path = self._cache_file()
+        if path is None or not path.is_file():
+            return
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                vectors, known = stored["vectors"], stored["known"]
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile):
+            return  # unreadable (torn, foreign): encode again and replace it
+        if (vectors.ndim == 2 and vectors.shape[0] == len(self.labels)
+                and known.shape == (len(self.labels),) and known.dtype == bool):
+            self._matrix, self._known = vectors.astype(np.float32, copy=True), known.copy()
+
+    def _write_cache(self) -> None:
+        """Replace the cache file whole (atomic: a reader never sees a torn file; two runs
+        at once keep one of their files, and the other's labels are encoded again later)."""
+        path = self._cache_file()
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_write(path, "wb") as handle:
+                np.savez(handle, vectors=self._matrix, known=self._known)
+        except OSError:
+            pass  # a read-only or full cache: the vectors serve this run, uncached
+
     def _cache_file(self) -> Path | None:
         if self.cache_dir is None:
             return None
         key = hashlib.sha256(json.dumps([_model_identity(self.name), self.document,
                                          self.labels]).encode("utf-8")).hexdigest()[:20]
-        return self.cache_dir / f"labels-{key}.npy"
+        return self.cache_dir / f"labels-{key}.npz"
 
 
 def _model_identity(model: str) -> list:

@@ -66,7 +66,7 @@ def test_label_vectors_are_encoded_once_and_cached_per_model_and_labels(tmp_path
     labels = ["python", "sql", "nursing"]
     first = SecondOpinion(str(second_model), labels, cache_dir=tmp_path)
     vectors = first.label_vectors()
-    assert vectors.shape[0] == 3 and len(list(tmp_path.glob("labels-*.npy"))) == 1
+    assert vectors.shape[0] == 3 and len(list(tmp_path.glob("labels-*.npz"))) == 1
 
     again = SecondOpinion(str(second_model), labels, cache_dir=tmp_path)
 
@@ -76,7 +76,34 @@ def test_label_vectors_are_encoded_once_and_cached_per_model_and_labels(tmp_path
     again.model.encode = refuse
     assert np.array_equal(again.label_vectors(), vectors)
     SecondOpinion(str(second_model), labels + ["welding"], cache_dir=tmp_path).label_vectors()
-    assert len(list(tmp_path.glob("labels-*.npy"))) == 2  # another label list, another file
+    assert len(list(tmp_path.glob("labels-*.npz"))) == 2  # another label list, another file
+
+
+def test_labels_are_encoded_as_they_turn_up_and_the_cache_grows(tmp_path, second_model):
+    from skillmap.rerank.second_opinion import SecondOpinion
+
+    labels = ["python", "sql", "nursing", "welding", "accounting"]
+    opinion = SecondOpinion(str(second_model), labels, cache_dir=tmp_path)
+    asked: list[list[str]] = []
+    encode = opinion.model.encode
+
+    def spy(texts, *args, **kwargs):
+        asked.append(list(texts))
+        return encode(texts, *args, **kwargs)
+
+    opinion.model.encode = spy
+    sentence = ["You write Python."]
+    opinion.terms(sentence, [{0: (0.5, 0.0), 2: (0.1, 0.0)}])
+    assert asked == [["python", "nursing"], sentence]  # the candidates' labels only
+    later = SecondOpinion(str(second_model), labels, cache_dir=tmp_path)
+    later.model.encode = spy
+    asked.clear()
+    terms = later.terms(sentence, [{0: (0.5, 0.0), 1: (0.2, 0.0)}])
+    assert asked == [["sql"], sentence]  # python came from the cache file
+    full = SecondOpinion(str(second_model), labels).label_vectors()  # no cache: all at once
+    second = np.asarray(encode(sentence, normalize_embeddings=True))[0]
+    assert terms[0][0] == pytest.approx(0.3 * (float(full[0] @ second) - 0.5), abs=1e-5)
+    assert terms[0][1] == pytest.approx(0.3 * (float(full[1] @ second) - 0.2), abs=1e-5)
 
 
 def test_a_torn_cache_file_is_encoded_again(tmp_path, second_model):
@@ -84,11 +111,12 @@ def test_a_torn_cache_file_is_encoded_again(tmp_path, second_model):
 
     opinion = SecondOpinion(str(second_model), ["python", "sql"], cache_dir=tmp_path)
     good = opinion.label_vectors()
-    cached = next(tmp_path.glob("labels-*.npy"))
+    cached = next(tmp_path.glob("labels-*.npz"))
     cached.write_bytes(cached.read_bytes()[:40])
     fresh = SecondOpinion(str(second_model), ["python", "sql"], cache_dir=tmp_path)
     assert np.allclose(fresh.label_vectors(), good, atol=1e-6)
-    assert np.allclose(np.load(cached), good, atol=1e-6)  # and the file is whole again
+    with np.load(cached) as stored:  # and the file is whole again
+        assert np.allclose(stored["vectors"], good, atol=1e-6) and stored["known"].all()
 
 
 def test_weights_stored_only_as_pickle_are_refused(tmp_path, second_model):
