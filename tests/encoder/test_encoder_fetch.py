@@ -161,9 +161,9 @@ def test_a_damaged_wheel_is_one_line_and_leaves_no_half_piece(cache, pieces):
 @settings(max_examples=10, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_any_split_and_any_kill_point_resume_to_the_same_folder(tmp_path_factory, pieces,
-                                                                data):
-    import os
+def test_any_split_and_any_kill_point_resume_to_the_same_folder(cache, tmp_path_factory,
+                                                                pieces, data):
+    import os  # each example its own cache; ``cache`` restores the variable afterwards
 
     blob = b"".join(pieces)
     n = data.draw(st.integers(1, 5), label="pieces")
