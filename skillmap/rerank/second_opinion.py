@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import zipfile
 from pathlib import Path
 from typing import Sequence
@@ -66,6 +67,7 @@ class SecondOpinion:
         self.batch_size = batch_size
         self._matrix: np.ndarray | None = None  # label vectors; rows not _known are zero
         self._known: np.ndarray | None = None
+        self._lock = threading.Lock()  # the app shares one extractor between sessions
 
     def encode(self, sentences: Sequence[str]) -> np.ndarray:
         """Unit vectors of ``sentences`` under the second model (its query prompt)."""
@@ -98,22 +100,23 @@ class SecondOpinion:
         """The label matrix with at least ``positions`` encoded. Labels are encoded when a
         skill is first a candidate, not all up front (a whole taxonomy takes minutes with a
         large model); each new batch is added to the cache file."""
-        if self._known is None:
-            self._read_cache()
-        missing = sorted(i for i in positions if not self._known[i])
-        if missing:
-            fresh = np.asarray(self.model.encode(
-                [self.labels[i] for i in missing], prompt_name=self.document,
-                batch_size=self.batch_size, normalize_embeddings=True,
-                show_progress_bar=show_progress), dtype=np.float32)
-            if self._matrix is None:
-                self._matrix = np.zeros((len(self.labels), fresh.shape[1]), dtype=np.float32)
-            self._matrix[missing] = fresh
-            self._known[missing] = True
-            self._write_cache()
-        if self._matrix is None:  # nothing asked for yet
-            return np.zeros((len(self.labels), 0), dtype=np.float32)
-        return self._matrix
+        with self._lock:
+            if self._known is None:
+                self._read_cache()
+            missing = sorted(i for i in positions if not self._known[i])
+            if missing:
+                fresh = np.asarray(self.model.encode(
+                    [self.labels[i] for i in missing], prompt_name=self.document,
+                    batch_size=self.batch_size, normalize_embeddings=True,
+                    show_progress_bar=show_progress), dtype=np.float32)
+                if self._matrix is None:
+                    self._matrix = np.zeros((len(self.labels), fresh.shape[1]), np.float32)
+                self._matrix[missing] = fresh
+                self._known[missing] = True
+                self._write_cache()
+            if self._matrix is None:  # nothing asked for yet
+                return np.zeros((len(self.labels), 0), dtype=np.float32)
+            return self._matrix
 
     def _read_cache(self) -> None:
         self._known = np.zeros(len(self.labels), dtype=bool)
