@@ -85,10 +85,12 @@ def main() -> None:
     parser.add_argument("--skill-text", action="append", default=[],
                         help="the second model's skill text template (repeat: the mean; "
                              "'raw:' prefix: no document prompt) [default: the label]")
+    parser.add_argument("--lexical-boost", type=float, default=0.2,
+                        help="the name bonus (the pipeline's default: 0.2)")
     parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
     args = parser.parse_args()
-    extractor = make_extractor(index=args.index, top_k=10, min_score=-1.0, lexical_boost=0.2,
-                               second_opinion=args.second)
+    extractor = make_extractor(index=args.index, top_k=10, min_score=-1.0,
+                               lexical_boost=args.lexical_boost, second_opinion=args.second)
     if args.skill_text:
         extractor.second_opinion = on_demand(extractor.second_opinion, extractor.index.skills,
                                              args.skill_text)
