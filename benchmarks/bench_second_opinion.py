@@ -87,10 +87,14 @@ def main() -> None:
                              "'raw:' prefix: no document prompt) [default: the label]")
     parser.add_argument("--lexical-boost", type=float, default=0.2,
                         help="the name bonus (the pipeline's default: 0.2)")
+    parser.add_argument("--rerank-weight", type=float, default=None,
+                        help="the late-interaction reranker's weight [default: the pipeline's]")
     parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
     args = parser.parse_args()
     extractor = make_extractor(index=args.index, top_k=10, min_score=-1.0,
-                               lexical_boost=args.lexical_boost, second_opinion=args.second)
+                               lexical_boost=args.lexical_boost, second_opinion=args.second,
+                               **({} if args.rerank_weight is None
+                                  else {"rerank_weight": args.rerank_weight}))
     if args.skill_text:
         extractor.second_opinion = on_demand(extractor.second_opinion, extractor.index.skills,
                                              args.skill_text)
