@@ -29,7 +29,8 @@ from skillmap.commands.options import (DEFAULT_MIN_SCORE, Aggregation, Aggregati
                                        FilterThresholdOption, FormatOption, IndexOption,
                                        JsonOption, MaxAdCharsOption, MinScoreOption,
                                        ModelOption, NoFilterOption, RerankOption, ReportFormat,
-                                       SecondOpinionOption, SecondOpinionWeightOption,
+                                       RerankWeightOption, SecondOpinionOption,
+                                       SecondOpinionWeightOption,
                                        TopKOption, wants_json)
 from skillmap.commands.options import extractor_config as _config
 from skillmap.commands.options import make_extractor as _extractor
@@ -37,6 +38,7 @@ from skillmap.commands.options import extractor_from
 from skillmap.commands.options import say as _say
 from skillmap.commands.train import train_app
 from skillmap.errors import SkillmapError, exception_line, os_error_line
+from skillmap.pipeline.config import ExtractorConfig
 from skillmap.index.ann import FAISS_TYPES
 
 app = typer.Typer(
@@ -211,6 +213,7 @@ def extract(
     max_ad_chars: MaxAdCharsOption = 1_000_000,
     exclude: ExcludeOption = None,
     rerank: RerankOption = None,
+    rerank_weight: RerankWeightOption = ExtractorConfig.rerank_weight,
     second_opinion: SecondOpinionOption = None,
     second_opinion_weight: SecondOpinionWeightOption = 0.3,
 ) -> None:
@@ -255,7 +258,8 @@ def extract(
                            filter_spec=filter_spec, no_filter=no_filter,
                            filter_threshold=filter_threshold, backend=backend,
                            max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
-                           exclude=exclude, rerank=rerank, second_opinion=second_opinion,
+                           exclude=exclude, rerank=rerank, rerank_weight=rerank_weight,
+                           second_opinion=second_opinion,
                            second_opinion_weight=second_opinion_weight)
     results = extractor.extract_many(texts, ids)
     if fmt is OutputFormat.json:
@@ -368,6 +372,7 @@ def batch(
         "between two actors); 0: CPU actors.")] = 0.0,
     max_ad_chars: MaxAdCharsOption = 1_000_000,
     exclude: ExcludeOption = None,
+    rerank_weight: RerankWeightOption = ExtractorConfig.rerank_weight,
     second_opinion: SecondOpinionOption = None,
     second_opinion_weight: SecondOpinionWeightOption = 0.3,
     text_column_c: Annotated[Optional[str], typer.Option(
@@ -406,7 +411,8 @@ def batch(
                      filter_spec=filter_spec, no_filter=no_filter,
                      filter_threshold=filter_threshold, backend=backend,
                      max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
-                     exclude=exclude, second_opinion=second_opinion,
+                     exclude=exclude, rerank_weight=rerank_weight,
+                     second_opinion=second_opinion,
                      second_opinion_weight=second_opinion_weight)
     if engine is Engine.ray:
         from skillmap.batch.coder import DEFAULT_DEDUP_CACHE

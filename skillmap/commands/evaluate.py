@@ -20,9 +20,11 @@ from skillmap.commands.options import (BackendOption, BoostOption, FilterDropsNa
                                        FilterOption, FilterThresholdOption, FormatOption,
                                        IndexOption, JsonOption, ModelOption, NoFilterOption,
                                        RerankOption, ReportFormat, SecondOpinionOption,
-                                       SecondOpinionWeightOption, extractor_config, extractor_from,
+                                       RerankWeightOption, SecondOpinionWeightOption,
+                                       extractor_config, extractor_from,
                                        group_defaulting_to, make_extractor, wants_json)
 from skillmap.errors import SkillmapError
+from skillmap.pipeline.config import ExtractorConfig
 
 
 eval_app = typer.Typer(cls=group_defaulting_to("pipeline"), no_args_is_help=True,
@@ -62,6 +64,7 @@ def evaluate_command(
     filter_threshold: FilterThresholdOption = None,
     filter_drops_named: FilterDropsNamedOption = False,
     rerank: RerankOption = None,
+    rerank_weight: RerankWeightOption = ExtractorConfig.rerank_weight,
     second_opinion: SecondOpinionOption = None,
     second_opinion_weight: SecondOpinionWeightOption = 0.3,
     near_labels: Annotated[bool, typer.Option(
@@ -106,7 +109,8 @@ def evaluate_command(
             index=index, model=model, top_k=top_k, lexical_boost=lexical_boost,
             filter_spec=filter_spec, no_filter=no_filter, filter_threshold=filter_threshold,
             backend=backend, filter_drops_named=filter_drops_named, rerank=rerank,
-            second_opinion=second_opinion, second_opinion_weight=second_opinion_weight))
+            rerank_weight=rerank_weight, second_opinion=second_opinion,
+            second_opinion_weight=second_opinion_weight))
         return
     from skillmap.evaluation import HEADLINE, PipelineRanker, evaluate, read_benchmark
 
@@ -114,7 +118,8 @@ def evaluate_command(
                            lexical_boost=lexical_boost, filter_spec=filter_spec,
                            no_filter=no_filter, filter_threshold=filter_threshold,
                            backend=backend, filter_drops_named=filter_drops_named,
-                           rerank=rerank, second_opinion=second_opinion,
+                           rerank=rerank, rerank_weight=rerank_weight,
+                           second_opinion=second_opinion,
                            second_opinion_weight=second_opinion_weight)
     gold = read_benchmark(benchmark, extractor.taxonomy, level.value if level else None,
                           near=near_labels)

@@ -119,6 +119,11 @@ RerankOption = Annotated[Optional[Reranker], typer.Option(
     "token-level matching of the sentence against each skill (ConTeXT-match's idea), from "
     "the same encoder (torch backend only); none = faiss's order (+ name bonus). "
     "[default: auto = late-interaction with the torch backend, none with ONNX]")]
+RerankWeightOption = Annotated[float, typer.Option(
+    "--rerank-weight", min=0.0, max=100.0, metavar="W",
+    help="The reranker's share of the candidates' order (cosine + name bonus + W x its "
+    "score). With --second-opinion, 0.4 and --second-opinion-weight 0.55 ranked best on the "
+    "ESCO validation sentences (docs/benchmarks.md §13.7).")]
 SecondOpinionOption = Annotated[Optional[str], typer.Option(
     "--second-opinion", metavar="MODEL",
     help="A second sentence-transformers model that also scores each sentence's candidates: "

@@ -93,6 +93,29 @@ def test_extract_reranks_from_the_command_line(capsys):
     assert pd.read_csv(io.StringIO(out)).equals(tables["late-interaction"])  # auto = on
 
 
+def test_the_reranker_weight_is_taken_from_the_command_line(capsys):
+    import io
+
+    import pandas as pd
+
+    from conftest import REPO
+    from helpers.cli import run
+
+    options = ("--aggregation", "interleave", "--no-filter", "--format", "csv")
+    tables = {}
+    for name, extra in (("none", ("--rerank", "none")), ("zero", ("--rerank-weight", "0")),
+                        ("heavy", ("--rerank-weight", "5"))):
+        code, out, err = run(capsys, "extract", REPO / "data" / "sample_ad.txt", *extra,
+                             *options)
+        assert code == 0, err
+        tables[name] = pd.read_csv(io.StringIO(out))
+    assert tables["zero"].equals(tables["none"])  # weight 0: the reranker changes nothing
+    assert not tables["heavy"].equals(tables["none"])
+    code, _, err = run(capsys, "extract", REPO / "data" / "sample_ad.txt", "--rerank-weight",
+                       "-1", *options)
+    assert code == 2 and "--rerank-weight" in err
+
+
 def test_the_shared_forward_pass_gives_the_encoders_own_vectors(demo_index, encoder):
     """Extraction takes the pooled vectors and the reranker's tokens from one forward pass;
     the vectors must be the ones the index was built to be searched with."""
