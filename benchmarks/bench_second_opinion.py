@@ -22,7 +22,6 @@ sentences' candidates (as the option encodes its labels), so a variant costs min
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import sys
 from pathlib import Path
@@ -40,11 +39,11 @@ from exact_ranking import SPLITS  # noqa: E402
 
 
 def with_texts(opinion: SecondOpinion, texts, document_prompt: bool) -> SecondOpinion:
-    """A copy of ``opinion`` (same loaded model) scoring other skill texts, kept in memory."""
-    other = copy.copy(opinion)
-    other.labels, other.cache_dir, other._matrix, other._known = list(texts), None, None, None
-    other.document = ("document" if document_prompt and "document" in (opinion.model.prompts
-                                                                        or {}) else None)
+    """A second opinion of the same (shared, already loaded) model scoring other skill texts,
+    kept in memory."""
+    other = SecondOpinion(opinion.name, texts, opinion.weight)
+    if not document_prompt:
+        other.document = None
     return other
 
 

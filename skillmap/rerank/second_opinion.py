@@ -45,7 +45,6 @@ class SecondOpinion:
     def __init__(self, model: str, labels: Sequence[str], weight: float = 0.3,
                  cache_dir: str | os.PathLike | None = None, batch_size: int = 32,
                  allow_pickle: bool | None = None):
-        from skillmap.encoder.loading import load_model
         from skillmap.encoder.packaged import materialize, packaged_model
         from skillmap.security import MODEL_LOAD_ERRORS, check_model_files
 
@@ -54,7 +53,7 @@ class SecondOpinion:
             model = str(materialize(packaged))
         check_model_files(model, allow_pickle, what="second-opinion encoder")
         try:  # bounded files, vetted module classes, no pickle, no remote code
-            self.model = load_model(model, allow_pickle=allow_pickle)
+            self.model = _shared_model(str(model), allow_pickle)
         except (SkillmapError, *MODEL_LOAD_ERRORS) as exc:
             raise SkillmapError(f"{model}: cannot load the second-opinion encoder "
                                 f"({exception_line(exc)}); give a sentence-transformers model "
@@ -151,6 +150,25 @@ class SecondOpinion:
         key = hashlib.sha256(json.dumps([_model_identity(self.name), self.document,
                                          self.labels]).encode("utf-8")).hexdigest()[:20]
         return self.cache_dir / f"labels-{key}.npz"
+
+
+_models: dict[tuple, object] = {}
+_models_lock = threading.Lock()
+
+
+def _shared_model(model: str, allow_pickle: bool | None):
+    """One loaded second model per process (folder, pickle opt-in), as
+    :meth:`~skillmap.encoder.SkillEncoder.cached` shares the index's encoder: the app builds an
+    extractor per settings combination, and none of them may load a large model again."""
+    from skillmap.encoder.loading import load_model
+    from skillmap.security import pickle_allowed
+
+    folder = Path(model).expanduser()
+    key = (str(folder.resolve()) if folder.exists() else model, pickle_allowed(allow_pickle))
+    with _models_lock:
+        if key not in _models:
+            _models[key] = load_model(model, allow_pickle=allow_pickle)
+        return _models[key]
 
 
 def _model_identity(model: str) -> list:

@@ -60,7 +60,8 @@ def test_weight_zero_changes_nothing(demo_index, encoder, second_model):
 
 
 def test_label_vectors_are_encoded_once_and_cached_per_model_and_labels(tmp_path,
-                                                                          second_model):
+                                                                          second_model,
+                                                                          monkeypatch):
     from skillmap.rerank.second_opinion import SecondOpinion
 
     labels = ["python", "sql", "nursing"]
@@ -73,13 +74,15 @@ def test_label_vectors_are_encoded_once_and_cached_per_model_and_labels(tmp_path
     def refuse(*args, **kwargs):
         raise AssertionError("encoded the labels again instead of reading the cache")
 
-    again.model.encode = refuse
+    monkeypatch.setattr(again.model, "encode", refuse)  # the loaded model is shared
     assert np.array_equal(again.label_vectors(), vectors)
+    monkeypatch.undo()  # encoding allowed again
     SecondOpinion(str(second_model), labels + ["welding"], cache_dir=tmp_path).label_vectors()
     assert len(list(tmp_path.glob("labels-*.npz"))) == 2  # another label list, another file
 
 
-def test_labels_are_encoded_as_they_turn_up_and_the_cache_grows(tmp_path, second_model):
+def test_labels_are_encoded_as_they_turn_up_and_the_cache_grows(tmp_path, second_model,
+                                                                 monkeypatch):
     from skillmap.rerank.second_opinion import SecondOpinion
 
     labels = ["python", "sql", "nursing", "welding", "accounting"]
@@ -91,12 +94,12 @@ def test_labels_are_encoded_as_they_turn_up_and_the_cache_grows(tmp_path, second
         asked.append(list(texts))
         return encode(texts, *args, **kwargs)
 
-    opinion.model.encode = spy
+    monkeypatch.setattr(opinion.model, "encode", spy)
     sentence = ["You write Python."]
     opinion.terms(sentence, [{0: (0.5, 0.0), 2: (0.1, 0.0)}])
     assert asked == [["python", "nursing"], sentence]  # the candidates' labels only
     later = SecondOpinion(str(second_model), labels, cache_dir=tmp_path)
-    later.model.encode = spy
+    monkeypatch.setattr(later.model, "encode", spy)
     asked.clear()
     terms = later.terms(sentence, [{0: (0.5, 0.0), 1: (0.2, 0.0)}])
     assert asked == [["sql"], sentence]  # python came from the cache file
@@ -187,3 +190,11 @@ def test_a_model_shipped_in_pieces_is_named_not_pathed(tmp_path, monkeypatch, se
     assert asked == [spec] and opinion.name == str(second_model)
     assert opinion.label_vectors().shape == (1, 32)
 
+
+
+def test_the_second_model_is_loaded_once_per_process(tmp_path, second_model):
+    from skillmap.rerank.second_opinion import SecondOpinion
+
+    first = SecondOpinion(str(second_model), ["python"])
+    other = SecondOpinion(str(second_model), ["python", "sql"], weight=0.5)
+    assert other.model is first.model  # an extractor per app setting shares one model
