@@ -215,7 +215,7 @@ def extract(
     rerank: RerankOption = None,
     rerank_weight: RerankWeightOption = ExtractorConfig.rerank_weight,
     second_opinion: SecondOpinionOption = None,
-    second_opinion_weight: SecondOpinionWeightOption = 0.3,
+    second_opinion_weight: SecondOpinionWeightOption = ExtractorConfig.second_opinion_weight,
 ) -> None:
     """Find the skills a job ad asks for.
 
@@ -374,7 +374,7 @@ def batch(
     exclude: ExcludeOption = None,
     rerank_weight: RerankWeightOption = ExtractorConfig.rerank_weight,
     second_opinion: SecondOpinionOption = None,
-    second_opinion_weight: SecondOpinionWeightOption = 0.3,
+    second_opinion_weight: SecondOpinionWeightOption = ExtractorConfig.second_opinion_weight,
     text_column_c: Annotated[Optional[str], typer.Option(
         "-c", hidden=True, help="Old spelling of --text-column (-c is --corpus elsewhere).")
     ] = None,

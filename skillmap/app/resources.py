@@ -16,6 +16,7 @@ from skillmap.app.catalog import DEMO, NO_FILTER, NO_SECOND_OPINION
 from skillmap.encoder import SkillEncoder
 from skillmap.filter import SentenceFilter, resolve_filter
 from skillmap.index import SkillIndex, default_index
+from skillmap.pipeline.config import ExtractorConfig
 from skillmap.pipeline.extractor import Extractor
 from skillmap.pipeline.results import AdResult
 
@@ -37,7 +38,8 @@ def get_extractor(index_key: str, filter_key: str, top_k: int, min_score: float,
                   exclude_skills: tuple[str, ...] = (),
                   exclude_sentences: tuple[str, ...] = (),
                   second_opinion: str = NO_SECOND_OPINION,
-                  second_opinion_weight: float = 0.3) -> Extractor:
+                  second_opinion_weight: float = ExtractorConfig.second_opinion_weight,
+                  ) -> Extractor:
     index = load_index(index_key)
     encoder = SkillEncoder.cached(index.recorded_model())
     # "off" is the CLI's --no-filter: no filter and no ad structure, every sentence alone

@@ -30,7 +30,7 @@ class Settings:
     exclude_skills: tuple[str, ...] = ()
     exclude_sentences: tuple[str, ...] = ()
     second_opinion: str = NO_SECOND_OPINION
-    second_opinion_weight: float = 0.3
+    second_opinion_weight: float = ExtractorConfig.second_opinion_weight
 
     @property
     def key(self) -> tuple:

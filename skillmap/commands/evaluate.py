@@ -66,7 +66,7 @@ def evaluate_command(
     rerank: RerankOption = None,
     rerank_weight: RerankWeightOption = ExtractorConfig.rerank_weight,
     second_opinion: SecondOpinionOption = None,
-    second_opinion_weight: SecondOpinionWeightOption = 0.3,
+    second_opinion_weight: SecondOpinionWeightOption = ExtractorConfig.second_opinion_weight,
     near_labels: Annotated[bool, typer.Option(
         "--near-labels", help="Sentence benchmarks: also resolve gold labels written for "
         "another release of the taxonomy (a renamed skill's old name in brackets, a label "
