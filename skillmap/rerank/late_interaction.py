@@ -56,7 +56,9 @@ class LateInteractionReranker:
         the pooled vectors are the ones ``encode`` gives. The model's own ``tokenize`` and
         forward are called rather than ``encode(output_value=None)``, which fails in some
         sentence-transformers versions this package supports (5.4 indexes every output
-        field by row, a string field included).
+        field by row, a string field included). Tokenizing is ``preprocess`` where the
+        library has it (6.x, which deprecates ``tokenize`` with a warning on every call),
+        else ``tokenize``.
         """
         import torch
         from tqdm.auto import tqdm
@@ -67,10 +69,11 @@ class LateInteractionReranker:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         starts = range(0, len(texts), self.batch_size)
         self.model.eval()  # as encode() does: no dropout
+        preprocess = getattr(self.model, "preprocess", None) or self.model.tokenize
         with torch.no_grad():
             for start in tqdm(starts, desc="Batches", disable=not show_progress):
                 rows = order[start:start + self.batch_size]
-                features = self.model.tokenize([texts[i] for i in rows])
+                features = preprocess([texts[i] for i in rows])
                 features = {name: value.to(self.model.device) if torch.is_tensor(value)
                             else value for name, value in features.items()}
                 out = self.model(features)

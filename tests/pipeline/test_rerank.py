@@ -128,3 +128,22 @@ def test_the_shared_forward_pass_gives_the_encoders_own_vectors(demo_index, enco
     assert len(tokens) == len(SENTENCES)
     result = extractor.extract(" ".join(SENTENCES))
     assert [m.skill_id for m in result.skills] and all(0 <= m.score <= 1 for m in result.skills)
+
+
+def test_tokenizing_uses_the_librarys_current_call(demo_index, encoder, monkeypatch):
+    """sentence-transformers 6 deprecates ``tokenize`` (a warning on stderr for every user
+    of the default pipeline); where ``preprocess`` exists, it is the one called."""
+    import numpy as np
+
+    config = ExtractorConfig(sentence_filter=None, rerank="late-interaction")
+    extractor = Extractor.from_config(config, encoder=encoder, index=demo_index)
+    model = extractor.reranker.model
+    if not hasattr(model, "preprocess"):
+        pytest.skip("this sentence-transformers has no preprocess(): tokenize is current")
+
+    def deprecated(*args, **kwargs):
+        raise AssertionError("called the deprecated tokenize()")
+
+    monkeypatch.setattr(model, "tokenize", deprecated)
+    vectors, _ = extractor.reranker.encode(SENTENCES)
+    assert np.allclose(vectors, encoder.encode(SENTENCES), atol=1e-4)
