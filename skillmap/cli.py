@@ -30,7 +30,7 @@ from skillmap.commands.options import (DEFAULT_MIN_SCORE, Aggregation, Aggregati
                                        JsonOption, MaxAdCharsOption, MinScoreOption,
                                        ModelOption, NoFilterOption, RerankOption, ReportFormat,
                                        RerankWeightOption, SecondOpinionOption,
-                                       SecondOpinionWeightOption,
+                                       SecondOpinionWeightOption, PresetName, PresetOption,
                                        TopKOption, wants_json)
 from skillmap.commands.options import extractor_config as _config
 from skillmap.commands.options import make_extractor as _extractor
@@ -38,7 +38,6 @@ from skillmap.commands.options import extractor_from
 from skillmap.commands.options import say as _say
 from skillmap.commands.train import train_app
 from skillmap.errors import SkillmapError, exception_line, os_error_line
-from skillmap.pipeline.config import ExtractorConfig
 from skillmap.index.ann import FAISS_TYPES
 
 app = typer.Typer(
@@ -213,9 +212,10 @@ def extract(
     max_ad_chars: MaxAdCharsOption = 1_000_000,
     exclude: ExcludeOption = None,
     rerank: RerankOption = None,
-    rerank_weight: RerankWeightOption = ExtractorConfig.rerank_weight,
+    rerank_weight: RerankWeightOption = None,
     second_opinion: SecondOpinionOption = None,
-    second_opinion_weight: SecondOpinionWeightOption = ExtractorConfig.second_opinion_weight,
+    second_opinion_weight: SecondOpinionWeightOption = None,
+    preset: PresetOption = PresetName.fast,
 ) -> None:
     """Find the skills a job ad asks for.
 
@@ -260,7 +260,7 @@ def extract(
                            max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
                            exclude=exclude, rerank=rerank, rerank_weight=rerank_weight,
                            second_opinion=second_opinion,
-                           second_opinion_weight=second_opinion_weight)
+                           second_opinion_weight=second_opinion_weight, preset=preset)
     results = extractor.extract_many(texts, ids)
     if fmt is OutputFormat.json:
         payload = [r.to_dict() for r in results]
@@ -372,9 +372,10 @@ def batch(
         "between two actors); 0: CPU actors.")] = 0.0,
     max_ad_chars: MaxAdCharsOption = 1_000_000,
     exclude: ExcludeOption = None,
-    rerank_weight: RerankWeightOption = ExtractorConfig.rerank_weight,
+    rerank_weight: RerankWeightOption = None,
     second_opinion: SecondOpinionOption = None,
-    second_opinion_weight: SecondOpinionWeightOption = ExtractorConfig.second_opinion_weight,
+    second_opinion_weight: SecondOpinionWeightOption = None,
+    preset: PresetOption = PresetName.fast,
     text_column_c: Annotated[Optional[str], typer.Option(
         "-c", hidden=True, help="Old spelling of --text-column (-c is --corpus elsewhere).")
     ] = None,
@@ -413,7 +414,7 @@ def batch(
                      max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
                      exclude=exclude, rerank_weight=rerank_weight,
                      second_opinion=second_opinion,
-                     second_opinion_weight=second_opinion_weight)
+                     second_opinion_weight=second_opinion_weight, preset=preset)
     if engine is Engine.ray:
         from skillmap.batch.coder import DEFAULT_DEDUP_CACHE
         from skillmap.batch.ray_engine import code_corpus_ray

@@ -39,6 +39,7 @@ def get_extractor(index_key: str, filter_key: str, top_k: int, min_score: float,
                   exclude_sentences: tuple[str, ...] = (),
                   second_opinion: str = NO_SECOND_OPINION,
                   second_opinion_weight: float = ExtractorConfig.second_opinion_weight,
+                  rerank_weight: float = ExtractorConfig.rerank_weight,
                   ) -> Extractor:
     index = load_index(index_key)
     encoder = SkillEncoder.cached(index.recorded_model())
@@ -47,7 +48,8 @@ def get_extractor(index_key: str, filter_key: str, top_k: int, min_score: float,
                      sentence_filter=load_filter(filter_key), structure=filter_key != NO_FILTER,
                      exclude_skills=exclude_skills, exclude_sentences=exclude_sentences,
                      second_opinion=None if second_opinion == NO_SECOND_OPINION
-                     else second_opinion, second_opinion_weight=second_opinion_weight)
+                     else second_opinion, second_opinion_weight=second_opinion_weight,
+                     rerank_weight=rerank_weight)
 
 
 def extractor_for(settings) -> Extractor:

@@ -17,6 +17,7 @@ from skillmap.app.catalog import (NO_FILTER, NO_SECOND_OPINION, default_index_ke
                                   discover_second_opinions)
 from skillmap.pipeline.config import DEFAULT_MIN_SCORE, ExtractorConfig
 from skillmap.pipeline.exclusions import parse_exclusions, resolve_skills
+from skillmap.pipeline.presets import ACCURATE
 from skillmap.app.render import md
 from skillmap.errors import SkillmapError
 
@@ -31,13 +32,14 @@ class Settings:
     exclude_sentences: tuple[str, ...] = ()
     second_opinion: str = NO_SECOND_OPINION
     second_opinion_weight: float = ExtractorConfig.second_opinion_weight
+    rerank_weight: float = ExtractorConfig.rerank_weight
 
     @property
     def key(self) -> tuple:
         """The arguments of :func:`resources.get_extractor`, in order."""
         return (self.index_key, self.filter_key, self.top_k, self.min_score,
                 self.exclude_skills, self.exclude_sentences, self.second_opinion,
-                self.second_opinion_weight)
+                self.second_opinion_weight, self.rerank_weight)
 
 
 def sidebar() -> Settings:
@@ -71,6 +73,7 @@ def sidebar() -> Settings:
             "('sentence: ' and a regular expression). The same list as "
             "`skillmap batch --exclude FILE`.")
         second_opinion, weight = NO_SECOND_OPINION, ExtractorConfig.second_opinion_weight
+        rerank_weight = ExtractorConfig.rerank_weight
         if len(opinions) > 1:  # only when a second model is on this machine
             second_opinion = st.selectbox(
                 "Second opinion", list(opinions), key="second_opinion",
@@ -79,11 +82,15 @@ def sidebar() -> Settings:
                 "(a share of their order, below): more accurate on the ESCO benchmarks, many "
                 "times slower (`--second-opinion` on the command line).")
             if second_opinion != NO_SECOND_OPINION:
-                weight = st.slider("Second-opinion weight", 0.0, 1.0, weight, 0.05,
+                # the accurate preset's pair: the two shares were tuned together
+                rerank_weight = ACCURATE.settings["rerank_weight"]
+                weight = st.slider("Second-opinion weight", 0.0, 1.0,
+                                   ACCURATE.settings["second_opinion_weight"], 0.05,
                                    key="second_opinion_weight",
                                    help="Its share of the candidates' order: 0 ignores it, "
-                                   "1 lets it alone order them. The default was the best "
-                                   "on the ESCO validation sentences.")
+                                   "1 lets it alone order them. The default is the "
+                                   "accurate preset's (`--preset accurate`), tuned with "
+                                   "EmbeddingGemma on the ESCO validation sentences.")
         index = resources.load_index(index_key)
         meta = index.metadata
         st.divider()
@@ -101,4 +108,4 @@ def sidebar() -> Settings:
         st.sidebar.error(f"{exc}; the exclusions are not applied until this is fixed")
         skills, sentences = (), ()
     return Settings(index_key, filter_key, int(top_k), float(min_score), skills, sentences,
-                    second_opinion, float(weight))
+                    second_opinion, float(weight), float(rerank_weight))

@@ -21,10 +21,10 @@ from skillmap.commands.options import (BackendOption, BoostOption, FilterDropsNa
                                        IndexOption, JsonOption, ModelOption, NoFilterOption,
                                        RerankOption, ReportFormat, SecondOpinionOption,
                                        RerankWeightOption, SecondOpinionWeightOption,
+                                       PresetName, PresetOption,
                                        extractor_config, extractor_from,
                                        group_defaulting_to, make_extractor, wants_json)
 from skillmap.errors import SkillmapError
-from skillmap.pipeline.config import ExtractorConfig
 
 
 eval_app = typer.Typer(cls=group_defaulting_to("pipeline"), no_args_is_help=True,
@@ -64,9 +64,10 @@ def evaluate_command(
     filter_threshold: FilterThresholdOption = None,
     filter_drops_named: FilterDropsNamedOption = False,
     rerank: RerankOption = None,
-    rerank_weight: RerankWeightOption = ExtractorConfig.rerank_weight,
+    rerank_weight: RerankWeightOption = None,
     second_opinion: SecondOpinionOption = None,
-    second_opinion_weight: SecondOpinionWeightOption = ExtractorConfig.second_opinion_weight,
+    second_opinion_weight: SecondOpinionWeightOption = None,
+    preset: PresetOption = PresetName.fast,
     near_labels: Annotated[bool, typer.Option(
         "--near-labels", help="Sentence benchmarks: also resolve gold labels written for "
         "another release of the taxonomy (a renamed skill's old name in brackets, a label "
@@ -110,7 +111,7 @@ def evaluate_command(
             filter_spec=filter_spec, no_filter=no_filter, filter_threshold=filter_threshold,
             backend=backend, filter_drops_named=filter_drops_named, rerank=rerank,
             rerank_weight=rerank_weight, second_opinion=second_opinion,
-            second_opinion_weight=second_opinion_weight))
+            second_opinion_weight=second_opinion_weight, preset=preset))
         return
     from skillmap.evaluation import HEADLINE, PipelineRanker, evaluate, read_benchmark
 
@@ -120,7 +121,7 @@ def evaluate_command(
                            backend=backend, filter_drops_named=filter_drops_named,
                            rerank=rerank, rerank_weight=rerank_weight,
                            second_opinion=second_opinion,
-                           second_opinion_weight=second_opinion_weight)
+                           second_opinion_weight=second_opinion_weight, preset=preset)
     gold = read_benchmark(benchmark, extractor.taxonomy, level.value if level else None,
                           near=near_labels)
     if system is System.pipeline:

@@ -15,6 +15,7 @@ from skillmap.choices import choices
 from skillmap.encoder.backends import ENCODER_BACKENDS
 from skillmap.pipeline.aggregation import AGGREGATIONS
 from skillmap.pipeline.config import DEFAULT_MIN_SCORE, ExtractorConfig
+from skillmap.pipeline.presets import DEFAULT_PRESET, PRESETS, get_preset
 from skillmap.rerank.registry import RERANK_CHOICES
 
 __all__ = ["DEFAULT_MIN_SCORE"]
@@ -61,6 +62,13 @@ def echo_json(payload, **options) -> None:
 
 
 # --------------------------------------------------------------------- extractor settings
+
+def _preset_default(field: str) -> str:
+    """'[default: the preset's: 0.25 fast, 0.4 accurate]' for an option presets set."""
+    values = (f"{get_preset(name).settings.get(field, getattr(ExtractorConfig, field))} {name}"
+              for name in PRESETS)
+    return f"[default: the preset's: {', '.join(values)}]"
+
 Backend = choices("Backend", ENCODER_BACKENDS)
 Aggregation = choices("Aggregation", AGGREGATIONS)
 
@@ -119,11 +127,10 @@ RerankOption = Annotated[Optional[Reranker], typer.Option(
     "token-level matching of the sentence against each skill (ConTeXT-match's idea), from "
     "the same encoder (torch backend only); none = faiss's order (+ name bonus). "
     "[default: auto = late-interaction with the torch backend, none with ONNX]")]
-RerankWeightOption = Annotated[float, typer.Option(
+RerankWeightOption = Annotated[Optional[float], typer.Option(
     "--rerank-weight", min=0.0, max=100.0, metavar="W",
     help="The reranker's share of the candidates' order (cosine + name bonus + W x its "
-    "score). With --second-opinion, 0.4 and --second-opinion-weight 0.55 ranked best on the "
-    "ESCO validation sentences (docs/benchmarks.md §13.7).")]
+    f"score) {_preset_default('rerank_weight')}.", show_default=False)]
 SecondOpinionOption = Annotated[Optional[str], typer.Option(
     "--second-opinion", metavar="MODEL",
     help="A second sentence-transformers model that also scores each sentence's candidates: "
@@ -131,10 +138,22 @@ SecondOpinionOption = Annotated[Optional[str], typer.Option(
     "embeddinggemma`) or a model folder; its cosine takes --second-opinion-weight of their "
     "order (more accurate, much slower: it encodes every searched sentence; a skill's vector "
     "is encoded when the skill first turns up as a candidate, and cached). The reported "
-    "score stays the index encoder's cosine.")]
-SecondOpinionWeightOption = Annotated[float, typer.Option(
+    "score stays the index encoder's cosine. --preset accurate sets it with its tuned "
+    "weights.")]
+SecondOpinionWeightOption = Annotated[Optional[float], typer.Option(
     "--second-opinion-weight", min=0.0, max=1.0, metavar="W",
-    help="--second-opinion: its share of the order key.")]
+    help="--second-opinion: its share of the order key "
+    f"{_preset_default('second_opinion_weight')}.", show_default=False)]
+PresetName = choices("PresetName", PRESETS)
+PresetOption = Annotated[PresetName, typer.Option(
+    "--preset", case_sensitive=False,
+    help="Settings that go together: " + "; ".join(
+        f"{preset.name} = {preset.summary}"
+        + (" (" + " ".join(f"--{name.replace('_', '-')} {value}"
+                           for name, value in preset.settings.items()) + ")"
+           if preset.settings else "")
+        for preset in PRESETS.values())
+    + ". Options given explicitly override the preset's (docs/benchmarks.md).")]
 EncodingOption = Annotated[Optional[str], typer.Option(
     "--encoding", help="Text encoding of the input [default: UTF-8, or UTF-16 with a BOM].")]
 
@@ -142,9 +161,11 @@ EncodingOption = Annotated[Optional[str], typer.Option(
 def extractor_config(*, filter_spec: str = "default", no_filter: bool = False,
                      filter_drops_named: bool = False, aggregation=None, backend=None,
                      index: Optional[Path] = None, exclude: Optional[Path] = None,
-                     rerank=None, **options) -> ExtractorConfig:
+                     rerank=None, preset=DEFAULT_PRESET, **options) -> ExtractorConfig:
     """The extractor settings the command's options describe (the options' names are the
-    CLI's; the rest are :class:`~skillmap.pipeline.config.ExtractorConfig` fields)."""
+    CLI's; the rest are :class:`~skillmap.pipeline.config.ExtractorConfig` fields), the
+    preset filling in what was left unset (None)."""
+    options = get_preset(getattr(preset, "value", preset)).fill(options)
     if no_filter:
         options.update(sentence_filter=None, structure=False)
     else:

@@ -35,8 +35,14 @@ class PipelineRanker:
         self.extractor, self.level = extractor, level
         meta = extractor.index.metadata
         screen = extractor.sentence_filter
+        config = extractor.config
+        rerank = (f"rerank {config.rerank_weight}" if extractor.reranker is not None
+                  else "rerank off")
+        second = ("" if config.second_opinion is None else
+                  f", second opinion {config.second_opinion.rsplit('/', 1)[-1]} "
+                  f"{config.second_opinion_weight}")
         self.name = name or (f"skillmap ({meta.model_id.rsplit('/', 1)[-1]}, "
-                             f"boost {extractor.lexical_boost}, "
+                             f"boost {extractor.lexical_boost}, {rerank}{second}, "
                              f"filter {screen.name if screen else 'off'})")
 
     def rank(self, texts: Sequence[str], k: int) -> list[Ranking]:

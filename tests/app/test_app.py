@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from skillmap.app.catalog import DEFAULT_INDEX_ENV, INDEX_PATHS_ENV, SECOND_OPINION_PATHS_ENV
 from skillmap.app.launcher import APP_SCRIPT
+from skillmap.pipeline.presets import ACCURATE
 from tests.conftest import DATA, REPO
 from tests.helpers.documents import docx_bytes
 
@@ -170,6 +171,7 @@ def test_exclusions_in_the_sidebar_change_the_skills(app, demo_extractor):
 
 def test_a_second_opinion_is_offered_only_when_one_is_installed_and_then_used(
         encoder, demo_index, tmp_path, monkeypatch, tiny_model_factory):
+    from skillmap.app.tables import group_skills
     from skillmap.pipeline import Extractor
 
     monkeypatch.setenv("SKILLMAP_CACHE", str(tmp_path / "cache"))  # no EmbeddingGemma there
@@ -183,17 +185,27 @@ def test_a_second_opinion_is_offered_only_when_one_is_installed_and_then_used(
     assert at.selectbox(key="second_opinion").value == "off"
     at.text_area(key="ad_text").input(SAMPLE_AD).run()
     at.selectbox(key="second_opinion").select_index(1).run()
+    # the slider starts at the accurate preset's weight, tuned with the reranker's
+    assert at.slider(key="second_opinion_weight").value == \
+        ACCURATE.settings["second_opinion_weight"]
     at.slider(key="second_opinion_weight").set_value(1.0).run()
     assert not at.exception and not at.error
     assert "Second opinion:" in "\n".join(c.value for c in at.sidebar.caption)
     plain = Extractor(index=demo_index, encoder=encoder).extract(SAMPLE_AD, doc_id="ad")
     mixed = Extractor(index=demo_index, encoder=encoder, second_opinion=str(second),
-                      second_opinion_weight=1.0).extract(SAMPLE_AD, doc_id="ad")
-    listed = {m.skill_label for m in mixed.skills}
-    assert listed != {m.skill_label for m in plain.skills}  # the setting matters here
+                      second_opinion_weight=1.0,
+                      rerank_weight=ACCURATE.settings["rerank_weight"]).extract(SAMPLE_AD,
+                                                                                doc_id="ad")
+    def shown(result):  # the labels in the page's order (grouped by the hierarchy)
+        return [m.skill_label for group in group_skills(result)
+                for _, skills in group.level2 for m in skills]
+
+    listed = shown(mixed)
+    assert listed != shown(plain)  # the setting matters here
     text = page_text(at)
     assert metrics(at)["Skills found"] == str(len(mixed.skills))
-    assert all(f"- **{label}** `" in text for label in listed)
+    places = [text.find(f"- **{label}** `") for label in listed]
+    assert -1 not in places and places == sorted(places)  # listed in the mixed order
 
 
 def test_taxonomy_tab_searches_the_hierarchy(app):
