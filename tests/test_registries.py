@@ -31,6 +31,10 @@ def test_cli_choices_are_the_registries_names(capsys):
     for command in (["extract"], ["batch"]):
         assert _offered(capsys, *command)["--aggregation"] == list(AGGREGATIONS), command
     assert _offered(capsys, "generate", "corpus")["--llm"] == list(LLM_BACKENDS)
+    from skillmap.pipeline.presets import PRESETS
+
+    for command in (["extract"], ["batch"], ["eval", "pipeline"]):
+        assert _offered(capsys, *command)["--preset"] == list(PRESETS), command
     from skillmap.encoder.architecture import BACKBONE_MODES, LOSS_NAMES
     from skillmap.filter.base import BACKBONE_MODES as FILTER_BACKBONE_MODES
     from skillmap.filter.base import TRAINABLE_KINDS
