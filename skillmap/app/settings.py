@@ -91,6 +91,10 @@ def sidebar() -> Settings:
                                    "1 lets it alone order them. The default is the "
                                    "accurate preset's (`--preset accurate`), tuned with "
                                    "EmbeddingGemma on the ESCO validation sentences.")
+        else:  # say how to get the accurate setting, which needs a model fetched once
+            st.caption("More accurate, several times slower: a second opinion from "
+                       "EmbeddingGemma, after `skillmap encoder fetch embeddinggemma` "
+                       "(then reload this page).")
         index = resources.load_index(index_key)
         meta = index.metadata
         st.divider()

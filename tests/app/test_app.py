@@ -178,6 +178,7 @@ def test_a_second_opinion_is_offered_only_when_one_is_installed_and_then_used(
     at = AppTest.from_file(str(APP_SCRIPT), default_timeout=180)
     at.run()
     assert "second_opinion" not in {box.key for box in at.selectbox}
+    assert "skillmap encoder fetch embeddinggemma" in "\n".join(c.value for c in at.sidebar.caption)
     second = tiny_model_factory(hidden=32, seed=11)
     monkeypatch.setenv(SECOND_OPINION_PATHS_ENV, str(second))
     at = AppTest.from_file(str(APP_SCRIPT), default_timeout=180)
