@@ -234,6 +234,8 @@ def extract(
 
       skillmap extract --index indexes/esco --top-k 20 --format json ad.txt
 
+      skillmap extract --index indexes/esco --preset accurate ad.txt
+
       pbpaste | skillmap extract -
     """
     from skillmap.io import decode_text, read_text_file, too_long
