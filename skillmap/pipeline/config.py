@@ -105,6 +105,14 @@ class ExtractorConfig:
                 raise SkillmapError(f"{name.replace('_', ' ')} is a probability in [0, 1], "
                                     f"got {value}")
 
+    @classmethod
+    def from_preset(cls, name: str = "fast", **options) -> "ExtractorConfig":
+        """A named preset's settings (:mod:`skillmap.pipeline.presets`: ``fast``,
+        ``accurate``), ``options`` overriding them: the Python side of ``--preset``."""
+        from skillmap.pipeline.presets import get_preset
+
+        return cls(**get_preset(name).fill(options))
+
     def replace(self, **changes) -> "ExtractorConfig":
         """A copy with ``changes`` (validated)."""
         return replace(self, **changes)

@@ -52,6 +52,10 @@ def test_the_presets_as_configs():
     assert accurate.rerank_weight != ExtractorConfig.rerank_weight  # it changes something
     mine = extractor_config(preset="accurate", rerank_weight=0.1)
     assert mine.rerank_weight == 0.1 and mine.second_opinion == "embeddinggemma"
+    # the Python side: the same configs
+    assert ExtractorConfig.from_preset("accurate", top_k=7) == accurate.replace(top_k=7)
+    assert ExtractorConfig.from_preset() == ExtractorConfig()
+    assert ExtractorConfig.from_preset("accurate", rerank_weight=0.1) == mine
 
 
 def test_unknown_presets_and_settings_are_one_line_errors():
