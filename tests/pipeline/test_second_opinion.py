@@ -191,7 +191,6 @@ def test_a_model_shipped_in_pieces_is_named_not_pathed(tmp_path, monkeypatch, se
     assert opinion.label_vectors().shape == (1, 32)
 
 
-
 def test_the_second_model_is_loaded_once_per_process(tmp_path, second_model):
     from skillmap.rerank.second_opinion import SecondOpinion
 
