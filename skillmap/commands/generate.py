@@ -60,6 +60,10 @@ def generate(
         "existing corpus, another seed is a retry pass: single asks only the skills that have "
         "no line yet (a same-seed run gets a dropped answer again), multi-skill modes draw "
         "new combinations.")] = 0,
+    retry_passes: Annotated[int, typer.Option(
+        "--retry-passes", min=0, help="single: after the run, up to this many more passes, "
+        "each with the next seed, over the skills still without a line (answer dropped by the "
+        "quality checks, or failed); stops once every skill has one.")] = 0,
     groups: Annotated[Optional[int], typer.Option(
         "--groups", min=1, help="Only skills of this many randomly drawn Level-2 groups "
         "(seeded; for samples and comparisons).")] = None,
@@ -121,6 +125,7 @@ def generate(
     """
     from skillmap.defaults import demo_taxonomy_dir
     from skillmap.generation import ResponseCache, generate_corpus, make_backend
+    from skillmap.generation.runner import check_retry_passes
     from skillmap.generation.sampling import sample_level2_groups, skills_at_reuse_levels
     from skillmap.taxonomy import load_taxonomy
 
@@ -134,6 +139,7 @@ def generate(
         load_prompt(name, prompts, language)
     if reuse_level:
         skills_at_reuse_levels(list(tax.skills), reuse_level)
+    check_retry_passes(modes, retry_passes)
     if llm is LLM.local and model is None:
         model = "gemma3-270m"
     backend = make_backend(llm.value, model=model, base_url=base_url, language=language,
@@ -150,7 +156,7 @@ def generate(
                                  negatives=negatives, groups=picked, limit=limit,
                                  cache=response_cache, prompts_dir=prompts,
                                  chunk_size=256 if llm is LLM.template else 64, progress=True,
-                                 reuse_levels=reuse_level)
+                                 reuse_levels=reuse_level, retry_passes=retry_passes)
     finally:
         backend.close()
         if response_cache is not None:

@@ -86,10 +86,11 @@ class CorpusWriter:
         self.written = 0
         self.duplicates = 0
         self.near_duplicates = 0
-        # (request id, its skills, template id, template version, model) of the lines already
-        # there: a run whose answer cache is lost (a new machine) does not ask those prompts
+        # (request id, its skills, template id, template version, model) of the lines written
+        # so far: a run whose answer cache is lost (a new machine) does not ask those prompts
         # again. The skills are part of it because another --seed draws other combinations
-        # under the same request ids (multi-skill modes); those are new prompts.
+        # under the same request ids (multi-skill modes); those are new prompts. A retry
+        # pass asks the requests that have none.
         self.answered: set[tuple[str, tuple[str, ...], str, int, str]] = set()
         self.repaired_bytes = 0
         self._handle: IO[str] | None = None
@@ -102,10 +103,6 @@ class CorpusWriter:
             for record in read_corpus(self.path):
                 self.seen.add(_dedupe_key(record.text))
                 self._remember(record)
-                if record.request_id:
-                    self.answered.add(answer_key(record.request_id, record.skill_ids,
-                                                 record.template_id, record.template_version,
-                                                 record.model))
                 self.existing += 1
         self._handle = self.path.open("a", encoding="utf-8")
         return self
@@ -132,6 +129,10 @@ class CorpusWriter:
         return True
 
     def _remember(self, record: CorpusRecord) -> None:
+        if record.request_id:
+            self.answered.add(answer_key(record.request_id, record.skill_ids,
+                                         record.template_id, record.template_version,
+                                         record.model))
         if self.near_threshold is not None and record.skill_ids:
             self._by_skills.setdefault(tuple(record.skill_ids), []).append(
                 frozenset(words(record.text)))

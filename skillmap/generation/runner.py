@@ -19,6 +19,7 @@ from typing import Sequence
 from tqdm.auto import tqdm
 
 from skillmap.corpus import CorpusRecord, CorpusWriter, answer_key
+from skillmap.errors import SkillmapError
 from skillmap.generation.backends.base import Backend, Completion
 from skillmap.generation.cache import ResponseCache
 from skillmap.generation.prompts import PromptTemplate, load_prompt
@@ -52,6 +53,7 @@ class GenerationReport:
     completion_tokens: int = 0
     skipped_skills: dict[str, int] = field(default_factory=dict)
     reuse_levels: list[str] = field(default_factory=list)  # the pool's filter, if any
+    retry_passes: list[dict[str, int]] = field(default_factory=list)  # seed, asked, written
     seconds: float = 0.0
 
     def save(self, path: str | Path) -> None:
@@ -69,6 +71,9 @@ class GenerationReport:
                  f"{len(self.failed)} failed",
                  f"tokens: {self.prompt_tokens} prompt, {self.completion_tokens} completion; "
                  f"{self.seconds:.1f} s"]
+        for retry in self.retry_passes:
+            lines.append(f"retry pass (seed {retry['seed']}): {retry['asked']} skills without a "
+                         f"line asked again, {retry['written']} sentences written")
         if self.dropped or self.duplicates:
             reasons = ", ".join(f"{r}: {n}" for r, n in sorted(self.dropped.items()))
             lines.append(f"dropped by the quality checks: {sum(self.dropped.values())} "
@@ -79,6 +84,12 @@ class GenerationReport:
         return "\n".join(lines)
 
 
+def check_retry_passes(modes: Sequence[str], retry_passes: int) -> None:
+    """Retry passes ask single-mode skills again; asked for without that mode, say so."""
+    if retry_passes and "single" not in modes:
+        raise SkillmapError("--retry-passes retries single-mode skills; add --mode single")
+
+
 def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
                     modes: Sequence[str] = ("single", "constrained", "negatives"),
                     per_skill: int = 3, seed: int = 0, negatives: int = 500,
@@ -86,8 +97,18 @@ def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
                     cache: ResponseCache | None = None, prompts_dir: str | Path | None = None,
                     rules: QualityRules = QualityRules(), chunk_size: int = 64,
                     progress: bool = False,
-                    reuse_levels: Sequence[str] | None = None) -> GenerationReport:
-    """Write (or complete) the corpus ``out``; returns the run's report (also saved)."""
+                    reuse_levels: Sequence[str] | None = None,
+                    retry_passes: int = 0) -> GenerationReport:
+    """Write (or complete) the corpus ``out``; returns the run's report (also saved).
+
+    ``retry_passes``: after the run, up to that many more passes over the ``single`` skills
+    still without a line (their answer was dropped by the quality checks, or the request
+    failed), each with the next seed, so it draws another form, another implicit/named choice
+    and another sample. A small model's drops are mostly draws, not skills it cannot write
+    for; without retries a run leaves them uncovered. Passes stop early once every skill has
+    a line. Being planned from the corpus, they resume like the first pass.
+    """
+    check_retry_passes(modes, retry_passes)
     started = time.perf_counter()
     out = Path(out)
     backend.prepare(taxonomy)
@@ -107,16 +128,40 @@ def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
         with CorpusWriter(out, near_duplicate=rules.near_duplicate) as writer:
             report.lines_before = writer.existing
             report.torn_bytes_repaired = writer.repaired_bytes
-            for start in range(0, len(plan.requests), chunk_size):
-                chunk = plan.requests[start:start + chunk_size]
-                for request, completion in _answer(chunk, templates, backend, cache, report,
-                                                   arrived=lambda: bar.update(1),
-                                                   in_corpus=writer.answered):
-                    if completion is None:
-                        continue
-                    _record(request, completion, templates[request.mode], backend, rules,
-                            writer, report, written_per_mode, dropped)
-                writer.flush()
+
+            def run(requests: list[GenerationRequest]) -> None:
+                for start in range(0, len(requests), chunk_size):
+                    chunk = requests[start:start + chunk_size]
+                    for request, completion in _answer(chunk, templates, backend, cache,
+                                                       report, arrived=lambda: bar.update(1),
+                                                       in_corpus=writer.answered):
+                        if completion is None:
+                            continue
+                        _record(request, completion, templates[request.mode], backend, rules,
+                                writer, report, written_per_mode, dropped)
+                    writer.flush()
+
+            run(plan.requests)
+            for retry_seed in range(seed + 1, seed + 1 + retry_passes):
+                missing = _without_a_line(plan_requests(
+                    taxonomy, ["single"], per_skill=per_skill, seed=retry_seed, groups=groups,
+                    limit=limit, reuse_levels=reuse_levels, negatives=0).requests,
+                    templates["single"], backend, writer.answered)
+                if not missing:
+                    break
+                before = written_per_mode["single"]
+                bar.total += len(missing)
+                bar.refresh()
+                run(missing)
+                report.retry_passes.append({"seed": retry_seed, "asked": len(missing),
+                                            "written": written_per_mode["single"] - before})
+            if report.retry_passes:  # a failure a later pass answered is no failure
+                still = {r.request_id for r in _without_a_line(
+                    [r for r in plan.requests if r.mode == "single"], templates["single"],
+                    backend, writer.answered)}
+                report.failed = list({f["request_id"]: f for f in report.failed
+                                      if not f["request_id"].startswith("single-")
+                                      or f["request_id"] in still}.values())
             report.duplicates = writer.duplicates
             if writer.near_duplicates:
                 dropped["near-duplicate"] = writer.near_duplicates
@@ -128,6 +173,15 @@ def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
         report.seconds = round(time.perf_counter() - started, 2)
     report.save(out.with_name(out.name + ".report.json"))
     return report
+
+
+def _without_a_line(requests: list[GenerationRequest], template: PromptTemplate,
+                    backend: Backend, answered: set) -> list[GenerationRequest]:
+    """The requests none of whose lines are in the corpus (what a retry pass asks again)."""
+    template_id, version = backend.provenance(template)
+    return [r for r in requests
+            if answer_key(r.request_id, r.skill_ids, template_id, version, backend.model)
+            not in answered]
 
 
 def _answer(chunk: list[GenerationRequest], templates: dict[str, PromptTemplate],

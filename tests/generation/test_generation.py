@@ -12,6 +12,8 @@ from collections import Counter
 import numpy as np
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import REPO
 from skillmap.errors import InputError, SkillmapError
@@ -597,3 +599,51 @@ def test_another_seed_asks_only_for_skills_without_a_line_and_for_new_combinatio
     asked_again = sum(1 for c in combos[4:] if c not in combos[:4])
     assert stub.calls == report.model_calls == 4 - report.answered_in_corpus
     assert report.model_calls > 0 and asked_again == report.written
+
+
+@settings(max_examples=8, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(dropped=st.integers(0, 4), failed=st.integers(0, 2))
+def test_retry_passes_ask_again_only_the_skills_left_without_a_line(
+        tmp_path_factory, demo_taxonomy, dropped, failed):
+    """The first answers the stub gives are empty (dropped by the quality checks) or server
+    errors (failed requests), whichever requests they meet; one retry pass asks exactly those
+    skills again with the next seed, every skill ends with a line, an answered failure is no
+    longer reported, and running the same command again asks nothing."""
+    from helpers.stub_openai import StubOpenAI
+    from skillmap.generation.backends.openai_backend import OpenAIBackend
+
+    tmp = tmp_path_factory.mktemp("retry")
+    out = tmp / "c.jsonl"
+    script = ["huge:0"] * dropped + ["500"] * failed
+    with StubOpenAI(script=script) as stub:
+        backend = OpenAIBackend(model="stub", base_url=stub.base_url, api_key="sk-test",
+                                max_retries=0)
+        planned = {tuple(r.skill_ids) for r in plan_requests(
+            demo_taxonomy, ["single"], per_skill=1, limit=6).requests}
+        report = generate_corpus(demo_taxonomy, backend, out, modes=["single"], per_skill=1,
+                                 limit=6, retry_passes=2,
+                                 cache=ResponseCache(tmp / "c.sqlite"))
+        retried = dropped + failed
+        assert stub.calls == 6 + retried
+        records = list(read_corpus(out))
+        assert {tuple(r.skill_ids) for r in records} == planned and len(records) == 6
+        assert report.retry_passes == ([{"seed": 1, "asked": retried, "written": retried}]
+                                       if retried else [])
+        assert report.failed == [] and sum(report.dropped.values()) == dropped
+        assert {r.seed for r in records[6 - retried:]}.isdisjoint(
+            {r.seed for r in records[:6 - retried]})
+        if retried:
+            assert "retry pass (seed 1)" in report.summary()
+        before = out.read_bytes()
+        calls = stub.calls
+        generate_corpus(demo_taxonomy, backend, out, modes=["single"], per_skill=1, limit=6,
+                        retry_passes=2, cache=ResponseCache(tmp / "c.sqlite"))
+        assert stub.calls == calls and out.read_bytes() == before
+
+
+def test_retry_passes_need_the_single_mode(tmp_path, demo_taxonomy):
+    with pytest.raises(SkillmapError, match="--retry-passes retries single-mode"):
+        generate_corpus(demo_taxonomy, make_backend("template"), tmp_path / "c.jsonl",
+                        modes=["constrained"], retry_passes=1)
+    assert not (tmp_path / "c.jsonl").exists()
