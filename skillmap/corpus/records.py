@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from skillmap.corpus.text import near_duplicate, normalise, words
 from skillmap.errors import InputError
+from skillmap.io import try_lock
 
 
 class CorpusRecord(BaseModel):
@@ -41,17 +42,23 @@ class CorpusRecord(BaseModel):
     implicit: bool | None = None   # whether the prompt asked to avoid the skills' own words
 
 
-def read_corpus(path: str | os.PathLike) -> Iterator[CorpusRecord]:
+def read_corpus(path: str | os.PathLike, complete_lines_only: bool = False
+                ) -> Iterator[CorpusRecord]:
     """Records of a corpus file (``.jsonl``, or ``.jsonl.gz`` as committed in
-    ``data/corpora/``); a malformed line is an :class:`InputError` naming the line."""
+    ``data/corpora/``); a malformed line (bad JSON, bad UTF-8, not a record) is an
+    :class:`InputError` naming the line. ``complete_lines_only``: a last line without its
+    newline (a killed writer's, perhaps cut inside a character) is left out."""
     path = Path(path)
     try:
-        handle = (gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz"
-                  else path.open(encoding="utf-8"))
+        # bytes, decoded line by line: a torn multi-byte character in a left-out last line
+        # must not fail the lines before it
+        handle = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
     except OSError as exc:
         raise InputError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
     with handle:
         for number, line in _lines(handle, path):
+            if complete_lines_only and not line.endswith(b"\n"):
+                return
             if not line.strip():
                 continue
             try:
@@ -62,12 +69,25 @@ def read_corpus(path: str | os.PathLike) -> Iterator[CorpusRecord]:
                 raise InputError(f"{path} line {number}: {where}: {first['msg']}") from None
 
 
-def _lines(handle, path: Path) -> Iterator[tuple[int, str]]:
-    """Numbered lines; a damaged gzip stream or bad UTF-8 is an :class:`InputError`."""
-    try:
-        yield from enumerate(handle, start=1)
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read corpus {path}: {exc}") from None
+MAX_LINE_BYTES = 1 << 20  # a corpus line is one sentence and its provenance
+
+
+def _lines(handle, path: Path) -> Iterator[tuple[int, bytes]]:
+    """Numbered lines; a damaged gzip stream, or a line too long to be a corpus line (a
+    file of zeros, a binary file), is an :class:`InputError`, read no further than that."""
+    number = 0
+    while True:
+        try:
+            line = handle.readline(MAX_LINE_BYTES + 1)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"cannot read corpus {path}: {exc}") from None
+        if not line:
+            return
+        number += 1
+        if len(line) > MAX_LINE_BYTES:
+            raise InputError(f"{path} line {number}: longer than {MAX_LINE_BYTES:,} bytes, "
+                             "not a corpus line")
+        yield number, line
 
 
 class CorpusWriter:
@@ -98,13 +118,36 @@ class CorpusWriter:
 
     def __enter__(self) -> "CorpusWriter":
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        if self.path.exists():
-            self.repaired_bytes = _cut_torn_tail(self.path)
-            for record in read_corpus(self.path):
+        if self.path.is_symlink() and not self.path.exists():  # would create its target
+            raise InputError(f"{self.path}: a link to nothing (or a loop of links); choose a "
+                             "file for --out")
+        if self.path.exists() and not self.path.is_file():  # a FIFO would block
+            raise InputError(f"{self.path}: not a regular file (a folder, device or pipe); "
+                             "choose a file for --out")
+        # the lock comes before the torn tail is cut and the lines are read: a second run on
+        # the same file would cut the first one's half-written line, and, having read the
+        # corpus before the first run's new lines, write every sentence again
+        try:
+            handle = self.path.open("a", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write corpus {self.path}: {exc.strerror or exc}"
+                             ) from None
+        try:
+            if not try_lock(handle.fileno()):
+                raise InputError(f"another skillmap run is writing {self.path}; wait for it "
+                                 "to finish (then run again to complete it), or choose "
+                                 "another --out")
+            # every complete line must be a corpus line before anything is cut: --out naming
+            # some other file is refused with that file as it was
+            for record in read_corpus(self.path, complete_lines_only=True):
                 self.seen.add(_dedupe_key(record.text))
                 self._remember(record)
                 self.existing += 1
-        self._handle = self.path.open("a", encoding="utf-8")
+            self.repaired_bytes = _cut_torn_tail(self.path)
+        except BaseException:
+            handle.close()
+            raise
+        self._handle = handle
         return self
 
     def add(self, record: CorpusRecord) -> bool:
@@ -169,7 +212,9 @@ def _dedupe_key(text: str) -> bytes:
 
 
 def _cut_torn_tail(path: Path) -> int:
-    """Truncate ``path`` after its last newline; returns how many bytes were cut."""
+    """Truncate ``path`` after its last newline when what follows is the start of a corpus
+    line (a killed writer's); returns how many bytes were cut. Anything else there is not
+    ours to cut: an :class:`InputError`, the file untouched."""
     size = path.stat().st_size
     if size == 0:
         return 0
@@ -188,5 +233,9 @@ def _cut_torn_tail(path: Path) -> int:
         else:
             keep = 0
         if keep < size:
+            handle.seek(keep)
+            if not handle.read(2) == b'{"':
+                raise InputError(f"{path}: its last line is not a corpus line; it is not a "
+                                 "skillmap corpus, choose another --out")
             handle.truncate(keep)
         return size - keep

@@ -123,9 +123,12 @@ def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
                               skipped_skills=dict(plan.skipped))
     written_per_mode: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
-    bar = tqdm(total=len(plan.requests), desc="generating", unit="prompt", disable=not progress)
+    bar = None
     try:
         with CorpusWriter(out, near_duplicate=rules.near_duplicate) as writer:
+            # after the writer has the file: a busy or foreign --out fails before a bar shows
+            bar = tqdm(total=len(plan.requests), desc="generating", unit="prompt",
+                       disable=not progress)
             report.lines_before = writer.existing
             report.torn_bytes_repaired = writer.repaired_bytes
 
@@ -167,7 +170,8 @@ def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
                 dropped["near-duplicate"] = writer.near_duplicates
             report.written = writer.written
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         report.written_per_mode = dict(written_per_mode)
         report.dropped = dict(dropped)
         report.seconds = round(time.perf_counter() - started, 2)

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO
+from helpers.hostile import REPLACEMENTS, SECRET, replace
 from skillmap.errors import InputError, SkillmapError
 from skillmap.generation import (CorpusRecord, CorpusWriter, QualityRules, ResponseCache,
                                  generate_corpus, load_prompt, make_backend, plan_requests,
@@ -346,6 +347,75 @@ def test_a_malformed_corpus_line_names_the_line(tmp_path):
     path.write_text(_record("ok sentence here").model_dump_json() + "\n" + '{"text": 3}\n')
     with pytest.raises(InputError, match="line 2"):
         list(read_corpus(path))
+
+
+def test_a_second_run_on_a_corpus_being_written_is_refused_and_changes_nothing(tmp_path):
+    """Two runs at once on one --out would each write every sentence (each reads the corpus
+    before the other's lines), and the second would cut the first one's half-written line."""
+    path = tmp_path / "c.jsonl"
+    with CorpusWriter(path, flush_every=1) as first:
+        assert first.add(_record("You will cook for 200 guests."))
+        with path.open("a") as handle:
+            handle.write('{"text": "half-writ')  # the first run's line in flight
+        before = path.read_bytes()
+        with pytest.raises(InputError, match="another skillmap run is writing") as refused:
+            with CorpusWriter(path):
+                pass
+        assert "\n" not in str(refused.value) and path.read_bytes() == before
+        done = _cli("generate", "--out", str(path), "--per-skill", "1", "--negatives", "0")
+        assert done.returncode != 0 and path.read_bytes() == before
+        assert done.stderr.strip().splitlines()[-1].startswith(
+            "skillmap: error: another skillmap run is writing")
+    with CorpusWriter(path) as after:  # the lock goes with the run
+        assert after.existing == 1
+
+
+@pytest.mark.parametrize("kind", REPLACEMENTS)
+def test_an_out_that_is_not_a_corpus_file_is_refused_in_one_line_and_left_alone(
+        tmp_path, kind):
+    """Devices, pipes (which would block), folders, links to nothing, a 10 GB file of zeros
+    and files of other formats: refused before a byte is cut or written, the link target
+    outside neither written nor created."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    path = tmp_path / "c.jsonl"
+    path.write_text("placeholder")
+    replace(path, kind, outside)
+
+    def state():
+        return sorted((str(f), f.lstat().st_size, f.lstat().st_mtime_ns)
+                      for f in tmp_path.rglob("*"))
+
+    before = state()
+    with pytest.raises(InputError) as refused:
+        with CorpusWriter(path):
+            pass
+    assert "\n" not in str(refused.value) and SECRET not in str(refused.value)
+    assert state() == before
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.text(min_size=1, max_size=20), max_size=3),
+       junk=st.binary(max_size=40) | st.sampled_from([b'{"text": "torn', b'{"', b"\n\n",
+                                                     b'{"text": "\xe2\x82']),
+       junk_first=st.booleans())
+def test_a_corpus_writer_cuts_only_a_torn_corpus_line_and_never_a_file_it_refuses(
+        tmp_path, texts, junk, junk_first):
+    path = tmp_path / "fuzz.jsonl"
+    lines = b"".join(_record(t).model_dump_json().encode() + b"\n" for t in texts)
+    content = junk + lines if junk_first else lines + junk
+    path.write_bytes(content)
+    try:
+        with CorpusWriter(path) as writer:
+            existing = writer.existing
+    except InputError as exc:
+        assert "\n" not in str(exc) and path.read_bytes() == content
+    else:
+        kept = content[:content.rfind(b"\n") + 1]
+        cut = content[len(kept):]
+        assert path.read_bytes() == kept and (cut == b"" or cut.startswith(b'{"'))
+        assert len(list(read_corpus(path))) == existing
 
 
 def test_response_cache_keeps_answers_across_instances_but_never_failures(tmp_path):
