@@ -54,6 +54,8 @@ class GenerationReport:
     skipped_skills: dict[str, int] = field(default_factory=dict)
     reuse_levels: list[str] = field(default_factory=list)  # the pool's filter, if any
     retry_passes: list[dict[str, int]] = field(default_factory=list)  # seed, asked, written
+    single_skills: int = 0                   # skills the single mode planned for
+    single_skills_without_a_line: int = 0    # of those, how many the corpus has no line for
     seconds: float = 0.0
 
     def save(self, path: str | Path) -> None:
@@ -71,6 +73,12 @@ class GenerationReport:
                  f"{len(self.failed)} failed",
                  f"tokens: {self.prompt_tokens} prompt, {self.completion_tokens} completion; "
                  f"{self.seconds:.1f} s"]
+        if self.single_skills:
+            line = (f"single: {self.single_skills - self.single_skills_without_a_line} of "
+                    f"{self.single_skills} skills have a sentence")
+            if self.single_skills_without_a_line and not self.retry_passes:
+                line += " (--retry-passes 2 asks the others again with other seeds)"
+            lines.append(line)
         for retry in self.retry_passes:
             lines.append(f"retry pass (seed {retry['seed']}): {retry['asked']} skills without a "
                          f"line asked again, {retry['written']} sentences written")
@@ -131,40 +139,15 @@ def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
                        disable=not progress)
             report.lines_before = writer.existing
             report.torn_bytes_repaired = writer.repaired_bytes
-
-            def run(requests: list[GenerationRequest]) -> None:
-                for start in range(0, len(requests), chunk_size):
-                    chunk = requests[start:start + chunk_size]
-                    for request, completion in _answer(chunk, templates, backend, cache,
-                                                       report, arrived=lambda: bar.update(1),
-                                                       in_corpus=writer.answered):
-                        if completion is None:
-                            continue
-                        _record(request, completion, templates[request.mode], backend, rules,
-                                writer, report, written_per_mode, dropped)
-                    writer.flush()
-
-            run(plan.requests)
-            for retry_seed in range(seed + 1, seed + 1 + retry_passes):
-                missing = _without_a_line(plan_requests(
-                    taxonomy, ["single"], per_skill=per_skill, seed=retry_seed, groups=groups,
-                    limit=limit, reuse_levels=reuse_levels, negatives=0).requests,
-                    templates["single"], backend, writer.answered)
-                if not missing:
-                    break
-                before = written_per_mode["single"]
-                bar.total += len(missing)
-                bar.refresh()
-                run(missing)
-                report.retry_passes.append({"seed": retry_seed, "asked": len(missing),
-                                            "written": written_per_mode["single"] - before})
-            if report.retry_passes:  # a failure a later pass answered is no failure
-                still = {r.request_id for r in _without_a_line(
-                    [r for r in plan.requests if r.mode == "single"], templates["single"],
-                    backend, writer.answered)}
-                report.failed = list({f["request_id"]: f for f in report.failed
-                                      if not f["request_id"].startswith("single-")
-                                      or f["request_id"] in still}.values())
+            passes = _Passes(templates, backend, cache, rules, writer, report, bar, chunk_size,
+                             written_per_mode, dropped)
+            passes.ask(plan.requests)
+            if "single" in templates:
+                passes.retry_single(range(seed + 1, seed + 1 + retry_passes), lambda s: (
+                    plan_requests(taxonomy, ["single"], per_skill=per_skill, seed=s,
+                                  groups=groups, limit=limit, reuse_levels=reuse_levels,
+                                  negatives=0).requests))
+                passes.count_single([r for r in plan.requests if r.mode == "single"])
             report.duplicates = writer.duplicates
             if writer.near_duplicates:
                 dropped["near-duplicate"] = writer.near_duplicates
@@ -179,13 +162,67 @@ def generate_corpus(taxonomy: Taxonomy, backend: Backend, out: str | Path,
     return report
 
 
-def _without_a_line(requests: list[GenerationRequest], template: PromptTemplate,
-                    backend: Backend, answered: set) -> list[GenerationRequest]:
-    """The requests none of whose lines are in the corpus (what a retry pass asks again)."""
-    template_id, version = backend.provenance(template)
-    return [r for r in requests
-            if answer_key(r.request_id, r.skill_ids, template_id, version, backend.model)
-            not in answered]
+@dataclass
+class _Passes:
+    """What the passes of one run share: they ask, check and write the same way, into one
+    corpus and one report."""
+
+    templates: dict[str, PromptTemplate]
+    backend: Backend
+    cache: ResponseCache | None
+    rules: QualityRules
+    writer: CorpusWriter
+    report: GenerationReport
+    bar: tqdm
+    chunk_size: int
+    written_per_mode: Counter
+    dropped: Counter
+
+    def ask(self, requests: list[GenerationRequest]) -> None:
+        """Answer (cache first), check and write ``requests``, chunk by chunk in plan order."""
+        for start in range(0, len(requests), self.chunk_size):
+            chunk = requests[start:start + self.chunk_size]
+            for request, completion in _answer(chunk, self.templates, self.backend, self.cache,
+                                               self.report, arrived=lambda: self.bar.update(1),
+                                               in_corpus=self.writer.answered):
+                if completion is not None:
+                    _record(request, completion, self.templates[request.mode], self.backend,
+                            self.rules, self.writer, self.report, self.written_per_mode,
+                            self.dropped)
+            self.writer.flush()
+
+    def retry_single(self, seeds: range, plan_single) -> None:
+        """One pass per seed over the single-mode requests with no line (``plan_single(seed)``
+        plans them all); stops once none is left."""
+        for seed in seeds:
+            missing = self.without_a_line(plan_single(seed))
+            if not missing:
+                break
+            before = self.written_per_mode["single"]
+            self.bar.total += len(missing)
+            self.bar.refresh()
+            self.ask(missing)
+            self.report.retry_passes.append({"seed": seed, "asked": len(missing),
+                                             "written": self.written_per_mode["single"] - before})
+
+    def count_single(self, single: list[GenerationRequest]) -> None:
+        """Into the report: how many skills ``single`` asked for have no line yet; a failure a
+        retry pass answered is no longer one."""
+        still = self.without_a_line(single)
+        self.report.single_skills = len({r.skill_ids[0] for r in single})
+        self.report.single_skills_without_a_line = len({r.skill_ids[0] for r in still})
+        if self.report.retry_passes:
+            ids = {r.request_id for r in still}
+            self.report.failed = list({f["request_id"]: f for f in self.report.failed
+                                       if not f["request_id"].startswith("single-")
+                                       or f["request_id"] in ids}.values())
+
+    def without_a_line(self, requests: list[GenerationRequest]) -> list[GenerationRequest]:
+        """The single-mode requests none of whose lines are in the corpus."""
+        template_id, version = self.backend.provenance(self.templates["single"])
+        return [r for r in requests
+                if answer_key(r.request_id, r.skill_ids, template_id, version,
+                              self.backend.model) not in self.writer.answered]
 
 
 def _answer(chunk: list[GenerationRequest], templates: dict[str, PromptTemplate],

@@ -701,6 +701,7 @@ def test_retry_passes_ask_again_only_the_skills_left_without_a_line(
         assert report.retry_passes == ([{"seed": 1, "asked": retried, "written": retried}]
                                        if retried else [])
         assert report.failed == [] and sum(report.dropped.values()) == dropped
+        assert (report.single_skills, report.single_skills_without_a_line) == (6, 0)
         assert {r.seed for r in records[6 - retried:]}.isdisjoint(
             {r.seed for r in records[:6 - retried]})
         if retried:
@@ -710,6 +711,27 @@ def test_retry_passes_ask_again_only_the_skills_left_without_a_line(
         generate_corpus(demo_taxonomy, backend, out, modes=["single"], per_skill=1, limit=6,
                         retry_passes=2, cache=ResponseCache(tmp / "c.sqlite"))
         assert stub.calls == calls and out.read_bytes() == before
+
+
+def test_the_report_counts_the_skills_left_without_a_line_and_a_rerun_with_retries_fills_them(
+        tmp_path, demo_taxonomy):
+    from helpers.stub_openai import StubOpenAI
+    from skillmap.generation.backends.openai_backend import OpenAIBackend
+
+    out = tmp_path / "c.jsonl"
+    with StubOpenAI(script=["huge:0", "huge:0"]) as stub:
+        backend = OpenAIBackend(model="stub", base_url=stub.base_url, api_key="sk-test")
+        report = generate_corpus(demo_taxonomy, backend, out, modes=["single"], per_skill=1,
+                                 limit=6, cache=ResponseCache(tmp_path / "c.sqlite"))
+        assert (report.single_skills, report.single_skills_without_a_line) == (6, 2)
+        assert "single: 4 of 6 skills have a sentence (--retry-passes 2" in report.summary()
+        again = generate_corpus(demo_taxonomy, backend, out, modes=["single"], per_skill=1,
+                                limit=6, retry_passes=1,
+                                cache=ResponseCache(tmp_path / "c.sqlite"))
+    assert stub.calls == 6 + 2 and again.single_skills_without_a_line == 0
+    assert "single: 6 of 6 skills have a sentence\n" in again.summary()
+    assert json.loads((tmp_path / "c.jsonl.report.json").read_text())[
+        "single_skills_without_a_line"] == 0
 
 
 def test_retry_passes_need_the_single_mode(tmp_path, demo_taxonomy):
