@@ -29,11 +29,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from skillmap.encoder import SkillEncoder  # noqa: E402
-from skillmap.index import SkillIndex  # noqa: E402
-
 sys.path.insert(0, str(Path(__file__).parent))
-from exact_ranking import SPLITS, print_header, print_rows, read_split  # noqa: E402
+from exact_ranking import (  # noqa: E402
+    SPLITS, add_ranking_arguments, load_index_and_encoder,
+    print_header, print_rows, read_split)
 
 
 def reference_lines(path: Path, min_words: int = 4) -> list[str]:
@@ -57,21 +56,16 @@ def hubness(skills: np.ndarray, references: np.ndarray, k: int) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--index", type=Path, required=True)
-    parser.add_argument("--model", help="encoder to load [the model the index records]")
+    add_ranking_arguments(parser)
     parser.add_argument("--postings", type=Path,
                         default=Path("../shared/benchmarks/skillspan/train_postings.jsonl"))
-    parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
-    parser.add_argument("--boosts", nargs="+", type=float, default=[0.0, 0.2])
     parser.add_argument("--k", nargs="+", type=int, default=[10, 50])
     parser.add_argument("--beta", nargs="+", type=float, default=[0.25, 0.5, 1.0])
     parser.add_argument("--save", type=Path,
                         help="write each k's per-skill hubness to SAVE-k<K>.npy (index order), "
                              "for bench_reuse_prior.py --prior file:PATH")
     args = parser.parse_args()
-    index = SkillIndex.load(args.index)
-    encoder = SkillEncoder.cached(args.model or index.recorded_model())
-    index.check_encoder(encoder)
+    index, encoder = load_index_and_encoder(args)
     skills = index.skills
     lines = reference_lines(args.postings)
     references = encoder.encode(lines, show_progress=True)

@@ -25,11 +25,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from skillmap.encoder import SkillEncoder  # noqa: E402
-from skillmap.index import SkillIndex  # noqa: E402
-
 sys.path.insert(0, str(Path(__file__).parent))
-from exact_ranking import SPLITS, print_header, print_rows, read_split  # noqa: E402
+from exact_ranking import (  # noqa: E402
+    SPLITS, add_ranking_arguments, load_index_and_encoder,
+    print_header, print_rows, read_split)
 
 
 def with_feedback(queries: np.ndarray, skills: np.ndarray, bonus: np.ndarray, k: int,
@@ -45,16 +44,11 @@ def with_feedback(queries: np.ndarray, skills: np.ndarray, bonus: np.ndarray, k:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--index", type=Path, required=True)
-    parser.add_argument("--model", help="encoder to load [the model the index records]")
-    parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
-    parser.add_argument("--boosts", nargs="+", type=float, default=[0.0, 0.2])
+    add_ranking_arguments(parser)
     parser.add_argument("--k", nargs="+", type=int, default=[3, 5, 10])
     parser.add_argument("--beta", nargs="+", type=float, default=[0.25, 0.5, 1.0])
     args = parser.parse_args()
-    index = SkillIndex.load(args.index)
-    encoder = SkillEncoder.cached(args.model or index.recorded_model())
-    index.check_encoder(encoder)
+    index, encoder = load_index_and_encoder(args)
     vectors = np.asarray(index.vectors, np.float32)
 
     splits = [read_split(args.shared, part, index) for part in SPLITS]

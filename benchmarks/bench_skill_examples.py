@@ -41,10 +41,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from skillmap.encoder import SkillEncoder  # noqa: E402
-from skillmap.index import SkillIndex  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from exact_ranking import SPLITS, best_per_skill, print_header, print_rows, read_split  # noqa: E402
+from exact_ranking import (  # noqa: E402
+    SPLITS, add_ranking_arguments, best_per_skill,
+    load_index_and_encoder, print_header, print_rows, read_split)
 
 
 def read_examples(paths: list[Path], positions: dict[str, int], single_only: bool):
@@ -94,20 +95,15 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--index", type=Path, required=True)
-    parser.add_argument("--model", help="encoder to load [the model the index records]")
+    add_ranking_arguments(parser)
     parser.add_argument("--corpus", type=Path, action="append", required=True)
     parser.add_argument("--single-only", action="store_true",
                         help="use only the corpus lines that state one skill")
-    parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
     parser.add_argument("--cache", type=Path, default=Path("/tmp/skill-examples-cache"))
-    parser.add_argument("--boosts", nargs="+", type=float, default=[0.0, 0.2])
     parser.add_argument("--mix", nargs="+", type=float, default=[0.25, 0.5, 1.0])
     parser.add_argument("--offset", nargs="+", type=float, default=[0.0, 0.05, 0.1])
     args = parser.parse_args()
-    index = SkillIndex.load(args.index)
-    encoder = SkillEncoder.cached(args.model or index.recorded_model())
-    index.check_encoder(encoder)
+    index, encoder = load_index_and_encoder(args)
     skills = index.skills
     positions = {skill.id: row for row, skill in enumerate(skills)}
     texts, owners = read_examples(args.corpus, positions, args.single_only)

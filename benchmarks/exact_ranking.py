@@ -75,3 +75,23 @@ def print_rows(split: ValidationSplit, variants: dict[str, np.ndarray], skills,
             cells["MRR"].append(f"{metrics['MRR']:.3f}")
         print(f"| {split.name} | {name} | " + " | ".join(cells["RP@5"] + cells["MRR"]) + " |",
               flush=True)
+
+
+def add_ranking_arguments(parser) -> None:
+    """The options every exploration takes: the index, the encoder, the benchmarks, the boosts."""
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--model", help="encoder to load [the model the index records]")
+    parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
+    parser.add_argument("--boosts", nargs="+", type=float, default=[0.0, 0.2])
+
+
+def load_index_and_encoder(args):
+    """The index of ``--index`` and the encoder of ``--model`` (else the one it records),
+    checked against each other."""
+    from skillmap.encoder import SkillEncoder
+    from skillmap.index import SkillIndex
+
+    index = SkillIndex.load(args.index)
+    encoder = SkillEncoder.cached(args.model or index.recorded_model())
+    index.check_encoder(encoder)
+    return index, encoder

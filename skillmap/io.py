@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Callable, Iterator
 
 from skillmap.errors import InputError, SkillmapError
 
@@ -275,3 +275,19 @@ def too_long(source: str, size: int, max_chars: int, unit: str = "characters") -
     """The message for one ad longer than the limit (a corpus pasted as one ad, usually)."""
     return (f"{source}: {size:,} {unit} is more than one job ad (at most {max_chars:,} "
             "characters, --max-ad-chars); code a corpus with `skillmap batch`")
+
+
+def bounded_lines(handle, limit: int, too_long: Callable[[int], Exception]
+                  ) -> Iterator[tuple[int, str | bytes]]:
+    """The numbered lines of ``handle`` (text or bytes), each read no further than ``limit``
+    characters: a longer one raises ``too_long(number)`` before it is held whole, so a file of
+    zeros or a binary file cannot fill memory through one "line"."""
+    number = 0
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        number += 1
+        if len(line) > limit:
+            raise too_long(number)
+        yield number, line

@@ -47,7 +47,7 @@ from typing import Iterator
 import pandas as pd
 
 from skillmap.errors import InputError, exception_line
-from skillmap.io import file_sha256, looks_binary
+from skillmap.io import bounded_lines, file_sha256, looks_binary
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 # a cell (or JSON line) longer than this is not an ad (an unclosed quote, a bomb); a 100 MB
@@ -333,15 +333,9 @@ def cell_text(value, where: str) -> str:
 def _lines(fh, source: str) -> Iterator[tuple[int, str]]:
     """The non-blank lines of a JSON Lines stream with their numbers; a line longer than
     :data:`MAX_CELL_CHARS` is refused before it is held whole."""
-    number = 0
-    while True:
-        line = fh.readline(MAX_CELL_CHARS + 1)
-        if not line:
-            return
-        number += 1
-        if len(line) > MAX_CELL_CHARS:
-            raise InputError(f"{source}: line {number} is longer than {MAX_CELL_CHARS:,} "
-                             "characters; not one ad per line")
+    for number, line in bounded_lines(fh, MAX_CELL_CHARS, lambda n: InputError(
+            f"{source}: line {n} is longer than {MAX_CELL_CHARS:,} characters; not one ad "
+            "per line")):
         if line.strip():
             yield number, line
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from skillmap.corpus.text import near_duplicate, normalise, words
 from skillmap.errors import InputError
-from skillmap.io import try_lock
+from skillmap.io import bounded_lines, try_lock
 
 
 class CorpusRecord(BaseModel):
@@ -75,19 +75,11 @@ MAX_LINE_BYTES = 1 << 20  # a corpus line is one sentence and its provenance
 def _lines(handle, path: Path) -> Iterator[tuple[int, bytes]]:
     """Numbered lines; a damaged gzip stream, or a line too long to be a corpus line (a
     file of zeros, a binary file), is an :class:`InputError`, read no further than that."""
-    number = 0
-    while True:
-        try:
-            line = handle.readline(MAX_LINE_BYTES + 1)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"cannot read corpus {path}: {exc}") from None
-        if not line:
-            return
-        number += 1
-        if len(line) > MAX_LINE_BYTES:
-            raise InputError(f"{path} line {number}: longer than {MAX_LINE_BYTES:,} bytes, "
-                             "not a corpus line")
-        yield number, line
+    try:
+        yield from bounded_lines(handle, MAX_LINE_BYTES, lambda n: InputError(
+            f"{path} line {n}: longer than {MAX_LINE_BYTES:,} bytes, not a corpus line"))
+    except (OSError, EOFError) as exc:
+        raise InputError(f"cannot read corpus {path}: {exc}") from None
 
 
 class CorpusWriter:
