@@ -277,10 +277,10 @@ def too_long(source: str, size: int, max_chars: int, unit: str = "characters") -
             "characters, --max-ad-chars); code a corpus with `skillmap batch`")
 
 
-def bounded_lines(handle, limit: int, too_long: Callable[[int], Exception]
+def bounded_lines(handle, limit: int, refuse: Callable[[int], Exception]
                   ) -> Iterator[tuple[int, str | bytes]]:
     """The numbered lines of ``handle`` (text or bytes), each read no further than ``limit``
-    characters: a longer one raises ``too_long(number)`` before it is held whole, so a file of
+    characters: a longer one raises ``refuse(number)`` before it is held whole, so a file of
     zeros or a binary file cannot fill memory through one "line"."""
     number = 0
     while True:
@@ -289,5 +289,5 @@ def bounded_lines(handle, limit: int, too_long: Callable[[int], Exception]
             return
         number += 1
         if len(line) > limit:
-            raise too_long(number)
+            raise refuse(number)
         yield number, line
