@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, Any, BinaryIO, Callable, Iterator, TypeVar
 
 from skillmap.errors import InputError, SkillmapError
 
@@ -24,8 +26,9 @@ try:
 except ImportError:  # Windows: no flock; runs on one output are not kept apart there
     fcntl = None
 
+UTF8_BOM = b"\xef\xbb\xbf"
 _BOMS = (
-    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (UTF8_BOM, "utf-8-sig"),
     (b"\xff\xfe", "utf-16"),
     (b"\xfe\xff", "utf-16"),
 )
@@ -244,21 +247,41 @@ def decode_text(data: bytes, source: str, encoding: str | None = None) -> str:
     return text
 
 
+def too_long(source: str, size: int, max_chars: int, unit: str = "characters") -> str:
+    """The message for one ad longer than the limit (a corpus pasted as one ad, usually)."""
+    return (f"{source}: {size:,} {unit} is more than one job ad (at most {max_chars:,} "
+            "characters, --max-ad-chars); code a corpus with `skillmap batch`")
+
+
+def longer_than(what: str) -> Callable[..., str]:
+    """A ``too_long`` message for :func:`read_text_file` when the file is ``what`` (an
+    exclusion file, a benchmark), not a job ad."""
+    def message(source: str, size: int, max_chars: int, unit: str = "characters") -> str:
+        return (f"{source}: {size:,} {unit}, more than {what} may hold (at most "
+                f"{max_chars:,} characters)")
+    return message
+
+
 def read_text_file(path: str | os.PathLike, encoding: str | None = None,
-                   max_chars: int | None = None) -> str:
+                   max_chars: int | None = None,
+                   too_long_message: Callable[..., str] = too_long) -> str:
     """Read a whole text file with :func:`decode_text`'s checks and clear errors.
 
     With ``max_chars``, a file that cannot fit in that many characters (more than four bytes
-    each) is refused before it is read, and so is decoded text longer than that.
+    each) is refused before it is read, and so is decoded text longer than that, with the
+    message ``too_long_message(source, size, max_chars, unit)`` (by default: the file is taken
+    for one job ad).
     """
     path = Path(path)
     try:
         if max_chars is not None and path.stat().st_size > 4 * max_chars:
-            raise InputError(too_long(str(path), path.stat().st_size, max_chars, unit="bytes"))
+            raise InputError(too_long_message(str(path), path.stat().st_size, max_chars,
+                                              unit="bytes"))
         with open(path, "rb") as handle:  # read no further than the cap: /dev/zero, a pipe
             data = handle.read(-1 if max_chars is None else 4 * max_chars + 1)
         if max_chars is not None and len(data) > 4 * max_chars:
-            raise InputError(too_long(str(path), len(data), max_chars, unit="bytes or more"))
+            raise InputError(too_long_message(str(path), len(data), max_chars,
+                                              unit="bytes or more"))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -267,14 +290,8 @@ def read_text_file(path: str | os.PathLike, encoding: str | None = None,
         raise InputError(f"{path}: permission denied") from None
     text = decode_text(data, str(path), encoding)
     if max_chars is not None and len(text) > max_chars:
-        raise InputError(too_long(str(path), len(text), max_chars))
+        raise InputError(too_long_message(str(path), len(text), max_chars))
     return text
-
-
-def too_long(source: str, size: int, max_chars: int, unit: str = "characters") -> str:
-    """The message for one ad longer than the limit (a corpus pasted as one ad, usually)."""
-    return (f"{source}: {size:,} {unit} is more than one job ad (at most {max_chars:,} "
-            "characters, --max-ad-chars); code a corpus with `skillmap batch`")
 
 
 def bounded_lines(handle, limit: int, refuse: Callable[[int], Exception]
@@ -291,3 +308,61 @@ def bounded_lines(handle, limit: int, refuse: Callable[[int], Exception]
         if len(line) > limit:
             raise refuse(number)
         yield number, line
+
+
+def open_regular_file(path: str | os.PathLike, what: str = "input") -> BinaryIO:
+    """Open a user's input file for reading (bytes), refusing anything but a regular file:
+    a FIFO would wait forever, a device never ends, a folder is not one. The check is made
+    on the opened descriptor (opened without waiting), so a file swapped after the check
+    cannot slip through. A link to a regular file is followed: the user named it."""
+    path = Path(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = ("a folder" if stat.S_ISDIR(mode) else "a pipe" if stat.S_ISFIFO(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "a device")
+        raise InputError(f"{path}: {kind}, not a regular file; the {what} must be a file")
+    return os.fdopen(fd, "rb")
+
+
+MAX_RECORD_BYTES = 1 << 20  # one JSON Lines record here is a sentence, a posting or a label
+Record = TypeVar("Record")
+
+
+def read_jsonl(path: str | os.PathLike, what: str, parse: Callable[[dict[str, Any]], Record],
+               limit: int = MAX_RECORD_BYTES) -> Iterator[Record]:
+    """``parse(row)`` for each JSON object of a JSON Lines file, blank lines skipped.
+
+    Every way a line can be wrong (not UTF-8, not JSON, nested too deeply, not an object,
+    ``parse`` failing with ``ValueError``, ``KeyError`` or ``TypeError``, longer than
+    ``limit`` bytes) is one :class:`InputError` naming the file, the line and ``what`` a line
+    should be; the file is read line by line and only through :func:`open_regular_file`.
+    """
+    path = Path(path)
+    with open_regular_file(path) as handle:
+        lines = bounded_lines(handle, limit, lambda n: InputError(
+            f"{path}, line {n}: longer than {limit:,} bytes, not a {what}"))
+        for number, raw in lines:
+            if number == 1 and raw.startswith(UTF8_BOM):
+                raw = raw[len(UTF8_BOM):]
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw.decode("utf-8"))
+                if not isinstance(row, dict):
+                    raise TypeError(f"a JSON {type(row).__name__}, not an object")
+                record = parse(row)
+            except RecursionError:
+                raise InputError(f"{path}, line {number}: nested too deeply, not a {what}"
+                                 ) from None
+            except (ValueError, KeyError, TypeError) as exc:
+                reason = (exc.reason if isinstance(exc, UnicodeDecodeError)
+                          else f"no {exc}" if isinstance(exc, KeyError) else exc)
+                raise InputError(f"{path}, line {number}: not a {what} ({reason})") from None
+            yield record

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from skillmap.corpus.text import near_duplicate, normalise, words
 from skillmap.errors import InputError
-from skillmap.io import bounded_lines, try_lock
+from skillmap.io import UTF8_BOM, bounded_lines, open_regular_file, try_lock
 
 
 class CorpusRecord(BaseModel):
@@ -49,16 +49,15 @@ def read_corpus(path: str | os.PathLike, complete_lines_only: bool = False
     :class:`InputError` naming the line. ``complete_lines_only``: a last line without its
     newline (a killed writer's, perhaps cut inside a character) is left out."""
     path = Path(path)
-    try:
-        # bytes, decoded line by line: a torn multi-byte character in a left-out last line
-        # must not fail the lines before it
-        handle = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
-    except OSError as exc:
-        raise InputError(f"cannot read corpus {path}: {exc.strerror or exc}") from None
-    with handle:
+    # bytes, decoded line by line: a torn multi-byte character in a left-out last line must
+    # not fail the lines before it
+    raw = open_regular_file(path, "corpus")
+    with raw, (gzip.open(raw, "rb") if path.suffix == ".gz" else raw) as handle:
         for number, line in _lines(handle, path):
             if complete_lines_only and not line.endswith(b"\n"):
                 return
+            if number == 1 and line.startswith(UTF8_BOM):  # saved by an editor that adds one
+                line = line[len(UTF8_BOM):]
             if not line.strip():
                 continue
             try:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from skillmap.errors import InputError
-from skillmap.io import read_text_file
+from skillmap.io import longer_than, open_regular_file, read_text_file
 from skillmap.taxonomy import Taxonomy
 
 NOT_SKILLS = frozenset({"LABEL NOT PRESENT", "UNDERSPECIFIED"})
@@ -151,7 +151,7 @@ def read_skill_extraction_csv(path: str | Path, taxonomy: Taxonomy,
     """The span-annotated benchmark CSV (``sentence,span,sub_span,label``), per sentence;
     ``near``: also the near rules of :class:`LabelResolver`."""
     path = Path(path)
-    rows = list(csv.DictReader(read_text_file(path).splitlines(keepends=True)))
+    rows = list(csv.DictReader(_read_benchmark_text(path).splitlines(keepends=True)))
     if not rows or any(c not in rows[0] for c in SPAN_COLUMNS):
         raise InputError(f"{path}: expected a CSV with columns sentence, span, sub_span, label")
     labels: dict[str, list[str]] = {}
@@ -174,7 +174,7 @@ def read_gold_file(path: str | Path, taxonomy: Taxonomy, level: str = "sentence"
     path = Path(path)
     if level not in ("sentence", "document"):
         raise InputError(f"level must be 'sentence' or 'document', got {level!r}")
-    text = read_text_file(path)
+    text = _read_benchmark_text(path)
     records: list[tuple[str, list[str], str]] = []
     if path.suffix.lower() in (".jsonl", ".json"):
         for number, line in enumerate(text.splitlines(), 1):
@@ -184,7 +184,7 @@ def read_gold_file(path: str | Path, taxonomy: Taxonomy, level: str = "sentence"
                 record = json.loads(line)
                 records.append((str(record["text"]), list(record.get("skills") or []),
                                 str(record.get("id", number))))
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            except (json.JSONDecodeError, KeyError, TypeError, RecursionError) as exc:
                 raise InputError(f"{path} line {number}: expected an object with 'text' and "
                                  f"'skills' ({type(exc).__name__})") from None
     else:
@@ -202,18 +202,26 @@ def read_gold_file(path: str | Path, taxonomy: Taxonomy, level: str = "sentence"
                      near_resolved=_near_report(resolver))
 
 
+MAX_BENCHMARK_CHARS = 50_000_000  # hundreds of thousands of gold sentences
+
+
+def _read_benchmark_text(path: Path) -> str:
+    return read_text_file(path, max_chars=MAX_BENCHMARK_CHARS,
+                          too_long_message=longer_than("a benchmark file"))
+
+
 def read_benchmark(path: str | Path, taxonomy: Taxonomy, level: str | None = None,
                    near: bool = False) -> Benchmark:
     """Pick the reader from the file: the span CSV by its header, else the generic format.
     ``near``: also resolve labels of another taxonomy release (:class:`LabelResolver`)."""
     path = Path(path)
+    # only a regular file: the readers below take it whole, which a pipe or device never ends
+    with open_regular_file(path, "benchmark") as raw:
+        head = raw.readline(1 << 16)
     if path.suffix.lower() == ".csv":
         try:
-            with open(path, encoding="utf-8-sig", newline="") as fh:
-                header = next(csv.reader(fh), [])
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such file") from None
-        except UnicodeDecodeError:
+            header = next(csv.reader([head.decode("utf-8-sig")]), [])
+        except (UnicodeDecodeError, csv.Error):
             header = []
         if "sentence" in header and "label" in header:
             return read_skill_extraction_csv(path, taxonomy, near)

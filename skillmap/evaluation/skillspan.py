@@ -11,11 +11,12 @@ pipeline's evidence sentences can be traced back to the gold sentence they came 
 from __future__ import annotations
 
 import bisect
-import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from skillmap.errors import InputError
+from skillmap.io import open_regular_file, read_jsonl
 
 
 @dataclass
@@ -66,40 +67,27 @@ class SkillSpan:
 
 def read_skillspan(path: str | Path) -> SkillSpan:
     """Read a SkillSpan JSON-lines file; one-line errors name the line that is wrong."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file")
-    sentences = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                tokens = row["tokens"]
-                tags = list(row.get("tags_skill", [])) + list(row.get("tags_knowledge", []))
-                posting = str(row["idx"])
-            except (ValueError, KeyError, TypeError) as exc:
-                raise InputError(f"{path}, line {number}: not a SkillSpan record ({exc})") from None
-            text = " ".join(tokens).strip()
-            if not text:
-                continue
-            sentences.append(SpanSentence(posting, text, any(t != "O" for t in tags),
-                                          str(row.get("source", ""))))
+    sentences = [s for s in read_jsonl(path, "SkillSpan record", _span_sentence) if s.text]
     if not sentences:
         raise InputError(f"{path}: no sentences")
     return SkillSpan(sentences)
 
 
+def _span_sentence(row: dict) -> SpanSentence:
+    tags = list(row.get("tags_skill", [])) + list(row.get("tags_knowledge", []))
+    return SpanSentence(str(row["idx"]), " ".join(row["tokens"]).strip(),
+                        any(t != "O" for t in tags), str(row.get("source", "")))
+
+
 def is_skillspan(path: str | Path) -> bool:
     """Whether ``path`` looks like SkillSpan JSON lines (a first record with ``idx`` and
-    ``tokens``)."""
+    ``tokens``). Anything there but a regular file is refused (an :class:`InputError`): the
+    other benchmark readers would wait on a pipe or read a device without end."""
+    if os.path.lexists(path):
+        open_regular_file(path, "benchmark").close()
     try:
-        with Path(path).open(encoding="utf-8") as handle:
-            for line in handle:
-                if line.strip():
-                    row = json.loads(line)
-                    return isinstance(row, dict) and "idx" in row and "tokens" in row
-    except (OSError, ValueError, UnicodeDecodeError):
+        for row in read_jsonl(path, "record", lambda row: row):
+            return "idx" in row and "tokens" in row
+    except InputError:
         return False
     return False

@@ -22,6 +22,7 @@ from typing import Iterable, Sequence
 
 from skillmap.corpus import in_heldout, read_corpus
 from skillmap.errors import SkillmapError
+from skillmap.io import read_jsonl
 from skillmap.taxonomy import Taxonomy
 
 POSITIVE_MODES = ("single", "constrained", "unconstrained")
@@ -116,24 +117,12 @@ def load_filter_data(corpora: Sequence[str | Path], heldout_fraction: float = 0.
 def read_labelled_lines(paths: Sequence[str | Path]) -> list[tuple[str, int]]:
     """Distinct ``(text, label)`` pairs of label files (JSONL lines with ``text`` and
     ``skill``); a line labelled both ways is dropped."""
-    import json
-
     labels: dict[str, set[int]] = {}
     for path in paths:
-        try:
-            handle = Path(path).open(encoding="utf-8")
-        except OSError as exc:
-            raise SkillmapError(f"cannot read labels {path}: {exc.strerror or exc}") from None
-        with handle:
-            for number, raw in enumerate(handle, 1):
-                if not raw.strip():
-                    continue
-                try:
-                    row = json.loads(raw)
-                    labels.setdefault(str(row["text"]).strip(), set()).add(int(row["skill"]) > 0)
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise SkillmapError(f"{path}, line {number}: not a label line "
-                                        f"({exc})") from None
+        for text, label in read_jsonl(path, "label line",
+                                      lambda row: (str(row["text"]).strip(),
+                                                   int(row["skill"]) > 0)):
+            labels.setdefault(text, set()).add(label)
     return [(text, int(next(iter(seen)))) for text, seen in labels.items()
             if len(seen) == 1 and text]
 

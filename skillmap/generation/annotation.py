@@ -30,7 +30,7 @@ from skillmap.generation.backends.base import Completion
 from skillmap.generation.cache import ResponseCache
 from skillmap.generation.parsing import ParseError, first_json_value
 from skillmap.generation.prompts import default_prompts_dir, render_template
-from skillmap.io import atomic_write
+from skillmap.io import atomic_write, read_jsonl
 
 SECTION_CODES = {"C": "company", "T": "responsibilities", "Q": "requirements", "B": "benefits",
                  "A": "apply", "O": "other"}
@@ -90,27 +90,18 @@ class UnlabelledPosting:
 def read_postings(path: str | Path) -> list[UnlabelledPosting]:
     """Postings as JSONL lines ``{"id", "lines": [...], "source"?}`` (SkillSpan's
     ``train_postings.jsonl``) or ``{"id", "text"}`` (split into lines)."""
-    path = Path(path)
-    postings = []
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-                lines = row["lines"] if "lines" in row else str(row["text"]).splitlines()
-                lines = tuple(str(line).strip() for line in lines if str(line).strip())
-                postings.append(UnlabelledPosting(str(row["id"]), lines,
-                                                  str(row.get("source", ""))))
-            except (ValueError, KeyError, TypeError) as exc:
-                raise InputError(f"{path}, line {number}: not a posting ({exc})") from None
+    postings = list(read_jsonl(path, "posting", _posting))
     if not postings:
         raise InputError(f"{path}: no postings")
     return postings
+
+
+def _posting(row: dict) -> UnlabelledPosting:
+    lines = row["lines"] if "lines" in row else str(row["text"]).splitlines()
+    if isinstance(lines, str):
+        raise TypeError("'lines' is a string, not a list of lines")
+    lines = tuple(str(line).strip() for line in lines if str(line).strip())
+    return UnlabelledPosting(str(row["id"]), lines, str(row.get("source", "")))
 
 
 @dataclass
@@ -239,16 +230,9 @@ def label_postings(postings: Sequence[UnlabelledPosting], backend, out: str | Pa
 
 def read_labels(path: str | Path) -> Iterable[dict]:
     """The lines of a ``skillmap generate labels`` output."""
-    with Path(path).open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, 1):
-            if raw.strip():
-                try:
-                    row = json.loads(raw)
-                    yield {"text": str(row["text"]), "skill": int(row["skill"]),
-                           "section": str(row.get("section", "")),
-                           "posting": str(row.get("posting", ""))}
-                except (ValueError, KeyError, TypeError) as exc:
-                    raise InputError(f"{path}, line {number}: not a label line ({exc})") from None
+    return read_jsonl(path, "label line", lambda row: {
+        "text": str(row["text"]), "skill": int(row["skill"]),
+        "section": str(row.get("section", "")), "posting": str(row.get("posting", ""))})
 
 
 def report_dict(report: LabelReport) -> dict:

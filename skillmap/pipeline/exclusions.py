@@ -25,7 +25,7 @@ import re
 from pathlib import Path
 
 from skillmap.errors import InputError
-from skillmap.io import read_text_file
+from skillmap.io import longer_than, read_text_file
 
 MAX_FILE_CHARS = 1_000_000
 MAX_ENTRIES = 10_000
@@ -55,7 +55,9 @@ def parse_exclusions(text: str, source: str = "exclusions") -> tuple[tuple[str, 
 
 def read_exclusions(path: str | Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The exclusion file at ``path`` (``--exclude``)."""
-    return parse_exclusions(read_text_file(path, max_chars=MAX_FILE_CHARS), str(path))
+    text = read_text_file(path, max_chars=MAX_FILE_CHARS,
+                          too_long_message=longer_than("an exclusion file"))
+    return parse_exclusions(text, str(path))
 
 
 def check_pattern(pattern: str, where: str) -> re.Pattern:
