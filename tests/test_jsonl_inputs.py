@@ -115,12 +115,25 @@ def test_sniffing_a_benchmark_refuses_what_is_not_a_file(tmp_path, kind):
     assert is_skillspan(tmp_path / "absent.jsonl") is False
 
 
+COMMANDS = {  # each command that reads one of these files, INPUT and OUT to fill in
+    "train weak-labels": ["train", "weak-labels", "INPUT", "-o", "OUT"],
+    "train filter": ["train", "filter", "-c", "INPUT", "-o", "OUT", "--kind",
+                     "embedding-logistic"],
+    "train encoder": ["train", "encoder", "-c", "INPUT", "-t", DEMO_TAXONOMY, "--out", "OUT"],
+    "generate stats": ["generate", "stats", "INPUT"],
+    "eval filter": ["eval", "filter", "-b", "INPUT"],
+    "eval pipeline": ["eval", "pipeline", "-b", "INPUT"],
+}
+
+
 @pytest.mark.parametrize("kind", ["dev-zero", "fifo", "directory", "sparse-10GB"])
-def test_train_weak_labels_refuses_a_hostile_postings_file(tmp_path, capsys, kind):
-    path = tmp_path / "postings.jsonl"
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_commands_refuse_a_hostile_input_in_one_line(tmp_path, capsys, command, kind):
+    path = tmp_path / "input.jsonl"
     replace(path, kind, tmp_path)
-    out = tmp_path / "weak.jsonl"
-    code, _, err = _call_within(60, run, capsys, "train", "weak-labels", path, "-o", out)
+    out = tmp_path / "out"
+    args = [path if a == "INPUT" else out if a == "OUT" else a for a in COMMANDS[command]]
+    code, _, err = _call_within(60, run, capsys, *args)
     one_line_error(code, err, str(path))
     assert not out.exists()
 

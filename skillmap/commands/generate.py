@@ -16,7 +16,6 @@ import typer
 from skillmap.choices import choices
 from skillmap.commands.options import (FormatOption, JsonOption, ReportFormat,
                                        group_defaulting_to, wants_json)
-from skillmap.errors import SkillmapError
 from skillmap.generation.backends import LLM_BACKENDS
 from skillmap.generation.prompts import MODES
 
@@ -245,8 +244,9 @@ def stats(
     from skillmap.evaluation.corpus_stats import corpus_stats
     from skillmap.index import SkillIndex
 
-    if not corpus.is_file():
-        raise SkillmapError(f"corpus not found: {corpus}")
+    from skillmap.corpus import read_corpus
+
+    records = list(read_corpus(corpus))  # a bad file fails before a taxonomy is embedded
     if index is not None:
         skill_index = SkillIndex.load(index)
         encoder = SkillEncoder.cached(skill_index.metadata.model_id)
@@ -261,7 +261,7 @@ def stats(
         encoder = SkillEncoder.cached(OFF_THE_SHELF_MODEL_ID)  # whatever the default is
         skill_index = SkillIndex.build(tax, encoder, show_progress=True)
     result = corpus_stats(corpus, skill_index, encoder, sample=sample, seed=seed,
-                          show_progress=True)
+                          show_progress=True, records=records)
     if wants_json(fmt, as_json):
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return

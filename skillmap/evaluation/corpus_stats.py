@@ -20,6 +20,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from statistics import mean, median
+from typing import Iterable
 
 import numpy as np
 
@@ -82,11 +83,14 @@ def self_similarity(vectors: np.ndarray) -> float | None:
 
 
 def corpus_stats(path: str | Path, index: SkillIndex, encoder, sample: int = 1000,
-                 seed: int = 0, show_progress: bool = False) -> CorpusStats:
-    """Statistics of the corpus at ``path``; embeddings on a seeded sample per mode."""
+                 seed: int = 0, show_progress: bool = False,
+                 records: Iterable[CorpusRecord] | None = None) -> CorpusStats:
+    """Statistics of the corpus at ``path``; embeddings on a seeded sample per mode.
+    ``records``: the corpus already read (a command reads it before it embeds a taxonomy,
+    so a bad file fails at once)."""
     by_mode: dict[str, list[CorpusRecord]] = defaultdict(list)
     backends: Counter[str] = Counter()
-    for record in read_corpus(path):
+    for record in read_corpus(path) if records is None else records:
         by_mode[record.mode].append(record)
         backends[f"{record.backend}:{record.model}"] += 1
     position = {skill.id: i for i, skill in enumerate(index.skills)}

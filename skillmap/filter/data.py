@@ -141,8 +141,6 @@ def _read(corpora: Iterable[str | Path]) -> tuple[list[str], list[str]]:
     positives: dict[str, None] = {}
     negatives: dict[str, None] = {}
     for corpus in corpora:
-        if not Path(corpus).is_file():
-            raise SkillmapError(f"{corpus}: no such corpus file")
         for record in read_corpus(corpus):
             text = record.text.strip()
             if record.mode in NEGATIVE_MODES:

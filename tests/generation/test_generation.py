@@ -483,7 +483,7 @@ def test_cli_generate_and_stats_on_the_demo_taxonomy(tmp_path):
     (["generate", "corpus"], "Missing option '--out'"),
     (["generate", "--llm", "openai"], "Missing option '--out'"),
     (["generate", "--out", "x.jsonl", "--llm", "openai"], "needs a model"),
-    (["generate", "stats", "missing.jsonl"], "corpus not found"),
+    (["generate", "stats", "missing.jsonl"], "missing.jsonl: no such file"),
     (["generate", "--out", "x.jsonl", "--groups", "999"], "Level-2 groups"),
     (["generate", "--out", "x.jsonl", "--llm", "openai", "--model", "m", "--base-url",
       "http://127.0.0.1:9/v1", "--reuse-level", "transversal"], "records no reuse levels"),
