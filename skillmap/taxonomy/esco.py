@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from skillmap.errors import TaxonomyError
+from skillmap import bounded
+from skillmap.errors import SkillmapError, TaxonomyError
 from skillmap.io import decode_text
 from skillmap.taxonomy.model import Skill, SkillGroup, Taxonomy, TaxonomyMetadata, unique
 
@@ -49,15 +50,21 @@ def _find(folder: Path, stem: str, required: bool = True) -> Path | None:
 
 
 def _rows(path: Path, required: tuple[str, ...]) -> list[dict[str, str]]:
-    text = decode_text(path.read_bytes(), str(path))
+    # an export folder comes from anywhere: a file of it may be a link to /dev/zero or out of
+    # the folder, a FIFO or a sparse giant (skillmap.bounded refuses each in one line)
+    try:
+        text = decode_text(bounded.read_bytes(path.parent, path.name, "csv", "ESCO CSV"),
+                           str(path))
+    except SkillmapError as exc:
+        raise TaxonomyError(str(exc)) from None
     # newline="": rows end at \r/\n only; str.splitlines also split unquoted cells at \x0c,
     # \x85, \u2028 and the like, turning the rest of the row into a phantom concept
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise TaxonomyError(f"{path}: missing column(s) {', '.join(missing)}")
     try:
+        header = reader.fieldnames or []
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise TaxonomyError(f"{path}: missing column(s) {', '.join(missing)}")
         return [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
     except csv.Error as exc:
         raise TaxonomyError(f"{path} row {reader.line_num}: malformed CSV ({exc})") from None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import signal
 
 import pytest
 
+from helpers.hostile import REPLACEMENTS, SECRET, replace
 from skillmap.errors import TaxonomyError
 from skillmap.taxonomy import import_esco, load_taxonomy, write_taxonomy
 
@@ -77,6 +79,39 @@ def test_export_without_skills_file_is_a_clear_error(tiny_esco):
     (tiny_esco / "skills_en.csv").unlink()
     with pytest.raises(TaxonomyError, match="no skills_<lang>.csv found"):
         import_esco(tiny_esco)
+
+
+EXPORT_FILES = ("skills_en.csv", "skillGroups_en.csv", "broaderRelationsSkillPillar_en.csv",
+                "skillsHierarchy_en.csv")
+
+
+def _hang(signum, frame):
+    raise TimeoutError("the import hung")
+
+
+# (the YAML file as the optional hierarchy is plain text in one column: a CSV without level
+# columns, imported without levels, so not a case)
+HOSTILE_CASES = [(name, kind) for name in EXPORT_FILES for kind in REPLACEMENTS
+                 if (name, kind) != ("skillsHierarchy_en.csv", "yaml-alias-bomb")]
+
+
+@pytest.mark.parametrize("name, kind", HOSTILE_CASES)
+def test_an_export_file_replaced_by_something_hostile_is_refused_in_one_line(
+        tiny_esco, tmp_path, name, kind):
+    """A file of the export folder that is a FIFO (the import waited forever), a link to
+    /dev/zero (read until memory ran out), a link out of the folder, a sparse giant...:
+    one TaxonomyError line that quotes nothing of it."""
+    replace(tiny_esco / name, kind, tmp_path)
+    previous = signal.signal(signal.SIGALRM, _hang)
+    signal.alarm(20)
+    try:
+        with pytest.raises(TaxonomyError) as error:
+            import_esco(tiny_esco)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    message = str(error.value)
+    assert "\n" not in message and name in message and SECRET not in message
 
 
 @pytest.fixture(scope="module")
