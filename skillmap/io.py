@@ -17,7 +17,7 @@ import shutil
 import stat
 import tempfile
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Callable, Iterator, TypeVar
+from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator, TypeVar
 
 from skillmap.errors import InputError, SkillmapError
 
@@ -121,6 +121,19 @@ def try_lock(fd: int) -> bool:
         if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
             return False
         raise
+
+
+def refuse_overwriting_inputs(out: str | os.PathLike, inputs: Iterable[str | os.PathLike]
+                              ) -> None:
+    """Refuse, before any work, an output that is one of the command's inputs by any name
+    (the same path, a link to it, a hard link): writing it would replace what the user gave."""
+    for given in inputs:
+        try:
+            same = os.path.samefile(out, given)
+        except OSError:  # one of them does not exist (yet): compare where the names lead
+            same = Path(out).resolve() == Path(given).resolve()
+        if same:
+            raise InputError(f"{out}: refusing to overwrite the input file")
 
 
 MIN_FREE_BYTES = 1024 * 1024  # below this, a run would fail on its first write

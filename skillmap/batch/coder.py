@@ -33,7 +33,7 @@ from tqdm import tqdm
 from skillmap.batch.checkpoints import CheckpointFolder, check_not_busy
 from skillmap.batch.readers import AdTable, not_decodable, open_ad_table
 from skillmap.errors import InputError, exception_line
-from skillmap.io import atomic_write, check_writable_file
+from skillmap.io import atomic_write, check_writable_file, refuse_overwriting_inputs
 from skillmap.pipeline.extractor import Extractor
 from skillmap.batch.variables import (ColumnTypes, check_keep_columns, parquet_input_types,
                                       typed_array)
@@ -119,8 +119,7 @@ def check_batch_output(output_path: str | Path, input_path: str | Path | None = 
     """
     output_path = Path(output_path)
     fmt = output_format_of(output_path)
-    if input_path is not None and Path(input_path).resolve() == output_path.resolve():
-        raise InputError(f"{output_path}: refusing to overwrite the input file")
+    refuse_overwriting_inputs(output_path, [input_path] if input_path is not None else [])
     check_writable_file(output_path, "--out")
     if summary_path is not None:
         summary_path = Path(summary_path)

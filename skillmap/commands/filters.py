@@ -141,7 +141,9 @@ def weak_labels_command(
     """
     from skillmap.filter.weak_labels import weak_labels, write_labels
     from skillmap.generation.annotation import read_postings
+    from skillmap.io import refuse_overwriting_inputs
 
+    refuse_overwriting_inputs(out, [postings])
     data = read_postings(postings)
     labels = weak_labels(((p.id, "\n".join(p.lines)) for p in data), boilerplate_min=boilerplate)
     counts = write_labels(labels, out)

@@ -204,6 +204,11 @@ def labels(
     from skillmap.generation.annotation import label_postings, load_annotation_prompt, \
         read_postings
 
+    from skillmap.io import refuse_overwriting_inputs
+
+    refuse_overwriting_inputs(out, [postings])
+    if cache is not None:
+        refuse_overwriting_inputs(cache, [postings, out])
     load_annotation_prompt(prompts)  # fail fast on a broken prompt folder
     data = read_postings(postings)[:limit]
     backend = make_backend("openai", model=model, base_url=base_url, concurrency=concurrency,
