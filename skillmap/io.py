@@ -136,6 +136,24 @@ def refuse_overwriting_inputs(out: str | os.PathLike, inputs: Iterable[str | os.
             raise InputError(f"{out}: refusing to overwrite the input file")
 
 
+def lock_folder(folder: Path, busy: str) -> int:
+    """Make ``folder`` and hold its lock: a descriptor, whose closing releases it (as does
+    the process's death), so that two runs never write into one folder (checkpoints); a
+    held lock is refused at once, with the message ``busy``."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise SkillmapError(f"{folder}: in the way of the checkpoint folder (not a folder); "
+                            "move it or choose another --out") from None
+    fd = open_directory(folder)
+    if fd is None:
+        raise SkillmapError(f"{folder}: removed while this run started; run it again")
+    if not try_lock(fd):
+        os.close(fd)
+        raise SkillmapError(f"{folder}: {busy}")
+    return fd
+
+
 MIN_FREE_BYTES = 1024 * 1024  # below this, a run would fail on its first write
 
 

@@ -46,8 +46,7 @@ from skillmap.encoder.architecture import BACKBONE_MODES, EncoderConfig, build_e
 from skillmap.encoder.bundle import load_trained_parts
 from skillmap.encoder.losses import LOSSES, label_row
 from skillmap.errors import SkillmapError, exception_line
-from skillmap.io import (atomic_directory, atomic_write, check_replaceable_directory,
-                         open_directory, try_lock)
+from skillmap.io import atomic_directory, atomic_write, check_replaceable_directory, lock_folder
 from skillmap.taxonomy import Taxonomy
 from skillmap.taxonomy.skill_text import skill_text
 
@@ -364,7 +363,8 @@ class ContrastiveTrainer:
         lock = resume = None
         try:
             if not scratch:
-                lock = _lock_folder(output)
+                lock = lock_folder(output, "another training run is writing its checkpoints "
+                                   "here; wait for it to finish, or choose another --out")
                 resume = self._claim_checkpoints(output, examples)
             trainer = self._trainer(output, rows, held, max_steps=total, progress=progress,
                                     callbacks=[_EvalReport(on_eval, started)] if on_eval else [])
@@ -465,24 +465,6 @@ def lora_targets(model: torch.nn.Module) -> list[str] | str:
     if {"query", "key", "value"} <= names:
         return ["query", "key", "value", "dense"]
     return "all-linear"
-
-
-def _lock_folder(folder: Path) -> int:
-    """Make ``folder`` and hold its lock (a descriptor to close), so that two runs never
-    write checkpoints into one folder; a held lock is refused at once."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise SkillmapError(f"{folder}: in the way of the checkpoint folder (not a folder); "
-                            "move it or choose another --out") from None
-    fd = open_directory(folder)
-    if fd is None:
-        raise SkillmapError(f"{folder}: removed while this run started; run it again")
-    if not try_lock(fd):
-        os.close(fd)
-        raise SkillmapError(f"{folder}: another training run is writing its checkpoints here; "
-                            "wait for it to finish, or choose another --out")
-    return fd
 
 
 def _last_checkpoint(folder: Path) -> Path | None:

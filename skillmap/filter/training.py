@@ -9,6 +9,8 @@ saved with a card that records the data, the configuration and the held-out metr
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -19,6 +21,7 @@ from skillmap.errors import SkillmapError
 from skillmap.filter.base import TRAINABLE_KINDS, SentenceFilter
 from skillmap.filter.calibration import calibrate, classification_report, parse_target
 from skillmap.filter.data import FilterData
+from skillmap.io import lock_folder
 
 KINDS = TRAINABLE_KINDS
 
@@ -58,9 +61,26 @@ def train_filter(data: FilterData, config: FilterTrainingConfig, out: str | Path
     if not data.heldout_texts or len(set(data.heldout_labels)) < 2:
         raise SkillmapError("the held-out split needs sentences of both classes: use a larger "
                             "corpus or --heldout-fraction")
+    if config.kind != "transformer":
+        return _train_and_save(data, config, out, None, resume, name)
+    checkpoints = out.with_name(out.name + ".checkpoint")
+    # held until the checkpoints are removed: a second run on the same --out is refused at
+    # once instead of writing (or deleting) the first run's checkpoints
+    lock = lock_folder(checkpoints, "another `skillmap train filter` is writing its "
+                       "checkpoints here; wait for it to finish, or choose another --out")
+    try:
+        return _train_and_save(data, config, out, checkpoints, resume, name)
+    finally:
+        with contextlib.suppress(OSError):
+            checkpoints.rmdir()  # only if this run left it empty (it failed before a save)
+        os.close(lock)
+
+
+def _train_and_save(data: FilterData, config: FilterTrainingConfig, out: Path,
+                    checkpoints: Path | None, resume: bool, name: str | None) -> SentenceFilter:
     started = time.perf_counter()
-    if config.kind == "transformer":
-        model = _fit_transformer(data, config, out.with_name(out.name + ".checkpoint"), resume)
+    if checkpoints is not None:
+        model = _fit_transformer(data, config, checkpoints, resume)
     else:
         from skillmap.filter.embedding_filter import EmbeddingLogisticFilter
 
@@ -76,7 +96,8 @@ def train_filter(data: FilterData, config: FilterTrainingConfig, out: str | Path
                                                    calibration.threshold),
                   "training_seconds": round(seconds, 1)}
     model.save(out)
-    shutil.rmtree(out.with_name(out.name + ".checkpoint"), ignore_errors=True)
+    if checkpoints is not None:
+        shutil.rmtree(checkpoints, ignore_errors=True)
     return model
 
 
@@ -89,7 +110,7 @@ def _fit_transformer(data: FilterData, config: FilterTrainingConfig, checkpoints
 
     from skillmap.filter.transformer_filter import TransformerFilter
 
-    if checkpoints.exists() and not resume:
+    if any(checkpoints.iterdir()) and not resume:
         raise SkillmapError(f"{checkpoints} holds an interrupted training run: pass --resume to "
                             "continue it, or delete that folder to start over")
     model = TransformerFilter.build(config.backbone, config.backbone_mode,

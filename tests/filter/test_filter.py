@@ -7,6 +7,7 @@ in for the classifier backbone: these tests check code paths and invariants, not
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -194,6 +195,37 @@ def test_interrupted_training_refuses_to_clobber_its_checkpoints(tmp_path, tiny_
     config = FilterTrainingConfig(backbone=tiny_roberta, backbone_mode="full", max_steps=2)
     with pytest.raises(SkillmapError, match="--resume"):
         train_filter(data, config, tmp_path / "filter")
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_second_run_on_the_same_checkpoints_is_refused_at_once(tmp_path, tiny_roberta, data,
+                                                                 resume):
+    """Two `train filter --kind transformer -o F` at once wrote into one F.checkpoint (and the
+    first to finish deleted it under the other); with --resume even a started run's
+    checkpoints were taken over. Now the folder is locked for the whole run."""
+    from skillmap.io import open_directory, try_lock
+
+    folder = tmp_path / "filter.checkpoint"
+    (folder / "checkpoint-10").mkdir(parents=True)
+    held = open_directory(folder)  # the first run's lock
+    assert try_lock(held)
+    config = FilterTrainingConfig(backbone=tiny_roberta, backbone_mode="full", max_steps=2)
+    try:
+        with pytest.raises(SkillmapError, match="another `skillmap train filter`") as error:
+            train_filter(data, config, tmp_path / "filter", resume=resume)
+    finally:
+        os.close(held)
+    assert "\n" not in str(error.value)
+    assert [p.name for p in folder.iterdir()] == ["checkpoint-10"]  # left as it was
+    assert not (tmp_path / "filter").exists()
+
+
+def test_a_run_that_fails_before_training_leaves_no_checkpoint_folder(tmp_path, data):
+    config = FilterTrainingConfig(backbone=str(tmp_path / "no-such-backbone"),
+                                  backbone_mode="full", max_steps=2)
+    with pytest.raises(SkillmapError):
+        train_filter(data, config, tmp_path / "filter")
+    assert not (tmp_path / "filter.checkpoint").exists()
 
 
 # --------------------------------------------------------------------------- cheap filters
