@@ -450,6 +450,26 @@ def test_a_malformed_onnx_manifest_is_refused_in_one_line(tmp_path, field, value
     assert "onnx_encoder.json" in one_line(info)
 
 
+@pytest.mark.parametrize("kind", ["link-outside", "sparse-10GB", "deep-nesting",
+                                  "yaml-alias-bomb"])
+def test_an_onnx_manifest_replaced_by_something_hostile_is_refused_in_one_line(tmp_path, kind):
+    """The export's manifest was read whole with no check (a sparse 10 GB file, or a link to
+    a file outside the folder, read and quoted); it is read through skillmap.bounded now.
+    (A FIFO, a device or a folder there is not taken for an export at all.)"""
+    from helpers.hostile import SECRET, replace
+
+    from skillmap.encoder.onnx import read_manifest
+    from skillmap.encoder.skill_encoder import resolve_model
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    replace(folder / "onnx_encoder.json", kind, tmp_path)
+    for load in (read_manifest, resolve_model):
+        with pytest.raises(SkillmapError) as info:
+            load(folder)
+        assert "onnx_encoder.json" in one_line(info) and SECRET not in one_line(info)
+
+
 # --------------------------------------------------------------------------- checkpoints
 def _tiny_trainer(tmp_path: Path, max_steps: int):
     from skillmap.encoder.architecture import EncoderConfig

@@ -42,6 +42,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from skillmap import bounded
 from skillmap.encoder.skill_encoder import ONNX_MANIFEST, PROBE_SENTENCE, resolve_model
 from skillmap.errors import SkillmapError, exception_line
 
@@ -93,10 +94,9 @@ def is_onnx_export(path: str | os.PathLike) -> bool:
 
 def read_manifest(folder: str | os.PathLike) -> dict:
     path = Path(folder) / ONNX_MANIFEST
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SkillmapError(f"{path}: unreadable ({exc})") from None
+    manifest = bounded.read_json(folder, ONNX_MANIFEST, "ONNX export")
+    if not isinstance(manifest, dict):
+        raise SkillmapError(f"{path}: unreadable (not a JSON object)")
     if manifest.get("format") != EXPORT_FORMAT:
         raise SkillmapError(f"{path.parent}: ONNX export format {manifest.get('format')!r} is "
                             f"not supported; export it again with `skillmap encoder export-onnx`")
@@ -422,8 +422,8 @@ def _stamp(path: Path) -> list:
     bundle = path / "bundle.json"
     if bundle.is_file():  # a bundle is rebuilt on its backbone: that is part of the model
         try:
-            backbone = json.loads(bundle.read_text(encoding="utf-8")).get("backbone")
-        except ValueError:
+            backbone = bounded.read_json(path, "bundle.json", "bundle").get("backbone")
+        except (SkillmapError, AttributeError):
             backbone = None
         if backbone:
             entries.append(_stamp(Path(resolve_model(backbone)[1])))

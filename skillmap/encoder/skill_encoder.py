@@ -79,11 +79,11 @@ def resolve_model(model: str | os.PathLike | None) -> tuple[str, str]:
         return packaged.model_id, str(materialize(packaged))
     path = Path(spec).expanduser()
     if (path / ONNX_MANIFEST).is_file():
-        import json
+        from skillmap import bounded
 
         try:
-            source_id = json.loads((path / ONNX_MANIFEST).read_text(encoding="utf-8"))["model_id"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            source_id = bounded.read_json(path, ONNX_MANIFEST, "ONNX export")["model_id"]
+        except (KeyError, TypeError) as exc:
             raise SkillmapError(f"{path / ONNX_MANIFEST}: unreadable ({exc})") from None
         return str(source_id), str(path.resolve())
     if path.exists():
