@@ -203,7 +203,6 @@ def labels(
     from skillmap.generation import ResponseCache, make_backend
     from skillmap.generation.annotation import label_postings, load_annotation_prompt, \
         read_postings
-
     from skillmap.io import refuse_overwriting_inputs
 
     refuse_overwriting_inputs(out, [postings])
