@@ -38,7 +38,6 @@ import hashlib
 import io
 import json
 import math
-import stat
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -47,7 +46,7 @@ from typing import Iterator
 import pandas as pd
 
 from skillmap.errors import InputError, exception_line
-from skillmap.io import bounded_lines, file_sha256, looks_binary
+from skillmap.io import bounded_lines, file_sha256, looks_binary, open_regular_file
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 # a cell (or JSON line) longer than this is not an ad (an unclosed quote, a bomb); a 100 MB
@@ -355,14 +354,7 @@ def check_encoding(encoding: str) -> str:
 def open_ad_table(path: str | Path, encoding: str | None = None) -> AdTable:
     """Check the file (regular, format, not binary, readable header) and return its table."""
     path = Path(path)
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if not stat.S_ISREG(mode):
-        raise InputError(f"{path}: not a regular file")
+    open_regular_file(path).close()  # not a pipe, device or folder
     if encoding is not None:
         check_encoding(encoding)
     fmt, gzipped = input_format(path)
