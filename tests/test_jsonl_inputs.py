@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import tempfile
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from hypothesis import strategies as st
 
 from conftest import DEMO_TAXONOMY
 from helpers.cli import one_line_error, run
-from helpers.hostile import REPLACEMENTS, SECRET, replace
+from helpers.hostile import REPLACEMENTS, SECRET, replace, within
 from skillmap.corpus import read_corpus
 from skillmap.errors import InputError, SkillmapError
 from skillmap.evaluation import read_benchmark
@@ -63,24 +62,6 @@ def _line(row: dict) -> bytes:
     return (json.dumps(row) + "\n").encode()
 
 
-class Hang(Exception):
-    pass
-
-
-def _alarm(signum, frame):
-    raise Hang
-
-
-def _call_within(seconds: int, function, *args):
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(seconds)  # a FIFO opened for reading, or /dev/zero read whole, would hang
-    try:
-        return function(*args)
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 @pytest.mark.parametrize("name", sorted(READERS))
 def test_each_reader_reads_its_valid_lines(tmp_path, name):
     """(The control: with a byte-order mark and blank lines, the valid file reads.)"""
@@ -98,7 +79,7 @@ def test_a_hostile_file_is_refused_in_one_line(tmp_path, name, kind):
     path = tmp_path / "input.jsonl"
     replace(path, kind, tmp_path)
     with pytest.raises(SkillmapError) as error:
-        _call_within(20, reader, path)
+        within(20, reader, path)
     message = str(error.value)
     assert "\n" not in message and str(path) in message
     assert SECRET not in message
@@ -111,7 +92,7 @@ def test_sniffing_a_benchmark_refuses_what_is_not_a_file(tmp_path, kind):
     path = tmp_path / "bench.jsonl"
     replace(path, kind, tmp_path)
     with pytest.raises(InputError, match="not a regular file; the benchmark must be a file"):
-        _call_within(20, is_skillspan, path)
+        within(20, is_skillspan, path)
     assert is_skillspan(tmp_path / "absent.jsonl") is False
 
 
@@ -133,7 +114,7 @@ def test_commands_refuse_a_hostile_input_in_one_line(tmp_path, capsys, command, 
     replace(path, kind, tmp_path)
     out = tmp_path / "out"
     args = [path if a == "INPUT" else out if a == "OUT" else a for a in COMMANDS[command]]
-    code, _, err = _call_within(60, run, capsys, *args)
+    code, _, err = within(60, run, capsys, *args)
     one_line_error(code, err, str(path))
     assert not out.exists()
 

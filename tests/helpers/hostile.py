@@ -9,6 +9,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import zipfile
 import zlib
 from pathlib import Path
@@ -71,6 +72,25 @@ def replace(path: Path, kind: str, outside: Path) -> None:
         path.write_text(yaml_alias_bomb())
     elif kind == "deep-nesting":
         path.write_text("[" * 100_000 + "]" * 100_000)
+
+
+class Hang(Exception):
+    """A call that did not return within its seconds (:func:`within`)."""
+
+
+def within(seconds: int, function, *args):
+    """``function(*args)``, raising :class:`Hang` after ``seconds``: a FIFO opened for
+    reading, or /dev/zero read whole, would otherwise hang the test run."""
+    def alarm(signum, frame):
+        raise Hang(f"{getattr(function, '__name__', function)} ran past {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(seconds)
+    try:
+        return function(*args)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def yaml_alias_bomb(levels: int = 9) -> str:
