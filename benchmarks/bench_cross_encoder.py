@@ -35,11 +35,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from skillmap.commands.options import make_extractor  # noqa: E402
-from skillmap.evaluation import PipelineRanker, evaluate, read_benchmark  # noqa: E402
-from skillmap.evaluation.uncertainty import paired_difference  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
-from exact_ranking import SPLITS  # noqa: E402
+from bench_second_opinion import sweep_weights  # noqa: E402
 
 CORPORA = Path(__file__).resolve().parents[1] / "data" / "corpora"
 
@@ -136,23 +134,7 @@ def evaluate_weights(args) -> None:
     opinion = CrossEncoderOpinion(CrossEncoder(str(args.out / "model"), max_length=96),
                                   [skill.label for skill in extractor.index.skills])
     extractor.second_opinion = opinion
-    golds = {split: read_benchmark(args.shared / "skill-extraction"
-                                   / f"{split}_validation_annotations.csv", extractor.taxonomy)
-             for split in SPLITS}
-    first: dict[str, list[float]] = {}
-    print("| W | split | RP@5 | MRR | RP@5 minus W = 0 (paired 95 % bootstrap) |\n"
-          "|---|---|---|---|---|")
-    for weight in [0.0, *[w for w in args.weight if w]]:
-        opinion.weight = weight
-        for split, gold in golds.items():
-            report = evaluate(PipelineRanker(extractor), gold, k=10)
-            scores = report.item_scores["RP@5"]
-            first.setdefault(split, scores)
-            d = paired_difference(scores, first[split])
-            star = "*" if d.low > 0 or d.high < 0 else ""
-            print(f"| {weight:g} | {split.upper()} | {report.metrics['RP@5']:.3f} | "
-                  f"{report.metrics['MRR']:.3f} | {d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]"
-                  f"{star} |", flush=True)
+    sweep_weights(extractor, opinion, args.weight, args.shared)
     if opinion.pairs:
         print(f"cross-encoder: {opinion.pairs} pairs in {opinion.seconds:.1f} s "
               f"({1000 * opinion.seconds / opinion.pairs:.1f} ms per pair)")

@@ -97,14 +97,20 @@ def main() -> None:
     if args.skill_text:
         extractor.second_opinion = on_demand(extractor.second_opinion, extractor.index.skills,
                                              args.skill_text)
-    golds = {split: read_benchmark(args.shared / "skill-extraction"
+    sweep_weights(extractor, extractor.second_opinion, args.weight, args.shared)
+
+
+def sweep_weights(extractor, opinion, weights, shared: Path) -> None:
+    """One Markdown row per split and weight W of ``opinion`` (the pipeline's second-opinion
+    hook), W = 0 first: RP@5, MRR and RP@5 minus W = 0, paired over the sentences."""
+    golds = {split: read_benchmark(shared / "skill-extraction"
                                    / f"{split}_validation_annotations.csv", extractor.taxonomy)
              for split in SPLITS}
     first: dict[str, list[float]] = {}
     print("| W | split | RP@5 | MRR | RP@5 minus W = 0 (paired 95 % bootstrap) |\n"
           "|---|---|---|---|---|")
-    for w in [0.0, *[w for w in args.weight if w]]:
-        extractor.second_opinion.weight = w
+    for w in [0.0, *[w for w in weights if w]]:
+        opinion.weight = w
         for split, gold in golds.items():
             report = evaluate(PipelineRanker(extractor), gold, k=10)
             scores = report.item_scores["RP@5"]
@@ -114,7 +120,6 @@ def main() -> None:
             print(f"| {w:g} | {split.upper()} | {report.metrics['RP@5']:.3f} | "
                   f"{report.metrics['MRR']:.3f} | {d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]"
                   f"{star} |", flush=True)
-
 
 if __name__ == "__main__":
     main()
