@@ -404,15 +404,15 @@ def csv_records(fh, source: str, header_only: bool = False) -> Iterator[list[str
     split one ad into two). Blank lines are skipped, as pandas does. A cell longer than
     :data:`MAX_CELL_CHARS` is an error.
     """
-    csv.field_size_limit(MAX_CELL_CHARS)
     reader = csv.reader(fh, strict=True)
+    records = _with_cell_limit(reader)
     bad, first_bad = 0, ""
     try:
-        header = next(reader, [])
+        header = next(records, [])
         yield header
         if header_only:
             return
-        for record in reader:
+        for record in records:
             if not record or (len(record) == 1 and not record[0].strip()):
                 continue
             if len(record) != len(header):
@@ -430,6 +430,24 @@ def csv_records(fh, source: str, header_only: bool = False) -> Iterator[list[str
         more = f" (and {bad - 1} more such lines)" if bad > 1 else ""
         raise InputError(f"{source}: malformed CSV: {first_bad}{more}; an unquoted comma or "
                          "line break inside a cell? quote that cell")
+
+
+def _with_cell_limit(reader) -> Iterator[list[str]]:
+    """``reader``'s records, each parsed under :data:`MAX_CELL_CHARS` as the cell limit.
+
+    The csv module keeps one limit for the whole process; raising it for good would change
+    every other CSV reader of the process (skillmap's taxonomy readers, the host
+    application's) depending on whether a batch table was read first. So it is raised for
+    each record's parse only and put back before the record is handed on."""
+    while True:
+        previous = csv.field_size_limit(MAX_CELL_CHARS)
+        try:
+            record = next(reader, None)
+        finally:
+            csv.field_size_limit(previous)
+        if record is None:
+            return
+        yield record
 
 
 def not_decodable(table: AdTable, exc: UnicodeDecodeError) -> str:

@@ -179,3 +179,29 @@ def test_an_unknown_encoding_is_one_line(tmp_path, encoding):
     with pytest.raises(InputError, match="encoding") as error:
         read_all(path, encoding=encoding)
     assert "\n" not in str(error.value)
+
+
+def test_long_cells_read_without_changing_the_process_csv_limit(tmp_path, monkeypatch):
+    """An ad longer than the csv module's default cell limit (131,072 characters) reads
+    whole, and the limit the batch reader raises for its own parsing is put back, read to the
+    end or not: other CSV readers in the process (the taxonomy's, the host application's) do
+    not accept more after a batch table was read than before. A cell over skillmap's own cap
+    is still refused in one line."""
+    from skillmap.batch import readers
+
+    long_ad = "Python " * 40_000  # 280,000 characters
+    path = tmp_path / "ads.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([["id", "text"], ["1", long_ad], ["2", "SQL"]])
+    before = csv.field_size_limit()
+    assert before < len(long_ad)
+    assert read_all(path)[1] == [[long_ad, "1"], ["SQL", "2"]]  # (text, id)
+    assert csv.field_size_limit() == before
+    partial = readers.csv_records(io.StringIO(path.read_text(encoding="utf-8")), "ads.csv")
+    assert next(partial) == ["id", "text"] and next(partial)[1] == long_ad
+    assert csv.field_size_limit() == before  # suspended mid-file: the limit is already back
+    partial.close()
+    monkeypatch.setattr(readers, "MAX_CELL_CHARS", 1_000)
+    with pytest.raises(InputError, match="not one ad"):
+        list(readers.csv_records(io.StringIO(path.read_text(encoding="utf-8")), "ads.csv"))
+    assert csv.field_size_limit() == before
