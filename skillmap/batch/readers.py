@@ -38,6 +38,7 @@ import hashlib
 import io
 import json
 import math
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -432,19 +433,24 @@ def csv_records(fh, source: str, header_only: bool = False) -> Iterator[list[str
                          "line break inside a cell? quote that cell")
 
 
+_CELL_LIMIT_LOCK = threading.Lock()
+
+
 def _with_cell_limit(reader) -> Iterator[list[str]]:
     """``reader``'s records, each parsed under :data:`MAX_CELL_CHARS` as the cell limit.
 
     The csv module keeps one limit for the whole process; raising it for good would change
     every other CSV reader of the process (skillmap's taxonomy readers, the host
     application's) depending on whether a batch table was read first. So it is raised for
-    each record's parse only and put back before the record is handed on."""
+    each record's parse only and put back before the record is handed on. The lock keeps two
+    batch readers (the app's sessions are threads) from putting it back under each other."""
     while True:
-        previous = csv.field_size_limit(MAX_CELL_CHARS)
-        try:
-            record = next(reader, None)
-        finally:
-            csv.field_size_limit(previous)
+        with _CELL_LIMIT_LOCK:
+            previous = csv.field_size_limit(MAX_CELL_CHARS)
+            try:
+                record = next(reader, None)
+            finally:
+                csv.field_size_limit(previous)
         if record is None:
             return
         yield record

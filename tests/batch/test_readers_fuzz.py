@@ -205,3 +205,32 @@ def test_long_cells_read_without_changing_the_process_csv_limit(tmp_path, monkey
     with pytest.raises(InputError, match="not one ad"):
         list(readers.csv_records(io.StringIO(path.read_text(encoding="utf-8")), "ads.csv"))
     assert csv.field_size_limit() == before
+
+
+def test_batch_readers_in_threads_never_put_the_limit_back_under_each_other():
+    """The app codes uploads in threads: several batch readers parsing long cells at once all
+    read them whole (none has the limit put back under it mid-record), and the limit is the
+    process's own afterwards."""
+    import threading
+
+    from skillmap.batch import readers
+
+    text = "id,text\n" + "".join(f"{i},{'word ' * 30_000}\n" for i in range(20))
+    before = csv.field_size_limit()
+    failures: list[BaseException] = []
+
+    def read():
+        try:
+            for _ in range(3):
+                rows = list(readers.csv_records(io.StringIO(text, newline=""), "ads.csv"))
+                assert len(rows) == 21 and len(rows[-1][1]) == 150_000
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            failures.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures, failures[0]
+    assert csv.field_size_limit() == before
