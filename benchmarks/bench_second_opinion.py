@@ -121,5 +121,6 @@ def sweep_weights(extractor, opinion, weights, shared: Path) -> None:
                   f"{report.metrics['MRR']:.3f} | {d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]"
                   f"{star} |", flush=True)
 
+
 if __name__ == "__main__":
     main()
