@@ -22,7 +22,6 @@ over the sentences (95 % bootstrap), and the cross-encoder's time per scored pai
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import random
@@ -35,6 +34,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np  # noqa: E402
 
 from skillmap.commands.options import make_extractor  # noqa: E402
+from skillmap.corpus import read_corpus  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_second_opinion import sweep_weights  # noqa: E402
@@ -49,12 +49,10 @@ def mine(args) -> None:
     position = {skill.id: i for i, skill in enumerate(skills)}
     rows = []
     for mode in ("single", "constrained"):
-        with gzip.open(CORPORA / f"esco_llm_{mode}.jsonl.gz", "rt", encoding="utf-8") as fh:
-            for line in fh:
-                record = json.loads(line)
-                gold = [position[i] for i in record["skill_ids"] if i in position]
-                if gold:
-                    rows.append((record["text"], gold))
+        for record in read_corpus(CORPORA / f"esco_llm_{mode}.jsonl.gz"):
+            gold = [position[i] for i in record.skill_ids if i in position]
+            if gold:
+                rows.append((record.text, gold))
     _, hits = extractor.index.search(extractor.encoder.encode([text for text, _ in rows]), 20)
     rng = random.Random(args.seed)
     pairs = []
