@@ -1,0 +1,211 @@
+"""Four cheap terms on the pipeline's order key, ESCO validation: none needs a second model.
+
+    python benchmarks/bench_order_terms.py --index ESCO_INDEX [--weight W ...]
+
+Each is a candidate lever for HOUSE that costs nothing at inference, so each is measured
+where the pipeline would use it: the default pipeline (faiss top 20, lexical boost 0.2,
+late-interaction reranking) with the term added through the second-opinion hook
+(:meth:`skillmap.pipeline.extractor.Extractor.rank_sentences` adds a hook's per-candidate
+terms to ``cosine + bonus + reranker``), swept over W by
+``bench_second_opinion.sweep_weights`` (W = 0 first, then each W minus W = 0, paired).
+
+- ``stemmed-names``: a sentence that names a skill's label or alternative label up to
+  inflection ("managing budgets" for "manage budgets"; Snowball's English stemmer, the one
+  search engines use) gets W as its name bonus, where a verbatim name gets the 0.2 it gets
+  now. Needs ``pip install snowballstemmer``. At W = 0 the stemmed matches still join the
+  candidates, with no bonus.
+- ``group-coherence``: W x the mean cosine of the other candidates in the skill's Level-2
+  group. Sentences that state several skills state them from one group more often than not
+  (the premise of the constrained corpus), so a skill whose group-mates also score high may
+  be the better reading; a negative W tests the opposite (spread the top 5 over groups).
+- ``alt-name-bonus``: a skill named only through an alternative label gets 0.2 - W instead of
+  0.2 (alternative labels include broad names that fit other skills too).
+- ``ad-context``: the ad around a sentence as a word-sense prior ("pipelines" in a data
+  engineer's ad are not the plumber's). The splits list their sentences in posting order, so
+  a sentence's context here is the mean vector of the ``--window`` sentences before and after
+  it in the file (a proxy: windows cross posting boundaries). A candidate that is not a
+  transversal or cross-sector skill gets W x max(0, its cosine to the context - the median of
+  the candidates'); transversal skills fit any ad, so the context says nothing about them.
+  This uses text the sentence-level protocol does not give a system, so its rows are not
+  comparable with published numbers. ``--shuffled-context`` draws the neighbours from a
+  random order of the same split: the control that separates the ad's context from a prior
+  towards the split's domain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+
+from skillmap.commands.options import make_extractor  # noqa: E402
+from skillmap.evaluation import read_benchmark  # noqa: E402
+from skillmap.index.lexical import (  # noqa: E402
+    CASE_SENSITIVE_MAX_CHARS, MAX_LABEL_TOKENS, LabelMatcher, tokens)
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_second_opinion import sweep_weights  # noqa: E402
+from exact_ranking import SPLITS  # noqa: E402
+
+
+class StemmedNames:
+    """Finds the skills a sentence names up to inflection, and (as a hook) gives those it
+    names only that way a bonus of W instead of the verbatim bonus."""
+
+    def __init__(self, skills, exact: LabelMatcher, verbatim_bonus: float):
+        try:
+            import snowballstemmer
+        except ImportError:
+            sys.exit("stemmed-names needs snowballstemmer: pip install snowballstemmer")
+        self._stem = snowballstemmer.stemmer("english").stemWords
+        self.exact, self.verbatim_bonus, self.weight = exact, verbatim_bonus, 0.0
+        self.table: dict[tuple[str, ...], set[int]] = defaultdict(set)
+        for position, skill in enumerate(skills):
+            for label in (skill.label, *skill.alt_labels):
+                words = tokens(label)
+                # short labels stay case-sensitive and verbatim, as in LabelMatcher
+                if words and len(words) <= MAX_LABEL_TOKENS and \
+                        len(label.strip()) > CASE_SENSITIVE_MAX_CHARS:
+                    self.table[self._key(words)].add(position)
+
+    def _key(self, words) -> tuple[str, ...]:
+        return tuple(self._stem([w.casefold() for w in words]))
+
+    def stemmed(self, sentence: str) -> set[int]:
+        words, found = self._key(tokens(sentence)), set()
+        for n in range(1, MAX_LABEL_TOKENS + 1):
+            for start in range(len(words) - n + 1):
+                found |= self.table.get(words[start:start + n], set())
+        return found
+
+    def find(self, sentence: str) -> set[int]:
+        """The index's matcher while this runs: verbatim names and stemmed ones."""
+        return self.exact.find(sentence) | self.stemmed(sentence)
+
+    def terms(self, sentences, rows):
+        return [{hit: self.weight - self.verbatim_bonus
+                 for hit in self.stemmed(sentence) - self.exact.find(sentence) if hit in row}
+                for sentence, row in zip(sentences, rows)]
+
+
+class GroupCoherence:
+    """W x the mean cosine of a candidate's Level-2 group-mates among the candidates."""
+
+    def __init__(self, taxonomy, skills):
+        self.group = [getattr(taxonomy.level2(s.id), "id", None) for s in skills]
+        self.weight = 0.0
+
+    def terms(self, sentences, rows):
+        out = []
+        for row in rows:
+            by_group: dict[str, list[float]] = defaultdict(list)
+            for hit, (cosine, _) in row.items():
+                by_group[self.group[hit]].append(cosine)
+            terms = {}
+            for hit, (cosine, _) in row.items():
+                mates = len(by_group[self.group[hit]]) - 1
+                if self.group[hit] is not None and mates:
+                    terms[hit] = self.weight * (sum(by_group[self.group[hit]]) - cosine) / mates
+            out.append(terms)
+        return out
+
+
+class AltNameBonus:
+    """-W for skills the sentence names only through an alternative label."""
+
+    def __init__(self, skills):
+        self.preferred = LabelMatcher([replace(s, alt_labels=()) for s in skills])
+        self.weight = 0.0
+
+    def terms(self, sentences, rows):
+        return [{hit: -self.weight for hit, (_, bonus) in row.items()
+                 if bonus and hit not in self.preferred.find(sentence)}
+                for sentence, row in zip(sentences, rows)]
+
+
+class AdContext:
+    """W x max(0, cosine to the sentence's context - the candidates' median), for skills that
+    are not transversal or cross-sector; contexts are set per sentence text."""
+
+    def __init__(self, index):
+        self.index, self.weight = index, 0.0
+        self.broad = [s.reuse_level in ("transversal", "cross-sector") for s in index.skills]
+        self.context: dict[str, np.ndarray] = {}
+
+    def set_contexts(self, texts: list[str], vectors: np.ndarray, window: int,
+                     shuffled: bool) -> None:
+        if shuffled:
+            vectors = vectors[np.random.default_rng(0).permutation(len(vectors))]
+        for i, text in enumerate(texts):
+            around = [j for j in range(max(0, i - window), min(len(texts), i + window + 1))
+                      if j != i]
+            mean = vectors[around].mean(axis=0)
+            self.context[text] = mean / (np.linalg.norm(mean) or 1.0)
+
+    def terms(self, sentences, rows):
+        out = []
+        for sentence, row in zip(sentences, rows):
+            context = self.context.get(sentence)
+            if context is None or not row:
+                out.append({})
+                continue
+            fit = {hit: float(self.index.vector(hit) @ context) for hit in row}
+            median = float(np.median(list(fit.values())))
+            out.append({hit: self.weight * max(value - median, 0.0)
+                        for hit, value in fit.items() if not self.broad[hit]})
+        return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--term", choices=("stemmed-names", "group-coherence", "alt-name-bonus",
+                                           "ad-context"),
+                        action="append", help="the terms to measure (repeat) [default: all]")
+    parser.add_argument("--weight", action="append", type=float, default=[],
+                        help="W (repeat) [default per term: stemmed-names 0.05 0.1 0.2, "
+                             "group-coherence -0.05 0.05 0.1, alt-name-bonus 0.1 0.2, "
+                             "ad-context 0.1 0.2 0.3]")
+    parser.add_argument("--window", type=int, default=2,
+                        help="ad-context: sentences either side [default: 2]")
+    parser.add_argument("--shuffled-context", action="store_true",
+                        help="ad-context: neighbours from a random order (the control)")
+    parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
+    args = parser.parse_args()
+    extractor = make_extractor(index=args.index, top_k=10, min_score=-1.0)
+    index, exact = extractor.index, extractor.index.label_matcher
+    defaults = {"stemmed-names": [0.05, 0.1, 0.2], "group-coherence": [-0.05, 0.05, 0.1],
+                "alt-name-bonus": [0.1, 0.2], "ad-context": [0.1, 0.2, 0.3]}
+    for term in args.term or list(defaults):
+        print(f"\n{term}\n")
+        if term == "stemmed-names":
+            hook = StemmedNames(index.skills, exact, extractor.lexical_boost)
+            index.__dict__["label_matcher"] = hook  # the cached property, for this run
+        elif term == "group-coherence":
+            hook = GroupCoherence(extractor.taxonomy, index.skills)
+        elif term == "alt-name-bonus":
+            hook = AltNameBonus(index.skills)
+        else:
+            hook = AdContext(index)
+            print(f"window {args.window}" + (", shuffled" if args.shuffled_context else "")
+                  + "\n")
+            for split in SPLITS:
+                gold = read_benchmark(args.shared / "skill-extraction"
+                                      / f"{split}_validation_annotations.csv", index.taxonomy)
+                texts = [item.text for item in gold.items]
+                hook.set_contexts(texts, extractor.encoder.encode(texts), args.window,
+                                  args.shuffled_context)
+        extractor.second_opinion = hook
+        sweep_weights(extractor, hook, args.weight or defaults[term], args.shared)
+        index.__dict__["label_matcher"], extractor.second_opinion = exact, None
+
+
+if __name__ == "__main__":
+    main()
