@@ -22,9 +22,9 @@ from skillmap.commands.encoder import encoder_app
 from skillmap.commands.evaluate import eval_app
 from skillmap.commands.filters import eval_filter_command
 from skillmap.commands.generate import generate_app
-from skillmap.commands.options import (DEFAULT_MIN_SCORE, Aggregation, AggregationOption,
-                                       BackendOption, BoostOption, EncodingOption,
-                                       ExcludeOption,
+from skillmap.commands.options import (DEFAULT_CONTEXT_WEIGHT, DEFAULT_MIN_SCORE, Aggregation,
+                                       AggregationOption, BackendOption, BoostOption,
+                                       ContextWeightOption, EncodingOption, ExcludeOption,
                                        FilterDropsNamedOption, FilterOption,
                                        FilterThresholdOption, FormatOption, IndexOption,
                                        JsonOption, MaxAdCharsOption, MinScoreOption,
@@ -215,6 +215,7 @@ def extract(
     rerank_weight: RerankWeightOption = None,
     second_opinion: SecondOpinionOption = None,
     second_opinion_weight: SecondOpinionWeightOption = None,
+    context_weight: ContextWeightOption = DEFAULT_CONTEXT_WEIGHT,
     preset: PresetOption = PresetName.fast,
 ) -> None:
     """Find the skills a job ad asks for.
@@ -262,7 +263,8 @@ def extract(
                            max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
                            exclude=exclude, rerank=rerank, rerank_weight=rerank_weight,
                            second_opinion=second_opinion,
-                           second_opinion_weight=second_opinion_weight, preset=preset)
+                           second_opinion_weight=second_opinion_weight,
+                           context_weight=context_weight, preset=preset)
     results = extractor.extract_many(texts, ids)
     if fmt is OutputFormat.json:
         payload = [r.to_dict() for r in results]
@@ -377,6 +379,7 @@ def batch(
     rerank_weight: RerankWeightOption = None,
     second_opinion: SecondOpinionOption = None,
     second_opinion_weight: SecondOpinionWeightOption = None,
+    context_weight: ContextWeightOption = DEFAULT_CONTEXT_WEIGHT,
     preset: PresetOption = PresetName.fast,
     text_column_c: Annotated[Optional[str], typer.Option(
         "-c", hidden=True, help="Old spelling of --text-column (-c is --corpus elsewhere).")
@@ -416,7 +419,8 @@ def batch(
                      max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
                      exclude=exclude, rerank_weight=rerank_weight,
                      second_opinion=second_opinion,
-                     second_opinion_weight=second_opinion_weight, preset=preset)
+                     second_opinion_weight=second_opinion_weight,
+                     context_weight=context_weight, preset=preset)
     if engine is Engine.ray:
         from skillmap.batch.coder import DEFAULT_DEDUP_CACHE
         from skillmap.batch.ray_engine import code_corpus_ray

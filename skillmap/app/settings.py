@@ -1,5 +1,5 @@
-"""The sidebar: which index and filter to code with, top-k, minimum score, exclusions and
-(when one is installed) a second opinion.
+"""The sidebar: which index and filter to code with, top-k, minimum score, the ad's context,
+exclusions and (when one is installed) a second opinion.
 
 The model and taxonomy in use are printed under the controls, so every screenshot and every
 export can be traced to what produced it.
@@ -33,13 +33,14 @@ class Settings:
     second_opinion: str = NO_SECOND_OPINION
     second_opinion_weight: float = ExtractorConfig.second_opinion_weight
     rerank_weight: float = ExtractorConfig.rerank_weight
+    context_weight: float = ExtractorConfig.context_weight
 
     @property
     def key(self) -> tuple:
         """The arguments of :func:`resources.get_extractor`, in order."""
         return (self.index_key, self.filter_key, self.top_k, self.min_score,
                 self.exclude_skills, self.exclude_sentences, self.second_opinion,
-                self.second_opinion_weight, self.rerank_weight)
+                self.second_opinion_weight, self.rerank_weight, self.context_weight)
 
 
 def sidebar() -> Settings:
@@ -66,6 +67,12 @@ def sidebar() -> Settings:
                               help="Cosine similarity of a skill and its sentence; a skill the "
                               "sentence names verbatim is kept whatever its score. The "
                               "default is calibrated for the default encoder.")
+        context_weight = st.slider(
+            "Ad context", 0.0, 1.0, ExtractorConfig.context_weight, 0.05, key="context_weight",
+            help="How much the rest of the ad reorders each sentence's candidate skills, for "
+            "words the ad decides ('pipelines' in a data engineer's ad are not the "
+            "plumber's); transversal skills are left as they are. 0: each sentence alone "
+            "(`--context-weight` on the command line).")
         exclusions = st.text_area(
             "Exclusions", key="exclusions", height=100,
             placeholder="communication\nsentence: equal opportunit(y|ies)",
@@ -112,4 +119,4 @@ def sidebar() -> Settings:
         st.sidebar.error(f"{exc}; the exclusions are not applied until this is fixed")
         skills, sentences = (), ()
     return Settings(index_key, filter_key, int(top_k), float(min_score), skills, sentences,
-                    second_opinion, float(weight), float(rerank_weight))
+                    second_opinion, float(weight), float(rerank_weight), float(context_weight))

@@ -16,7 +16,8 @@ from typing import Annotated, Optional
 import typer
 
 from skillmap.commands.filters import eval_filter_command
-from skillmap.commands.options import (BackendOption, BoostOption, FilterDropsNamedOption,
+from skillmap.commands.options import (DEFAULT_CONTEXT_WEIGHT, BackendOption, BoostOption,
+                                       ContextWeightOption, FilterDropsNamedOption,
                                        FilterOption, FilterThresholdOption, FormatOption,
                                        IndexOption, JsonOption, ModelOption, NoFilterOption,
                                        RerankOption, ReportFormat, SecondOpinionOption,
@@ -67,6 +68,7 @@ def evaluate_command(
     rerank_weight: RerankWeightOption = None,
     second_opinion: SecondOpinionOption = None,
     second_opinion_weight: SecondOpinionWeightOption = None,
+    context_weight: ContextWeightOption = DEFAULT_CONTEXT_WEIGHT,
     preset: PresetOption = PresetName.fast,
     near_labels: Annotated[bool, typer.Option(
         "--near-labels", help="Sentence benchmarks: also resolve gold labels written for "
@@ -111,7 +113,8 @@ def evaluate_command(
             filter_spec=filter_spec, no_filter=no_filter, filter_threshold=filter_threshold,
             backend=backend, filter_drops_named=filter_drops_named, rerank=rerank,
             rerank_weight=rerank_weight, second_opinion=second_opinion,
-            second_opinion_weight=second_opinion_weight, preset=preset))
+            second_opinion_weight=second_opinion_weight, context_weight=context_weight,
+            preset=preset))
         return
     from skillmap.evaluation import HEADLINE, PipelineRanker, evaluate, read_benchmark
 
@@ -121,7 +124,8 @@ def evaluate_command(
                            backend=backend, filter_drops_named=filter_drops_named,
                            rerank=rerank, rerank_weight=rerank_weight,
                            second_opinion=second_opinion,
-                           second_opinion_weight=second_opinion_weight, preset=preset)
+                           second_opinion_weight=second_opinion_weight,
+                           context_weight=context_weight, preset=preset)
     gold = read_benchmark(benchmark, extractor.taxonomy, level.value if level else None,
                           near=near_labels)
     if system is System.pipeline:

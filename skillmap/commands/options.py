@@ -14,11 +14,11 @@ from typer.core import TyperGroup
 from skillmap.choices import choices
 from skillmap.encoder.backends import ENCODER_BACKENDS
 from skillmap.pipeline.aggregation import AGGREGATIONS
-from skillmap.pipeline.config import DEFAULT_MIN_SCORE, ExtractorConfig
+from skillmap.pipeline.config import DEFAULT_CONTEXT_WEIGHT, DEFAULT_MIN_SCORE, ExtractorConfig
 from skillmap.pipeline.presets import DEFAULT_PRESET, PRESETS, get_preset
 from skillmap.rerank.registry import RERANK_CHOICES
 
-__all__ = ["DEFAULT_MIN_SCORE"]
+__all__ = ["DEFAULT_CONTEXT_WEIGHT", "DEFAULT_MIN_SCORE"]
 
 
 def say(message: str) -> None:
@@ -144,6 +144,13 @@ SecondOpinionWeightOption = Annotated[Optional[float], typer.Option(
     "--second-opinion-weight", min=0.0, max=1.0, metavar="W",
     help="--second-opinion: its share of the order key "
     f"{_preset_default('second_opinion_weight')}.", show_default=False)]
+ContextWeightOption = Annotated[float, typer.Option(
+    "--context-weight", min=0.0, max=1.0, metavar="W",
+    help="How much the rest of the ad reorders each sentence's candidates (word sense: "
+    "'pipelines' in a data engineer's ad are not the plumber's): W x how much better a "
+    "candidate fits the ad's other sentences than most candidates do; transversal and "
+    "cross-sector skills are left as they are. 0: each sentence is ranked alone. "
+    "Per-ad coding only (a benchmark sentence has no ad around it).")]
 PresetName = choices("PresetName", PRESETS)
 PresetOption = Annotated[PresetName, typer.Option(
     "--preset", case_sensitive=False,

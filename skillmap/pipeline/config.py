@@ -22,6 +22,8 @@ from skillmap.rerank.registry import AUTO, RERANK_CHOICES
 #: on the ESCO validation sentences so that 95 % of the gold skills in a sentence's top 10
 #: score above it (docs/benchmarks.md)
 DEFAULT_MIN_SCORE = 0.3
+#: how much the rest of the ad reorders a sentence's candidates (0: off; ad_context.py)
+DEFAULT_CONTEXT_WEIGHT = 0.0
 
 
 @dataclass
@@ -50,6 +52,7 @@ class ExtractorConfig:
     rerank_temperature: float | None = None  # None: the model's trained scorer, else 0.05
     second_opinion: str | None = None    # a second encoder mixed into the candidates' order
     second_opinion_weight: float = 0.3   # its share W of the order key (second_opinion.py)
+    context_weight: float = DEFAULT_CONTEXT_WEIGHT  # the rest of the ad in the order key
 
     def __post_init__(self):
         # relative folders become absolute: Ray workers need not share our working directory
@@ -96,6 +99,8 @@ class ExtractorConfig:
         if not 0.0 <= self.second_opinion_weight <= 1.0:
             raise SkillmapError(f"second-opinion weight must be in [0, 1], got "
                                 f"{self.second_opinion_weight}")
+        if not 0.0 <= self.context_weight <= 1.0:
+            raise SkillmapError(f"context weight must be in [0, 1], got {self.context_weight}")
         if self.rerank_temperature is not None and not 0.0 < self.rerank_temperature <= 100.0:
             raise SkillmapError(f"rerank temperature must be above 0 (at most 100), got "
                                 f"{self.rerank_temperature}")

@@ -41,6 +41,7 @@ from skillmap.pipeline.config import ExtractorConfig
 from skillmap.pipeline.exclusions import check_pattern, resolve_skills
 from skillmap.pipeline.results import AdResult, SentenceResult, SkillMatch
 from skillmap.pipeline.sentence_cache import Outcome, SentenceCache
+from skillmap.rerank.ad_context import BROAD_REUSE_LEVELS, context_terms, leave_one_out_contexts
 from skillmap.rerank.registry import RERANKERS, resolve_reranker
 from skillmap.segmentation import CONTENT_KINDS, Segment, segment, segment_ad
 
@@ -95,6 +96,10 @@ class Extractor:
     second_opinion, second_opinion_weight: a second sentence-transformers model whose cosine
         takes that share of each candidate's order key (slower, more accurate;
         :mod:`skillmap.rerank.second_opinion`); None: none.
+    context_weight: how much the rest of the ad reorders each sentence's candidates (word
+        sense: a data engineer's "pipelines"; :mod:`skillmap.rerank.ad_context`); 0: off, each
+        sentence is ranked alone. A sentence-level benchmark has no ad around its sentences,
+        so this changes per-ad coding only.
     """
 
 
@@ -124,9 +129,12 @@ class Extractor:
         self.index, self.encoder = index, encoder
         self.taxonomy = index.taxonomy
         for name in ("top_k", "min_score", "aggregation", "lexical_boost", "structure",
-                     "filter_threshold", "filter_keeps_named", "min_evidence", "max_ad_chars"):
+                     "filter_threshold", "filter_keeps_named", "min_evidence", "max_ad_chars",
+                     "context_weight"):
             setattr(self, name, getattr(config, name))
         self._groups = [self._group_labels(skill.id) for skill in index.skills]
+        self._broad = np.array([skill.reuse_level in BROAD_REUSE_LEVELS
+                                for skill in index.skills], dtype=bool)
         self._excluded = resolve_skills(config.exclude_skills, index.skills)
         self._excluded_sentences = [check_pattern(p, "excluded sentence pattern")
                                     for p in config.exclude_sentences]
@@ -254,9 +262,16 @@ class Extractor:
                 on_progress(len(texts), len(texts))
         else:  # with a reranker, its token embeddings come from the same forward pass
             text_vectors, tokens = self._encode(texts, show_progress, on_progress)
-        ranked = dict(zip(texts, self.rank_sentences(texts, text_vectors, tokens)))
+        if self.context_weight:  # finished per ad (_in_context): every candidate, its vector
+            ranked = dict(zip(texts, self._candidates(texts, text_vectors, tokens)))
+            vector = {text: np.asarray(v, dtype=np.float32).tobytes()
+                      for text, v in zip(texts, text_vectors)}
+        else:
+            ranked = dict(zip(texts, self.rank_sentences(texts, text_vectors, tokens)))
+            vector = {}
         searched_set = set(searched)
-        return [Outcome(unit_score[i], tuple(ranked[parsed[i][2]]) if i in searched_set else None)
+        return [Outcome(unit_score[i], tuple(ranked[parsed[i][2]]), vector.get(parsed[i][2]))
+                if i in searched_set else Outcome(unit_score[i], None)
                 for i in range(len(units))]
 
     def _encode(self, sentences: list[str], show_progress: bool,
@@ -322,6 +337,13 @@ class Extractor:
         the skills the sentence names. With a reranker, ``tokens`` are the sentences' token
         embeddings from the same forward pass as ``vectors`` (computed here if not given).
         """
+        return [[(hit, cosine, bonus) for hit, cosine, bonus, _ in candidates[: self.top_k]]
+                for candidates in self._candidates(sentences, vectors, tokens)]
+
+    def _candidates(self, sentences: Sequence[str], vectors: np.ndarray | None = None,
+                    tokens: Sequence | None = None) -> list[list[tuple[int, float, float, float]]]:
+        """Per sentence, every candidate ``(skill position, cosine, name bonus, order key)``,
+        best first (:meth:`rank_sentences` keeps the top k of them)."""
         if vectors is None and self.reranker is not None and len(sentences):
             vectors, tokens = self.reranker.encode(list(sentences))
         elif vectors is None:
@@ -351,10 +373,31 @@ class Extractor:
                     terms[hit] = terms.get(hit, 0.0) + value
         ranked = []
         for candidates, bonus_of in zip(rows, extra):
-            best = sorted(candidates.items(), key=lambda item: -(
-                item[1][0] + item[1][1] + bonus_of.get(item[0], 0.0)))
-            ranked.append([(hit, cosine, bonus) for hit, (cosine, bonus) in best[: self.top_k]])
+            keyed = [(hit, cosine, bonus, cosine + bonus + bonus_of.get(hit, 0.0))
+                     for hit, (cosine, bonus) in candidates.items()]
+            ranked.append(sorted(keyed, key=lambda candidate: -candidate[3]))
         return ranked
+
+    def _in_context(self, segments: list[Segment], outcomes: dict[str, Outcome]
+                    ) -> dict[int, list[tuple[int, float, float]]]:
+        """Per searched segment of one ad (by position), its top k once each candidate's order
+        key has the ad's context term (:mod:`skillmap.rerank.ad_context`): the context of a
+        segment is the rest of the ad's searched segments, its title included."""
+        searched = [(i, outcomes[_unit(seg)]) for i, seg in enumerate(segments)
+                    if self._searchable(seg) and outcomes.get(_unit(seg)) is not None
+                    and outcomes[_unit(seg)].ranked is not None]
+        if not searched:
+            return {}
+        contexts = leave_one_out_contexts(np.stack([outcome.array for _, outcome in searched]))
+        ordered = {}
+        for (i, outcome), context in zip(searched, contexts):
+            hits = [int(candidate[0]) for candidate in outcome.ranked]
+            skills = np.stack([self.index.vector(hit) for hit in hits])
+            terms = context_terms(skills, context, self.context_weight, self._broad[hits])
+            keyed = sorted(zip(outcome.ranked, terms), key=lambda pair: -(pair[0][3] + pair[1]))
+            ordered[i] = [(hit, cosine, bonus)
+                          for (hit, cosine, bonus, _), _ in keyed[: self.top_k]]
+        return ordered
 
     def _rerank_scores(self, sentences: Sequence[str], rows: list[dict],
                        tokens: Sequence | None = None) -> list[dict]:
@@ -382,9 +425,11 @@ class Extractor:
         best_rank: dict[int, int] = {}  # skill position -> best rank in any content sentence
         mentions: dict[int, int] = {}   # skill position -> segments naming it among their best
         listable = self._evidence_floor()
+        in_context = self._in_context(segments, outcomes) if self.context_weight else {}
         for i, seg in enumerate(segments):
             outcome = outcomes.get(_unit(seg)) if self._searchable(seg) else None
             ranked = outcome.ranked if outcome is not None else None
+            ranked = in_context.get(i, ranked)
             confidence = outcome.filter_score if outcome is not None else None
             matches = []
             for hit, cosine, bonus in ranked or ():

@@ -22,17 +22,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+import numpy as np
+
 from skillmap.io import atomic_write
 
-Ranked = tuple[tuple, ...]  # (skill position, cosine, name bonus) per match, best first
+Ranked = tuple[tuple, ...]  # (skill position, cosine, bonus[, order key]) per match, best first
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one sentence was coded to: ``ranked`` is None when the filter dropped it."""
+    """What one sentence was coded to: ``ranked`` is None when the filter dropped it.
+
+    With the ad's context on (``ExtractorConfig.context_weight``) the ranking is finished per
+    ad, so ``ranked`` holds every candidate with its order key and ``vector`` the sentence's
+    vector as float32 bytes (compact, comparable, hashable; part of the context of the ad's
+    other sentences); else ``vector`` is None."""
 
     filter_score: Optional[float]
     ranked: Optional[Ranked]
+    vector: Optional[bytes] = None
+
+    @property
+    def array(self) -> np.ndarray | None:
+        """``vector`` as a float32 array."""
+        return None if self.vector is None else np.frombuffer(self.vector, dtype=np.float32)
 
 
 class SentenceCache:
@@ -78,16 +91,18 @@ class SentenceCache:
         """Write (atomically) what was added since the last dump, and forget that list."""
         with atomic_write(path) as fh:
             for sentence, outcome in self._added:
-                fh.write(json.dumps([sentence, outcome.filter_score,
-                                     None if outcome.ranked is None
-                                     else [list(pair) for pair in outcome.ranked]],
-                                    ensure_ascii=False) + "\n")
+                row = [sentence, outcome.filter_score,
+                       None if outcome.ranked is None else [list(m) for m in outcome.ranked]]
+                if outcome.vector is not None:
+                    row.append(outcome.array.tolist())
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         self._added = []
 
     def replay(self, path: Path) -> None:
         """Re-add what a finished chunk added (its :meth:`dump` file), in the same order."""
         with open(path, encoding="utf-8") as fh:
             for line in fh:
-                sentence, score, ranked = json.loads(line)
+                sentence, score, ranked, *vector = json.loads(line)
                 self._insert(sentence, Outcome(score, None if ranked is None else tuple(
-                    (int(item[0]), *(float(x) for x in item[1:])) for item in ranked)))
+                    (int(item[0]), *(float(x) for x in item[1:])) for item in ranked),
+                    np.asarray(vector[0], dtype=np.float32).tobytes() if vector else None))

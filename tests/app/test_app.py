@@ -77,6 +77,23 @@ def test_top_k_and_min_score_change_what_is_shown(app):
     assert 0 < named < every
 
 
+def test_ad_context_slider_codes_with_the_rest_of_the_ad(app, demo_index, encoder):
+    from skillmap.pipeline import Extractor
+
+    ad = ("Data Engineer\n\nYou write Python and SQL.\nYou design data models for our "
+          "warehouse.\nYou will look after our pipelines every day.")
+    assert app.slider(key="context_weight").value == 0.0  # off by default, as on the CLI
+    app.text_area(key="ad_text").input(ad).run()
+    assert "build data pipelines" not in page_text(app)  # the line alone: other readings
+    app.slider(key="context_weight").set_value(1.0).run()
+    assert not app.exception and not app.error
+    expected = Extractor(index=demo_index, encoder=encoder, context_weight=1.0).extract(
+        ad, doc_id="ad")
+    assert "build data pipelines" in {m.skill_label for m in expected.skills}
+    assert metrics(app)["Skills found"] == str(len(expected.skills))
+    assert "build data pipelines" in page_text(app)
+
+
 def test_filter_choice_greys_out_sentences(app):
     app.text_area(key="ad_text").input(SAMPLE_AD).run()
     shown = metrics(app)
