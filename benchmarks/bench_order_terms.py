@@ -1,6 +1,7 @@
 """Four cheap terms on the pipeline's order key, ESCO validation: none needs a second model.
 
     python benchmarks/bench_order_terms.py --index ESCO_INDEX [--weight W ...]
+    python benchmarks/bench_order_terms.py --index ESCO_INDEX --per-ad-speed POSTINGS_JSONL
 
 Each is a candidate lever for HOUSE that costs nothing at inference, so each is measured
 where the pipeline would use it: the default pipeline (faiss top 20, lexical boost 0.2,
@@ -35,8 +36,10 @@ terms to ``cosine + bonus + reranker``), swept over W by
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import time
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -49,6 +52,7 @@ from skillmap.commands.options import make_extractor  # noqa: E402
 from skillmap.evaluation import read_benchmark  # noqa: E402
 from skillmap.index.lexical import (  # noqa: E402
     CASE_SENSITIVE_MAX_CHARS, MAX_LABEL_TOKENS, LabelMatcher, tokens)
+from skillmap.rerank.ad_context import BROAD_REUSE_LEVELS, context_terms  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_second_opinion import sweep_weights  # noqa: E402
@@ -131,12 +135,12 @@ class AltNameBonus:
 
 
 class AdContext:
-    """W x max(0, cosine to the sentence's context - the candidates' median), for skills that
-    are not transversal or cross-sector; contexts are set per sentence text."""
+    """The pipeline's ad-context term (:func:`skillmap.rerank.ad_context.context_terms`) with
+    a sentence's neighbours in the benchmark file as its ad; contexts are set per text."""
 
     def __init__(self, index):
         self.index, self.weight = index, 0.0
-        self.broad = [s.reuse_level in ("transversal", "cross-sector") for s in index.skills]
+        self.broad = np.array([s.reuse_level in BROAD_REUSE_LEVELS for s in index.skills])
         self.context: dict[str, np.ndarray] = {}
 
     def set_contexts(self, texts: list[str], vectors: np.ndarray, window: int,
@@ -152,15 +156,34 @@ class AdContext:
     def terms(self, sentences, rows):
         out = []
         for sentence, row in zip(sentences, rows):
-            context = self.context.get(sentence)
-            if context is None or not row:
+            context, hits = self.context.get(sentence), list(row)
+            if context is None or not hits:
                 out.append({})
                 continue
-            fit = {hit: float(self.index.vector(hit) @ context) for hit in row}
-            median = float(np.median(list(fit.values())))
-            out.append({hit: self.weight * max(value - median, 0.0)
-                        for hit, value in fit.items() if not self.broad[hit]})
+            skills = np.stack([self.index.vector(hit) for hit in hits])
+            terms = context_terms(skills, context, self.weight, self.broad[hits])
+            out.append(dict(zip(hits, terms.tolist())))
         return out
+
+
+def per_ad_speed(index: Path, postings: Path, weight: float, rounds: int) -> None:
+    """Ads/s of whole postings coded with the ad-context term (``context_weight``) against
+    without, the two interleaved, best of ``rounds``; the encoder is shared and warm."""
+    with open(postings, encoding="utf-8") as fh:
+        ads = ["\n".join(json.loads(line)["lines"]) for line in fh if line.strip()]
+    extractors = {w: make_extractor(index=index, context_weight=w) for w in (0.0, weight)}
+    for extractor in extractors.values():
+        extractor.extract_many(ads[:5])
+    best = dict.fromkeys(extractors, float("inf"))
+    for _ in range(rounds):
+        for w, extractor in extractors.items():
+            start = time.perf_counter()
+            extractor.extract_many(ads)
+            best[w] = min(best[w], time.perf_counter() - start)
+    print(f"| context weight | ads/s ({len(ads)} postings, best of {rounds}) | ratio |\n"
+          "|---|---|---|")
+    for w, seconds in best.items():
+        print(f"| {w:g} | {len(ads) / seconds:.2f} | x{best[0.0] / seconds:.2f} |")
 
 
 def main() -> None:
@@ -178,7 +201,15 @@ def main() -> None:
     parser.add_argument("--shuffled-context", action="store_true",
                         help="ad-context: neighbours from a random order (the control)")
     parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
+    parser.add_argument("--per-ad-speed", type=Path, metavar="POSTINGS_JSONL",
+                        help="instead: time whole postings (one JSON object per line with "
+                        "'lines') coded with --weight's first value as the ad-context weight "
+                        "against without [default weight: 0.2]")
+    parser.add_argument("--rounds", type=int, default=3, help="--per-ad-speed: best of")
     args = parser.parse_args()
+    if args.per_ad_speed:
+        per_ad_speed(args.index, args.per_ad_speed, (args.weight or [0.2])[0], args.rounds)
+        return
     extractor = make_extractor(index=args.index, top_k=10, min_score=-1.0)
     index, exact = extractor.index, extractor.index.label_matcher
     defaults = {"stemmed-names": [0.05, 0.1, 0.2], "group-coherence": [-0.05, 0.05, 0.1],
