@@ -164,3 +164,43 @@ def test_batch_codes_each_ad_in_its_own_context_and_resumes_exactly(demo_index, 
     code_csv(extractor, source, out, "text", "ad_id", chunk_size=2, resume=True,
              show_progress=False)
     assert out.read_bytes() == clean.read_bytes()
+
+
+LINES = ["Requirements:", "You write Python and SQL.", "You fit copper pipes and valves.",
+         AMBIGUOUS, "We offer 30 days of holiday.", "Fluent German is a plus.", "",
+         "You care for elderly residents.", "• Drive a forklift truck safely", "Über uns",
+         "Team player with good communication skills.", "<ORGANIZATION> is hiring!"]
+
+
+@pytest.fixture(scope="module")
+def context_extractors(demo_index, encoder):
+    extractors = {w: _extractor(demo_index, encoder, w) for w in (0.0, 0.4, 1.0)}
+    # twice the candidates: a sentence encoded in another batch moves in the last float
+    # bits, which may swap the 20th and 21st candidates, never the 20th and the 41st
+    extractors["wide"] = Extractor(demo_index, encoder, sentence_filter=None, min_score=-1.0,
+                                   rerank_candidates=40)
+    return extractors
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.sampled_from(LINES), max_size=10), st.sampled_from([0.4, 1.0]))
+def test_any_ad_in_context_only_reorders_each_sentences_own_candidates(
+        context_extractors, lines, weight):
+    ad = "\n".join(lines)
+    alone, in_context = context_extractors[0.0], context_extractors[weight]
+    position = {skill.id: i for i, skill in enumerate(alone.index.skills)}
+    plain, result = alone.extract(ad), in_context.extract(ad)
+    assert [s.text for s in result.sentences] == [s.text for s in plain.sentences]
+    for sentence in result.sentences:
+        assert len(sentence.matches) <= in_context.top_k
+        if not sentence.matches:
+            continue
+        own = {hit: cosine for hit, cosine, _, _ in
+               context_extractors["wide"]._candidates([sentence.text])[0]}
+        for match in sentence.matches:  # one of its own candidates, with its own cosine
+            assert position[match.skill_id] in own
+            assert match.score == pytest.approx(min(max(own[position[match.skill_id]], 0.0),
+                                                    1.0), abs=1e-4)
+    listed = {m.skill_id for s in result.sentences for m in s.matches}
+    assert {m.skill_id for m in result.skills} <= listed
+    assert len(result.skills) <= in_context.top_k
