@@ -41,8 +41,12 @@ class PipelineRanker:
         second = ("" if config.second_opinion is None else
                   f", second opinion {config.second_opinion.rsplit('/', 1)[-1]} "
                   f"{config.second_opinion_weight}")
+        # a sentence ranked alone has no ad around it: say so rather than name a weight
+        context = "" if not config.context_weight else (
+            f", ad context {config.context_weight}" if level == "document"
+            else ", ad context none (lone sentences)")
         self.name = name or (f"skillmap ({meta.model_id.rsplit('/', 1)[-1]}, "
-                             f"boost {extractor.lexical_boost}, {rerank}{second}, "
+                             f"boost {extractor.lexical_boost}, {rerank}{second}{context}, "
                              f"filter {screen.name if screen else 'off'})")
 
     def rank(self, texts: Sequence[str], k: int) -> list[Ranking]:

@@ -204,3 +204,11 @@ def test_any_ad_in_context_only_reorders_each_sentences_own_candidates(
     listed = {m.skill_id for s in result.sentences for m in s.matches}
     assert {m.skill_id for m in result.skills} <= listed
     assert len(result.skills) <= in_context.top_k
+
+
+def test_eval_reports_name_the_context_only_where_there_is_an_ad(context_extractors):
+    from skillmap.evaluation import PipelineRanker
+
+    assert "ad context" not in PipelineRanker(context_extractors[0.0]).name
+    assert ", ad context 0.4," in PipelineRanker(context_extractors[0.4], level="document").name
+    assert "ad context none (lone sentences)" in PipelineRanker(context_extractors[0.4]).name
