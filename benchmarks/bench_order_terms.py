@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import time
 from collections import defaultdict
@@ -166,24 +167,41 @@ class AdContext:
         return out
 
 
-def per_ad_speed(index: Path, postings: Path, weight: float, rounds: int) -> None:
+def per_ad_speed(index: Path, postings: Path, weight: float, rounds: int,
+                 show_changes: int = 0) -> None:
     """Ads/s of whole postings coded with the ad-context term (``context_weight``) against
-    without, the two interleaved, best of ``rounds``; the encoder is shared and warm."""
+    without, the two interleaved, best of ``rounds`` (the encoder shared and warm), and how
+    much of the ads' skill lists the term changes."""
     with open(postings, encoding="utf-8") as fh:
         ads = ["\n".join(json.loads(line)["lines"]) for line in fh if line.strip()]
     extractors = {w: make_extractor(index=index, context_weight=w) for w in (0.0, weight)}
     for extractor in extractors.values():
         extractor.extract_many(ads[:5])
     best = dict.fromkeys(extractors, float("inf"))
+    results: dict[float, list] = {}
     for _ in range(rounds):
         for w, extractor in extractors.items():
             start = time.perf_counter()
-            extractor.extract_many(ads)
+            results[w] = extractor.extract_many(ads)
             best[w] = min(best[w], time.perf_counter() - start)
-    print(f"| context weight | ads/s ({len(ads)} postings, best of {rounds}) | ratio |\n"
-          "|---|---|---|")
+    lists = {w: [[m.skill_id for m in result.skills] for result in coded]
+             for w, coded in results.items()}
+    print(f"| context weight | ads/s ({len(ads)} postings, best of {rounds}) | ratio | "
+          "listed skills not listed without it | ads whose list changes |\n|---|---|---|---|---|")
     for w, seconds in best.items():
-        print(f"| {w:g} | {len(ads) / seconds:.2f} | x{best[0.0] / seconds:.2f} |")
+        new = sum(len(set(a) - set(b)) for a, b in zip(lists[w], lists[0.0]))
+        changed = sum(a != b for a, b in zip(lists[w], lists[0.0]))
+        print(f"| {w:g} | {len(ads) / seconds:.2f} | x{best[0.0] / seconds:.2f} | {new} of "
+              f"{sum(map(len, lists[w]))} | {changed} of {len(ads)} (order included) |")
+    changed = [i for i, (a, b) in enumerate(zip(lists[weight], lists[0.0])) if set(a) != set(b)]
+    for i in random.Random(0).sample(changed, min(show_changes, len(changed))):
+        print(f"\n{ads[i].splitlines()[0][:70]}")
+        for sign, mine, other in (("+", weight, 0.0), ("-", 0.0, weight)):
+            others = set(lists[other][i])
+            for match in results[mine][i].skills:
+                if match.skill_id not in others:
+                    evidence = results[mine][i].sentences[match.evidence_index].text
+                    print(f"  {sign} {match.skill_label} | {evidence[:80]}")
 
 
 def main() -> None:
@@ -206,9 +224,14 @@ def main() -> None:
                         "'lines') coded with --weight's first value as the ad-context weight "
                         "against without [default weight: 0.2]")
     parser.add_argument("--rounds", type=int, default=3, help="--per-ad-speed: best of")
+    parser.add_argument("--show-changes", type=int, default=0, metavar="N",
+                        help="--per-ad-speed: print N ads (drawn at random, seed 0) whose "
+                        "list the context changes: skills gained (+) and lost (-), with "
+                        "their evidence")
     args = parser.parse_args()
     if args.per_ad_speed:
-        per_ad_speed(args.index, args.per_ad_speed, (args.weight or [0.2])[0], args.rounds)
+        per_ad_speed(args.index, args.per_ad_speed, (args.weight or [0.2])[0], args.rounds,
+                     args.show_changes)
         return
     extractor = make_extractor(index=args.index, top_k=10, min_score=-1.0)
     index, exact = extractor.index, extractor.index.label_matcher
