@@ -43,7 +43,9 @@ from skillmap.pipeline.results import (LONG_COLUMNS, SUMMARY_COLUMNS, SUMMARY_CO
                                       write_summary_csv)
 from skillmap.pipeline.sentence_cache import SentenceCache
 
-DEFAULT_DEDUP_CACHE = 100_000  # distinct sentences remembered across chunks (~100 MB at most)
+# distinct sentences remembered across chunks: ~150 MB at most, ~500 MB with the ad context on
+# (which keeps every candidate and the sentence's vector; docs/benchmarks.md §13.11)
+DEFAULT_DEDUP_CACHE = 100_000
 
 
 @dataclass
