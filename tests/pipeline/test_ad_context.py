@@ -212,3 +212,30 @@ def test_eval_reports_name_the_context_only_where_there_is_an_ad(context_extract
     assert "ad context" not in PipelineRanker(context_extractors[0.0]).name
     assert ", ad context 0.4," in PipelineRanker(context_extractors[0.4], level="document").name
     assert "ad context none (lone sentences)" in PipelineRanker(context_extractors[0.4]).name
+
+
+def test_cli_extract_and_batch_code_with_the_context_weight(demo_index, encoder, tmp_path,
+                                                            capsys):
+    import json
+
+    import pandas as pd
+
+    from helpers.cli import run
+
+    ad = tmp_path / "data_ad.txt"
+    ad.write_text(DATA_AD, encoding="utf-8")
+    expected = {w: [m.skill_label for m in Extractor(demo_index, encoder, context_weight=w)
+                    .extract(DATA_AD).skills] for w in (0.0, 1.0)}
+    assert "build data pipelines" in expected[1.0]
+    assert "build data pipelines" not in expected[0.0]
+    for w in (0.0, 1.0):
+        code, out, err = run(capsys, "extract", ad, "--format", "json", "--context-weight", w)
+        assert code == 0, err
+        assert [m["skill_label"] for m in json.loads(out)["skills"]] == expected[w]
+    table = tmp_path / "ads.csv"
+    pd.DataFrame({"id": ["a"], "text": [DATA_AD]}).to_csv(table, index=False)
+    code, _, err = run(capsys, "batch", table, "-c", "text", "--id-column", "id",
+                       "-o", tmp_path / "coded.csv", "--context-weight", 1.0)
+    assert code == 0, err
+    coded = pd.read_csv(tmp_path / "coded.csv").sort_values("rank")
+    assert coded.skill_label.tolist() == expected[1.0]
