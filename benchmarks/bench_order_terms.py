@@ -1,4 +1,4 @@
-"""Four cheap terms on the pipeline's order key, ESCO validation: none needs a second model.
+"""Five cheap terms on the pipeline's order key, ESCO validation: none needs a second model.
 
     python benchmarks/bench_order_terms.py --index ESCO_INDEX [--weight W ...]
     python benchmarks/bench_order_terms.py --index ESCO_INDEX --per-ad-speed POSTINGS_JSONL
@@ -21,6 +21,10 @@ terms to ``cosine + bonus + reranker``), swept over W by
   be the better reading; a negative W tests the opposite (spread the top 5 over groups).
 - ``alt-name-bonus``: a skill named only through an alternative label gets 0.2 - W instead of
   0.2 (alternative labels include broad names that fit other skills too).
+- ``specialisations``: -W for a candidate whose label is another candidate's label plus words
+  the sentence does not contain ("work independently in agriculture" beside "work
+  independently" for a sentence that says nothing of farms): a top 5 filled with one
+  skill's specialisations leaves no room for the sentence's other skills.
 - ``ad-context``: the ad around a sentence as a word-sense prior ("pipelines" in a data
   engineer's ad are not the plumber's). The splits list their sentences in posting order, so
   a sentence's context here is the mean vector of the ``--window`` sentences before and after
@@ -135,6 +139,28 @@ class AltNameBonus:
                 for sentence, row in zip(sentences, rows)]
 
 
+class Specialisations:
+    """-W for a candidate whose label's words strictly contain another candidate's and add
+    words (other than a few function words) that the sentence does not contain."""
+
+    FUNCTION_WORDS = frozenset({"in", "as", "an", "a", "the", "of", "to", "and", "with", "for",
+                                "on"})
+
+    def __init__(self, skills):
+        self.words = [frozenset(w.casefold() for w in tokens(s.label)) for s in skills]
+        self.weight = 0.0
+
+    def terms(self, sentences, rows):
+        out = []
+        for sentence, row in zip(sentences, rows):
+            said = {w.casefold() for w in tokens(sentence)}
+            out.append({hit: -self.weight for hit in row if any(
+                other != hit and self.words[other] < self.words[hit]
+                and not (self.words[hit] - self.words[other] - self.FUNCTION_WORDS) <= said
+                for other in row)})
+        return out
+
+
 class AdContext:
     """The pipeline's ad-context term (:func:`skillmap.rerank.ad_context.context_terms`) with
     a sentence's neighbours in the benchmark file as its ad; contexts are set per text."""
@@ -208,12 +234,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--term", choices=("stemmed-names", "group-coherence", "alt-name-bonus",
-                                           "ad-context"),
+                                           "specialisations", "ad-context"),
                         action="append", help="the terms to measure (repeat) [default: all]")
     parser.add_argument("--weight", action="append", type=float, default=[],
                         help="W (repeat) [default per term: stemmed-names 0.05 0.1 0.2, "
                              "group-coherence -0.05 0.05 0.1, alt-name-bonus 0.1 0.2, "
-                             "ad-context 0.1 0.2 0.3]")
+                             "specialisations 0.05 0.1 0.2, ad-context 0.1 0.2 0.3]")
     parser.add_argument("--window", type=int, default=2,
                         help="ad-context: sentences either side [default: 2]")
     parser.add_argument("--shuffled-context", action="store_true",
@@ -236,7 +262,8 @@ def main() -> None:
     extractor = make_extractor(index=args.index, top_k=10, min_score=-1.0)
     index, exact = extractor.index, extractor.index.label_matcher
     defaults = {"stemmed-names": [0.05, 0.1, 0.2], "group-coherence": [-0.05, 0.05, 0.1],
-                "alt-name-bonus": [0.1, 0.2], "ad-context": [0.1, 0.2, 0.3]}
+                "alt-name-bonus": [0.1, 0.2], "specialisations": [0.05, 0.1, 0.2],
+                "ad-context": [0.1, 0.2, 0.3]}
     for term in args.term or list(defaults):
         print(f"\n{term}\n")
         if term == "stemmed-names":
@@ -246,6 +273,8 @@ def main() -> None:
             hook = GroupCoherence(extractor.taxonomy, index.skills)
         elif term == "alt-name-bonus":
             hook = AltNameBonus(index.skills)
+        elif term == "specialisations":
+            hook = Specialisations(index.skills)
         else:
             hook = AdContext(index)
             print(f"window {args.window}" + (", shuffled" if args.shuffled_context else "")
