@@ -34,7 +34,9 @@ terms to ``cosine + bonus + reranker``), swept over W by
   This uses text the sentence-level protocol does not give a system, so its rows are not
   comparable with published numbers. ``--shuffled-context`` draws the neighbours from a
   random order of the same split: the control that separates the ad's context from a prior
-  towards the split's domain.
+  towards the split's domain. The term is the pipeline's own (``--context-weight``,
+  :func:`skillmap.rerank.ad_context.context_terms`), where the ad itself is the context;
+  ``--per-ad-speed`` times it on whole postings and counts the listed skills it changes.
 """
 
 from __future__ import annotations
