@@ -111,7 +111,8 @@ def sidebar() -> Settings:
                    f"{meta.n_skills:,} skills  \n**Model:** {md(meta.model_id)}  \n"
                    f"**Filter:** {md(filters[filter_key])}"
                    + ("" if second_opinion == NO_SECOND_OPINION else
-                      f"  \n**Second opinion:** {md(opinions[second_opinion])}"))
+                      f"  \n**Second opinion:** {md(opinions[second_opinion])}")
+                   + (f"  \n**Ad context:** {context_weight:g}" if context_weight else ""))
     try:
         skills, sentences = parse_exclusions(exclusions, "Exclusions")
         resolve_skills(skills, index.skills)   # an unknown skill is one line, before coding

@@ -83,6 +83,7 @@ def test_ad_context_slider_codes_with_the_rest_of_the_ad(app, demo_index, encode
     ad = ("Data Engineer\n\nYou write Python and SQL.\nYou design data models for our "
           "warehouse.\nYou will look after our pipelines every day.")
     assert app.slider(key="context_weight").value == 0.0  # off by default, as on the CLI
+    assert "Ad context" not in "\n".join(c.value for c in app.sidebar.caption)
     app.text_area(key="ad_text").input(ad).run()
     assert "build data pipelines" not in page_text(app)  # the line alone: other readings
     app.slider(key="context_weight").set_value(1.0).run()
@@ -92,6 +93,7 @@ def test_ad_context_slider_codes_with_the_rest_of_the_ad(app, demo_index, encode
     assert "build data pipelines" in {m.skill_label for m in expected.skills}
     assert metrics(app)["Skills found"] == str(len(expected.skills))
     assert "build data pipelines" in page_text(app)
+    assert "Ad context:** 1" in "\n".join(c.value for c in app.sidebar.caption)
 
 
 def test_filter_choice_greys_out_sentences(app):
