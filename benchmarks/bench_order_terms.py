@@ -42,7 +42,6 @@ terms to ``cosine + bonus + reranker``), swept over W by
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -57,6 +56,7 @@ import numpy as np  # noqa: E402
 
 from skillmap.commands.options import make_extractor  # noqa: E402
 from skillmap.evaluation import read_benchmark  # noqa: E402
+from skillmap.generation.annotation import read_postings  # noqa: E402
 from skillmap.index.lexical import (  # noqa: E402
     CASE_SENSITIVE_MAX_CHARS, MAX_LABEL_TOKENS, LabelMatcher, tokens)
 from skillmap.rerank.ad_context import BROAD_REUSE_LEVELS, context_terms  # noqa: E402
@@ -200,8 +200,7 @@ def per_ad_speed(index: Path, postings: Path, weight: float, rounds: int,
     """Ads/s of whole postings coded with the ad-context term (``context_weight``) against
     without, the two interleaved, best of ``rounds`` (the encoder shared and warm), and how
     much of the ads' skill lists the term changes."""
-    with open(postings, encoding="utf-8") as fh:
-        ads = ["\n".join(json.loads(line)["lines"]) for line in fh if line.strip()]
+    ads = ["\n".join(posting.lines) for posting in read_postings(postings)]
     extractors = {w: make_extractor(index=index, context_weight=w) for w in (0.0, weight)}
     for extractor in extractors.values():
         extractor.extract_many(ads[:5])

@@ -383,9 +383,11 @@ class Extractor:
         """Per searched segment of one ad (by position), its top k once each candidate's order
         key has the ad's context term (:mod:`skillmap.rerank.ad_context`): the context of a
         segment is the rest of the ad's searched segments, its title included."""
-        searched = [(i, outcomes[_unit(seg)]) for i, seg in enumerate(segments)
-                    if self._searchable(seg) and outcomes.get(_unit(seg)) is not None
-                    and outcomes[_unit(seg)].ranked is not None]
+        searched = []
+        for i, seg in enumerate(segments):
+            outcome = outcomes.get(_unit(seg)) if self._searchable(seg) else None
+            if outcome is not None and outcome.ranked is not None:
+                searched.append((i, outcome))
         if not searched:
             return {}
         contexts = leave_one_out_contexts(np.stack([outcome.array for _, outcome in searched]))
