@@ -100,12 +100,14 @@ def main() -> None:
     sweep_weights(extractor, extractor.second_opinion, args.weight, args.shared)
 
 
-def sweep_weights(extractor, opinion, weights, shared: Path) -> None:
+def sweep_weights(extractor, opinion, weights, shared: Path, more: dict | None = None) -> None:
     """One Markdown row per split and weight W of ``opinion`` (the pipeline's second-opinion
-    hook), W = 0 first: RP@5, MRR and RP@5 minus W = 0, paired over the sentences."""
+    hook), W = 0 first: RP@5, MRR and RP@5 minus W = 0, paired over the sentences. ``more``:
+    other benchmarks by name, measured beside the validation splits."""
     golds = {split: read_benchmark(shared / "skill-extraction"
                                    / f"{split}_validation_annotations.csv", extractor.taxonomy)
              for split in SPLITS}
+    golds.update(more or {})
     first: dict[str, list[float]] = {}
     print("| W | split | RP@5 | MRR | RP@5 minus W = 0 (paired 95 % bootstrap) |\n"
           "|---|---|---|---|---|")

@@ -7,7 +7,7 @@ similarity to the query sentence. They are what any learned encoder must beat.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -34,26 +34,32 @@ class TfidfRanker:
 
     name = "TF-IDF (word 1-2 + char 3-5 grams)"
 
-    def __init__(self, taxonomy: Taxonomy):
+    ANALYZERS = {"word": ("word", (1, 2)), "char": ("char_wb", (3, 5))}
+
+    def __init__(self, taxonomy: Taxonomy, document: Callable[[Skill], str] = skill_document,
+                 analyzers: Sequence[str] = ("word", "char")):
+        """``document``: the text indexed per skill; ``analyzers``: which of word 1-2-grams
+        and character 3-5-grams to average (benchmarks vary both)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.ids = [s.id for s in taxonomy.skills]
-        documents = [skill_document(s) for s in taxonomy.skills]
+        documents = [document(s) for s in taxonomy.skills]
         self.vectorizers = [
-            TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
-                            lowercase=True),
-            TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
-                            lowercase=True),
-        ]
+            TfidfVectorizer(analyzer=self.ANALYZERS[name][0], ngram_range=self.ANALYZERS[name][1],
+                            sublinear_tf=True, lowercase=True) for name in analyzers]
         self.matrices = [v.fit_transform(documents) for v in self.vectorizers]
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """Every skill's similarity to each text: a (texts, skills) array, skills in taxonomy
+        order (dense, so callers pass a few hundred texts at a time)."""
+        return sum((v.transform(list(texts)) @ m.T).toarray()
+                   for v, m in zip(self.vectorizers, self.matrices)) / len(self.matrices)
 
     def rank(self, texts: Sequence[str], k: int) -> list[Ranking]:
         rankings = []
         for start in range(0, len(texts), 256):
-            batch = list(texts[start:start + 256])
-            scores = sum((v.transform(batch) @ m.T).toarray()
-                         for v, m in zip(self.vectorizers, self.matrices)) / len(self.matrices)
-            rankings.extend(_top_k(row, self.ids, k) for row in scores)
+            rankings.extend(_top_k(row, self.ids, k)
+                            for row in self.scores(texts[start:start + 256]))
         return rankings
 
 

@@ -96,6 +96,15 @@ def test_pipeline_and_baselines_rank_the_obvious_skill_first(demo_index, encoder
         assert all(len(r) == 5 and r[0][1] >= r[-1][1] for r in rankings)
 
 
+def test_tfidf_scores_are_what_it_ranks_by(demo_taxonomy):
+    ranker, texts = TfidfRanker(demo_taxonomy), ["Experience operating a forklift", "bar"]
+    scores = ranker.scores(texts)
+    assert scores.shape == (2, len(demo_taxonomy.skills))
+    for row, ranking in zip(scores, ranker.rank(texts, 3)):
+        assert [score for _, score in ranking] == pytest.approx(sorted(row, reverse=True)[:3])
+        assert ranking[0][0] == ranker.ids[int(row.argmax())]
+
+
 def test_document_level_runs_the_full_pipeline(demo_index, encoder):
     ranker = PipelineRanker(Extractor(demo_index, encoder), level="document")
     ad = "About us: we are nice.\n- Operate a forklift safely\n- Speak fluent German"
