@@ -22,12 +22,14 @@ from skillmap.commands.encoder import encoder_app
 from skillmap.commands.evaluate import eval_app
 from skillmap.commands.filters import eval_filter_command
 from skillmap.commands.generate import generate_app
-from skillmap.commands.options import (DEFAULT_CONTEXT_WEIGHT, DEFAULT_MIN_SCORE, Aggregation,
+from skillmap.commands.options import (DEFAULT_CONTEXT_WEIGHT, DEFAULT_LABEL_OVERLAP,
+                                       DEFAULT_MIN_SCORE, Aggregation,
                                        AggregationOption, BackendOption, BoostOption,
                                        ContextWeightOption, EncodingOption, ExcludeOption,
                                        FilterDropsNamedOption, FilterOption,
                                        FilterThresholdOption, FormatOption, IndexOption,
-                                       JsonOption, MaxAdCharsOption, MinScoreOption,
+                                       JsonOption, LabelOverlapOption, MaxAdCharsOption,
+                                       MinScoreOption,
                                        ModelOption, NoFilterOption, RerankOption, ReportFormat,
                                        RerankWeightOption, SecondOpinionOption,
                                        SecondOpinionWeightOption, PresetName, PresetOption,
@@ -199,6 +201,7 @@ def extract(
     min_score: MinScoreOption = DEFAULT_MIN_SCORE,
     aggregation: AggregationOption = Aggregation.evidence,
     lexical_boost: BoostOption = 0.2,
+    label_overlap: LabelOverlapOption = DEFAULT_LABEL_OVERLAP,
     fmt: Annotated[OutputFormat, typer.Option(
         "--format", "-f", case_sensitive=False,
         help="table: readable; json: with per-sentence detail; csv: the long format of "
@@ -258,6 +261,7 @@ def extract(
         ids.append("stdin" if name == "-" else Path(name).name)
     extractor = _extractor(index=index, model=model, top_k=top_k, min_score=min_score,
                            aggregation=aggregation, lexical_boost=lexical_boost,
+                           label_overlap=label_overlap,
                            filter_spec=filter_spec, no_filter=no_filter,
                            filter_threshold=filter_threshold, backend=backend,
                            max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,
@@ -344,6 +348,7 @@ def batch(
     min_score: MinScoreOption = DEFAULT_MIN_SCORE,
     aggregation: AggregationOption = Aggregation.evidence,
     lexical_boost: BoostOption = 0.2,
+    label_overlap: LabelOverlapOption = DEFAULT_LABEL_OVERLAP,
     chunk_size: Annotated[int, typer.Option(min=1, help="Ads coded per chunk (and per "
                                             "checkpoint).")] = 256,
     dedup_cache: Annotated[int, typer.Option(
@@ -415,6 +420,7 @@ def batch(
     check_batch_output(out, input_csv, summary, table.kept)
     config = _config(index=index, model=model, top_k=top_k, min_score=min_score,
                      aggregation=aggregation, lexical_boost=lexical_boost,
+                     label_overlap=label_overlap,
                      filter_spec=filter_spec, no_filter=no_filter,
                      filter_threshold=filter_threshold, backend=backend,
                      max_ad_chars=max_ad_chars, filter_drops_named=filter_drops_named,

@@ -16,10 +16,12 @@ from typing import Annotated, Optional
 import typer
 
 from skillmap.commands.filters import eval_filter_command
-from skillmap.commands.options import (DEFAULT_CONTEXT_WEIGHT, BackendOption, BoostOption,
+from skillmap.commands.options import (DEFAULT_CONTEXT_WEIGHT, DEFAULT_LABEL_OVERLAP,
+                                       BackendOption, BoostOption,
                                        ContextWeightOption, FilterDropsNamedOption,
                                        FilterOption, FilterThresholdOption, FormatOption,
-                                       IndexOption, JsonOption, ModelOption, NoFilterOption,
+                                       IndexOption, JsonOption, LabelOverlapOption,
+                                       ModelOption, NoFilterOption,
                                        RerankOption, ReportFormat, SecondOpinionOption,
                                        RerankWeightOption, SecondOpinionWeightOption,
                                        PresetName, PresetOption,
@@ -60,6 +62,7 @@ def evaluate_command(
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=10,
                                        help="Length of each ranking (at least 10).")] = 10,
     lexical_boost: BoostOption = 0.2,
+    label_overlap: LabelOverlapOption = DEFAULT_LABEL_OVERLAP,
     filter_spec: FilterOption = "default",
     no_filter: NoFilterOption = False,
     filter_threshold: FilterThresholdOption = None,
@@ -110,6 +113,7 @@ def evaluate_command(
     if is_skillspan(benchmark):
         _evaluate_postings(benchmark, split, compare, as_json, extractor_config(
             index=index, model=model, top_k=top_k, lexical_boost=lexical_boost,
+            label_overlap=label_overlap,
             filter_spec=filter_spec, no_filter=no_filter, filter_threshold=filter_threshold,
             backend=backend, filter_drops_named=filter_drops_named, rerank=rerank,
             rerank_weight=rerank_weight, second_opinion=second_opinion,
@@ -119,7 +123,8 @@ def evaluate_command(
     from skillmap.evaluation import HEADLINE, PipelineRanker, evaluate, read_benchmark
 
     extractor = make_extractor(index=index, model=model, top_k=top_k, min_score=-1.0,
-                           lexical_boost=lexical_boost, filter_spec=filter_spec,
+                           lexical_boost=lexical_boost, label_overlap=label_overlap,
+                           filter_spec=filter_spec,
                            no_filter=no_filter, filter_threshold=filter_threshold,
                            backend=backend, filter_drops_named=filter_drops_named,
                            rerank=rerank, rerank_weight=rerank_weight,

@@ -14,11 +14,12 @@ from typer.core import TyperGroup
 from skillmap.choices import choices
 from skillmap.encoder.backends import ENCODER_BACKENDS
 from skillmap.pipeline.aggregation import AGGREGATIONS
-from skillmap.pipeline.config import DEFAULT_CONTEXT_WEIGHT, DEFAULT_MIN_SCORE, ExtractorConfig
+from skillmap.pipeline.config import (DEFAULT_CONTEXT_WEIGHT, DEFAULT_LABEL_OVERLAP,
+                                      DEFAULT_MIN_SCORE, ExtractorConfig)
 from skillmap.pipeline.presets import DEFAULT_PRESET, PRESETS, get_preset
 from skillmap.rerank.registry import RERANK_CHOICES
 
-__all__ = ["DEFAULT_CONTEXT_WEIGHT", "DEFAULT_MIN_SCORE"]
+__all__ = ["DEFAULT_CONTEXT_WEIGHT", "DEFAULT_LABEL_OVERLAP", "DEFAULT_MIN_SCORE"]
 
 
 def say(message: str) -> None:
@@ -97,6 +98,12 @@ BoostOption = Annotated[float, typer.Option(
     "--lexical-boost", min=0.0, max=1.0,
     help="Added to the score of skills whose label a sentence names verbatim (0 = pure "
     "embedding similarity).")]
+LabelOverlapOption = Annotated[float, typer.Option(
+    "--label-overlap", min=0.0, max=1.0, metavar="W",
+    help="Order each sentence's candidates by cosine + name bonus + W x the share of the "
+    "skill's label and alternative labels the sentence says, word by word, rare words "
+    "counting most ('Artificial Intelligence' moves 'principles of artificial intelligence' "
+    "up). It orders; the reported score stays the cosine. 0 = off.")]
 FilterOption = Annotated[str, typer.Option(
     "--filter", help="Skill-sentence filter run before retrieval: 'default' (the filter in "
     "the package: a MiniLM classifier that reads each sentence in its section of the ad, "

@@ -46,7 +46,8 @@ class PipelineRanker:
             f", ad context {config.context_weight}" if level == "document"
             else ", ad context none (lone sentences)")
         self.name = name or (f"skillmap ({meta.model_id.rsplit('/', 1)[-1]}, "
-                             f"boost {extractor.lexical_boost}, {rerank}{second}{context}, "
+                             f"boost {extractor.lexical_boost}, label overlap "
+                             f"{extractor.label_overlap}, {rerank}{second}{context}, "
                              f"filter {screen.name if screen else 'off'})")
 
     def rank(self, texts: Sequence[str], k: int) -> list[Ranking]:

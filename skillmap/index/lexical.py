@@ -1,4 +1,4 @@
-"""Find the skills whose label or alternative label a sentence names verbatim.
+"""Lexical evidence for a skill: names a sentence says verbatim, and words it shares with them.
 
 Dense retrieval with an off-the-shelf encoder under-ranks short, exact names: for "You know
 SQL and relational databases" MiniLM prefers generic database skills to the skill "SQL".
@@ -9,12 +9,23 @@ validation benchmarks.
 Matching is on word tokens, case-insensitive, except for labels of three characters or
 fewer ("SQL", "R", "Go"), which must match case-sensitively so that ordinary words do not
 trigger them. Text without spaces between words (Chinese, Japanese) is not matched.
+
+A verbatim name is all or nothing: "principles of artificial intelligence" is not named by
+"Industry: Artificial Intelligence", nor "ICT infrastructure" by "infrastructure
+architecture", and the encoder does not always make up for it. :class:`LabelOverlap` scores
+the partial case: the TF-IDF cosine between the sentence's words (and word pairs) and a
+skill's label and alternative labels, so a rare shared word counts for much and a common
+one ("manage", "skills") for little. The pipeline adds a share of it to the order of each
+sentence's candidates.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from typing import Sequence
+
+import numpy as np
 
 from skillmap.taxonomy.model import Skill
 
@@ -53,3 +64,37 @@ class LabelMatcher:
                 found |= self._folded.get(tuple(folded[start:start + n]), set())
                 found |= self._exact.get(tuple(words[start:start + n]), set())
         return found
+
+
+def names_document(skill: Skill) -> str:
+    """The text :class:`LabelOverlap` indexes for a skill: its label and alternative labels."""
+    return ". ".join(part for part in (skill.label, ", ".join(skill.alt_labels)) if part)
+
+
+class LabelOverlap:
+    """How much of a skill's names a sentence shares, word by word, weighted by rarity.
+
+    scikit-learn's ``TfidfVectorizer`` over each skill's :func:`names_document` (words and
+    word pairs, lower-cased, sublinear term frequency), fitted when built: a second or so
+    for ESCO, so it is built on first use and not stored with the index.
+    """
+
+    def __init__(self, skills: Sequence[Skill]):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self._vectorizer = TfidfVectorizer(analyzer="word", ngram_range=(1, 2),
+                                           sublinear_tf=True, lowercase=True)
+        try:
+            self._names = self._vectorizer.fit_transform([names_document(s) for s in skills])
+        except ValueError:  # no word of two letters in any name ("R", "C"): nothing to share
+            self._names = None
+
+    def scores(self, sentences: Sequence[str],
+               positions: Sequence[Sequence[int]]) -> list[np.ndarray]:
+        """Per sentence, the cosine in [0, 1] between it and each skill of its
+        ``positions`` (skill positions, as in the index), in that order."""
+        if self._names is None or not len(sentences):
+            return [np.zeros(len(row)) for row in positions]
+        said = self._vectorizer.transform(list(sentences))
+        return [np.asarray((self._names[list(row)] @ said[i].T).todense()).ravel()
+                if len(row) else np.zeros(0) for i, row in enumerate(positions)]

@@ -28,7 +28,7 @@ from skillmap import bounded
 from skillmap.errors import IndexMismatchError, SkillmapError, exception_line
 from skillmap.index.ann import (apply_search_params, build_ann_index, normalise_kind,
                                 read_index_file)
-from skillmap.index.lexical import LabelMatcher
+from skillmap.index.lexical import LabelMatcher, LabelOverlap
 from skillmap.io import atomic_directory, file_sha256
 from skillmap.security import resolve_inside
 from skillmap.taxonomy import Taxonomy, load_taxonomy, write_taxonomy
@@ -264,6 +264,11 @@ class SkillIndex:
     def label_matcher(self) -> LabelMatcher:
         """Finds skills named verbatim in a sentence (see :mod:`skillmap.index.lexical`)."""
         return LabelMatcher(self.skills)
+
+    @cached_property
+    def label_overlap(self) -> LabelOverlap:
+        """Scores the words a sentence shares with skills' names (:mod:`skillmap.index.lexical`)."""
+        return LabelOverlap(self.skills)
 
     def search(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` cosine scores and skill positions per query row (positions -1 = none)."""

@@ -22,6 +22,10 @@ from skillmap.rerank.registry import AUTO, RERANK_CHOICES
 #: on the ESCO validation sentences so that 95 % of the gold skills in a sentence's top 10
 #: score above it (docs/benchmarks.md)
 DEFAULT_MIN_SCORE = 0.3
+#: the share of the words a sentence shares with a skill's names in the order of its
+#: candidates (skillmap/index/lexical.py), chosen on the ESCO validation sentences
+#: (docs/benchmarks.md §13.12)
+DEFAULT_LABEL_OVERLAP = 0.3
 #: how much the rest of the ad reorders a sentence's candidates (0: off; ad_context.py)
 DEFAULT_CONTEXT_WEIGHT = 0.0
 
@@ -37,6 +41,7 @@ class ExtractorConfig:
     min_score: float = DEFAULT_MIN_SCORE
     aggregation: str = "evidence"
     lexical_boost: float = 0.2
+    label_overlap: float = DEFAULT_LABEL_OVERLAP  # order += W x words shared with the names
     structure: bool = True
     sentence_filter: Any = "default"     # a name (FILTERS), a folder, a filter, or None
     filter_threshold: float | None = None
@@ -81,6 +86,8 @@ class ExtractorConfig:
             raise SkillmapError(f"max-ad-chars must be at least 1, got {self.max_ad_chars}")
         if not 0.0 <= self.lexical_boost <= 1.0:
             raise SkillmapError(f"lexical boost must be in [0, 1], got {self.lexical_boost}")
+        if not 0.0 <= self.label_overlap <= 1.0:
+            raise SkillmapError(f"label overlap must be in [0, 1], got {self.label_overlap}")
         if not -1.0 <= self.min_score <= 1.0:
             raise SkillmapError(f"min-score is a cosine similarity in [-1, 1], got "
                                 f"{self.min_score}")

@@ -76,6 +76,11 @@ class Extractor:
         headings, metadata lines and placeholders are not coded as evidence, and the filter
         sees each sentence's kind and section. False: every sentence is coded alone.
     lexical_boost: added to the score of skills a sentence names verbatim (0 disables).
+    label_overlap: W x the share of a candidate's names the sentence says, word by word and
+        weighted by rarity (:class:`skillmap.index.lexical.LabelOverlap`), is added to the
+        order of each sentence's candidates: a skill whose name the sentence says in part
+        ("Artificial Intelligence" for "principles of artificial intelligence") moves up.
+        It orders; the reported score stays the cosine. 0: off.
     sentence_filter: ``"default"`` (the filter shipped with the package), ``"shipped-text"``
         (its text classifier alone), ``"keyword-length"``, a filter or its folder, or None
         for no filter.
@@ -128,9 +133,9 @@ class Extractor:
         index.check_encoder(encoder)
         self.index, self.encoder = index, encoder
         self.taxonomy = index.taxonomy
-        for name in ("top_k", "min_score", "aggregation", "lexical_boost", "structure",
-                     "filter_threshold", "filter_keeps_named", "min_evidence", "max_ad_chars",
-                     "context_weight"):
+        for name in ("top_k", "min_score", "aggregation", "lexical_boost", "label_overlap",
+                     "structure", "filter_threshold", "filter_keeps_named", "min_evidence",
+                     "max_ad_chars", "context_weight"):
             setattr(self, name, getattr(config, name))
         self._groups = [self._group_labels(skill.id) for skill in index.skills]
         self._broad = np.array([skill.reuse_level in BROAD_REUSE_LEVELS
@@ -352,8 +357,8 @@ class Extractor:
             return []
         excluded = self._excluded
         depth = self.top_k + len(excluded)  # k left after them
-        if self.reranker is not None or self.second_opinion is not None:
-            depth = max(depth, self.config.rerank_candidates)
+        if self.reranker is not None or self.second_opinion is not None or self.label_overlap:
+            depth = max(depth, self.config.rerank_candidates)  # the candidates they reorder
         scores, hits = self.index.search(vectors, min(depth, len(self.index.skills)))
         rows = []
         for sentence, vector, row_scores, row_hits in zip(sentences, vectors, scores, hits):
@@ -367,6 +372,11 @@ class Extractor:
                     candidates[hit] = (cosine, self.lexical_boost)
             rows.append(candidates)
         extra = self._rerank_scores(sentences, rows, tokens)
+        if self.label_overlap:
+            overlaps = self.index.label_overlap.scores(sentences, [list(row) for row in rows])
+            for terms, row, overlap in zip(extra, rows, overlaps):
+                for hit, value in zip(row, overlap.tolist()):
+                    terms[hit] = terms.get(hit, 0.0) + self.label_overlap * value
         if self.second_opinion is not None:
             for terms, more in zip(extra, self.second_opinion.terms(sentences, rows)):
                 for hit, value in more.items():

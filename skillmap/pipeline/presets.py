@@ -63,8 +63,8 @@ def register_preset(preset: Preset) -> Preset:
 PRESET_FIELDS: set[str] = set()
 
 FAST = register_preset(Preset(
-    "fast", "the default pipeline: the index's encoder alone, token-level reranking of its "
-            "candidates"))
+    "fast", "the default pipeline: the index's encoder alone, its candidates reordered by "
+            "token-level matching and by the words they share with the skills' names"))
 
 # The second opinion's share and the reranker's share were chosen together on the ESCO
 # HOUSE validation sentences and checked on TECH, which was not used to choose them

@@ -23,7 +23,7 @@ def second_model(tiny_model_factory):
 
 def _extractor(demo_index, encoder, **options):
     config = ExtractorConfig(sentence_filter=None, min_score=-1.0, top_k=5, rerank=None,
-                             lexical_boost=0.0, **options)
+                             lexical_boost=0.0, label_overlap=0.0, **options)
     return Extractor.from_config(config, encoder=encoder, index=demo_index)
 
 
