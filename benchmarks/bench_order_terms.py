@@ -1,4 +1,4 @@
-"""Five cheap terms on the pipeline's order key, ESCO validation: none needs a second model.
+"""Six cheap terms on the pipeline's order key, ESCO validation: none needs a second model.
 
     python benchmarks/bench_order_terms.py --index ESCO_INDEX [--weight W ...]
     python benchmarks/bench_order_terms.py --index ESCO_INDEX --per-ad-speed POSTINGS_JSONL
@@ -37,6 +37,29 @@ terms to ``cosine + bonus + reranker``), swept over W by
   towards the split's domain. The term is the pipeline's own (``--context-weight``,
   :func:`skillmap.rerank.ad_context.context_terms`), where the ad itself is the context;
   ``--per-ad-speed`` times it on whole postings and counts the listed skills it changes.
+- ``tfidf``: a lexical retriever beside the dense one (hybrid search). The TF-IDF baseline
+  (``--system tfidf``: word and character n-grams over label, alternative labels and
+  description) adds its ``--tfidf-candidates`` best skills to the candidates, and every
+  candidate gets W x its TF-IDF similarity. It reaches skills whose description shares the
+  sentence's words where the encoder misses them ("numerate" is nowhere near a label); at
+  W = 0 the added candidates join with their cosine and no bonus. ``--tfidf-text names``
+  indexes label and alternative labels only, ``label`` the label alone;
+  ``--tfidf-analyzer word`` or ``char`` keeps one of the two n-gram kinds. With ``names``
+  and ``word`` it is the pipeline's label overlap (``--label-overlap``,
+  :class:`skillmap.index.lexical.LabelOverlap`), which these runs chose; measure it with
+  the pipeline's own term off (``--label-overlap 0``).
+
+The pipeline under each term is the default one, label overlap included (since session 48);
+``--label-overlap 0`` gives the pipeline the runs before it measured.
+
+``--corpus-sample N`` measures each term also on N sentences drawn (seed 0) from each of the
+committed LLM corpus files ``single`` and ``constrained`` (``data/corpora/``), their skills
+as gold: thousands of sentences that nothing in the shipped pipeline was trained or tuned on
+(the shipped encoder learned from template sentences), where the validation splits hold 136.
+They are synthetic (written from the skills' definitions, often in their words), so they
+show whether a term's gain on the splits holds on other sentences, not what it does on real
+ads; a term that rewards shared words gains there by the writer's parroting, so
+``--implicit-only`` draws only the sentences whose prompt asked to avoid the skill's words.
 """
 
 from __future__ import annotations
@@ -54,11 +77,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from skillmap.commands.options import make_extractor  # noqa: E402
+from skillmap.commands.options import DEFAULT_LABEL_OVERLAP, make_extractor  # noqa: E402
+from skillmap.corpus.records import read_corpus  # noqa: E402
 from skillmap.evaluation import read_benchmark  # noqa: E402
+from skillmap.evaluation.benchmarks import Benchmark, GoldItem  # noqa: E402
+from skillmap.evaluation.baselines import TfidfRanker, skill_document  # noqa: E402
 from skillmap.generation.annotation import read_postings  # noqa: E402
 from skillmap.index.lexical import (  # noqa: E402
-    CASE_SENSITIVE_MAX_CHARS, MAX_LABEL_TOKENS, LabelMatcher, tokens)
+    CASE_SENSITIVE_MAX_CHARS, MAX_LABEL_TOKENS, LabelMatcher, names_document, tokens)
 from skillmap.rerank.ad_context import BROAD_REUSE_LEVELS, context_terms  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -195,13 +221,67 @@ class AdContext:
         return out
 
 
+class TfidfHybrid:
+    """TF-IDF's top n join the candidates (as the index's matcher while this runs, their name
+    bonus taken back by the hook), and every candidate gets W x its TF-IDF similarity."""
+
+    TEXTS = {"definition": skill_document, "names": names_document,
+             "label": lambda skill: skill.label}
+
+    def __init__(self, taxonomy, exact: LabelMatcher, verbatim_bonus: float, n: int,
+                 text: str = "definition", analyzers: tuple[str, ...] = ("word", "char")):
+        self.ranker = TfidfRanker(taxonomy, self.TEXTS[text], analyzers)
+        self.exact, self.verbatim_bonus, self.n, self.weight = exact, verbatim_bonus, n, 0.0
+        self._scores: dict[str, np.ndarray] = {}
+
+    def similarities(self, sentence: str) -> np.ndarray:
+        if sentence not in self._scores:
+            self._scores[sentence] = self.ranker.scores([sentence])[0]
+        return self._scores[sentence]
+
+    def added(self, sentence: str) -> set[int]:
+        if not self.n:
+            return set()
+        scores = self.similarities(sentence)
+        return {int(i) for i in np.argpartition(-scores, self.n)[:self.n]}
+
+    def find(self, sentence: str) -> set[int]:
+        return self.exact.find(sentence) | self.added(sentence)
+
+    def terms(self, sentences, rows):
+        out = []
+        for sentence, row in zip(sentences, rows):
+            scores, named = self.similarities(sentence), self.exact.find(sentence)
+            out.append({hit: self.weight * float(scores[hit])
+                        - (self.verbatim_bonus if bonus and hit not in named else 0.0)
+                        for hit, (_, bonus) in row.items()})
+        return out
+
+
+def corpus_sample(corpora: Path, n: int, taxonomy, implicit_only: bool = False
+                  ) -> dict[str, Benchmark]:
+    """N sentences drawn (seed 0) from each LLM corpus file, their skills as gold, as
+    benchmarks named ``llm-single`` and ``llm-constrained`` (``-implicit`` added where only
+    sentences written without the skills' own words are drawn)."""
+    known, out = {skill.id for skill in taxonomy.skills}, {}
+    for mode in ("single", "constrained"):
+        records = [r for r in read_corpus(corpora / f"esco_llm_{mode}.jsonl.gz")
+                   if set(r.skill_ids) <= known and (r.implicit or not implicit_only)]
+        drawn = random.Random(0).sample(records, min(n, len(records)))
+        name = f"llm-{mode}" + ("-implicit" if implicit_only else "")
+        out[name] = Benchmark(name=name, items=[
+            GoldItem(r.text, frozenset(r.skill_ids), r.request_id) for r in drawn])
+    return out
+
+
 def per_ad_speed(index: Path, postings: Path, weight: float, rounds: int,
-                 show_changes: int = 0) -> None:
-    """Ads/s of whole postings coded with the ad-context term (``context_weight``) against
-    without, the two interleaved, best of ``rounds`` (the encoder shared and warm), and how
-    much of the ads' skill lists the term changes."""
+                 show_changes: int = 0, setting: str = "context_weight") -> None:
+    """Ads/s of whole postings coded with a term of the pipeline (``setting``, an
+    ExtractorConfig field: ``context_weight`` or ``label_overlap``) at ``weight`` against 0,
+    the two interleaved, best of ``rounds`` (the encoder shared and warm), and how much of
+    the ads' skill lists the term changes."""
     ads = ["\n".join(posting.lines) for posting in read_postings(postings)]
-    extractors = {w: make_extractor(index=index, context_weight=w) for w in (0.0, weight)}
+    extractors = {w: make_extractor(index=index, **{setting: w}) for w in (0.0, weight)}
     for extractor in extractors.values():
         extractor.extract_many(ads[:5])
     best = dict.fromkeys(extractors, float("inf"))
@@ -213,7 +293,8 @@ def per_ad_speed(index: Path, postings: Path, weight: float, rounds: int,
             best[w] = min(best[w], time.perf_counter() - start)
     lists = {w: [[m.skill_id for m in result.skills] for result in coded]
              for w, coded in results.items()}
-    print(f"| context weight | ads/s ({len(ads)} postings, best of {rounds}) | ratio | "
+    print(f"| {setting.replace('_', ' ')} | ads/s ({len(ads)} postings, best of {rounds}) | "
+          "ratio | "
           "listed skills not listed without it | ads whose list changes |\n|---|---|---|---|---|")
     for w, seconds in best.items():
         new = sum(len(set(a) - set(b)) for a, b in zip(lists[w], lists[0.0]))
@@ -235,36 +316,64 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--term", choices=("stemmed-names", "group-coherence", "alt-name-bonus",
-                                           "specialisations", "ad-context"),
+                                           "specialisations", "ad-context", "tfidf"),
                         action="append", help="the terms to measure (repeat) [default: all]")
     parser.add_argument("--weight", action="append", type=float, default=[],
                         help="W (repeat) [default per term: stemmed-names 0.05 0.1 0.2, "
                              "group-coherence -0.05 0.05 0.1, alt-name-bonus 0.1 0.2, "
-                             "specialisations 0.05 0.1 0.2, ad-context 0.1 0.2 0.3]")
+                             "specialisations 0.05 0.1 0.2, ad-context 0.1 0.2 0.3, "
+                             "tfidf 0.1 0.2 0.3 0.5]")
     parser.add_argument("--window", type=int, default=2,
                         help="ad-context: sentences either side [default: 2]")
     parser.add_argument("--shuffled-context", action="store_true",
                         help="ad-context: neighbours from a random order (the control)")
+    parser.add_argument("--tfidf-candidates", type=int, default=20, metavar="N",
+                        help="tfidf: TF-IDF's top N join the candidates; 0: none, the term "
+                        "only reorders the dense ones [default: 20]")
+    parser.add_argument("--label-overlap", type=float, default=DEFAULT_LABEL_OVERLAP,
+                        metavar="W", help="the pipeline's own label-overlap term under the "
+                        f"measured ones [default: {DEFAULT_LABEL_OVERLAP}, the pipeline's]")
+    parser.add_argument("--tfidf-text", choices=tuple(TfidfHybrid.TEXTS), default="definition",
+                        help="tfidf: what is indexed per skill [default: definition = label, "
+                        "alternative labels and description]")
+    parser.add_argument("--tfidf-analyzer", choices=("both", "word", "char"), default="both",
+                        help="tfidf: word 1-2-grams, character 3-5-grams or both averaged "
+                        "[default: both]")
+    parser.add_argument("--corpus-sample", type=int, default=0, metavar="N",
+                        help="also measure on N sentences drawn from each of the LLM corpus "
+                        "files single and constrained (their skills as gold) [default: 0]")
+    parser.add_argument("--implicit-only", action="store_true",
+                        help="--corpus-sample: only sentences written without the skills' "
+                        "own words")
+    parser.add_argument("--corpora", type=Path,
+                        default=Path(__file__).parent.parent / "data" / "corpora")
     parser.add_argument("--shared", type=Path, default=Path("../shared/benchmarks"))
     parser.add_argument("--per-ad-speed", type=Path, metavar="POSTINGS_JSONL",
                         help="instead: time whole postings (one JSON object per line with "
-                        "'lines') coded with --weight's first value as the ad-context weight "
-                        "against without [default weight: 0.2]")
+                        "'lines') coded with --weight's first value as --per-ad-setting's "
+                        "weight against 0 [default weight: 0.2]")
     parser.add_argument("--rounds", type=int, default=3, help="--per-ad-speed: best of")
+    parser.add_argument("--per-ad-setting", choices=("context_weight", "label_overlap"),
+                        default="context_weight",
+                        help="--per-ad-speed: the pipeline's term timed [default: "
+                        "context_weight]")
     parser.add_argument("--show-changes", type=int, default=0, metavar="N",
                         help="--per-ad-speed: print N ads (drawn at random, seed 0) whose "
-                        "list the context changes: skills gained (+) and lost (-), with "
+                        "list the term changes: skills gained (+) and lost (-), with "
                         "their evidence")
     args = parser.parse_args()
     if args.per_ad_speed:
         per_ad_speed(args.index, args.per_ad_speed, (args.weight or [0.2])[0], args.rounds,
-                     args.show_changes)
+                     args.show_changes, args.per_ad_setting)
         return
-    extractor = make_extractor(index=args.index, top_k=10, min_score=-1.0)
+    extractor = make_extractor(index=args.index, top_k=10, min_score=-1.0,
+                               label_overlap=args.label_overlap)
     index, exact = extractor.index, extractor.index.label_matcher
     defaults = {"stemmed-names": [0.05, 0.1, 0.2], "group-coherence": [-0.05, 0.05, 0.1],
                 "alt-name-bonus": [0.1, 0.2], "specialisations": [0.05, 0.1, 0.2],
-                "ad-context": [0.1, 0.2, 0.3]}
+                "ad-context": [0.1, 0.2, 0.3], "tfidf": [0.1, 0.2, 0.3, 0.5]}
+    more = corpus_sample(args.corpora, args.corpus_sample, index.taxonomy,
+                         args.implicit_only) if args.corpus_sample else {}
     for term in args.term or list(defaults):
         print(f"\n{term}\n")
         if term == "stemmed-names":
@@ -276,6 +385,14 @@ def main() -> None:
             hook = AltNameBonus(index.skills)
         elif term == "specialisations":
             hook = Specialisations(index.skills)
+        elif term == "tfidf":
+            analyzers = ("word", "char") if args.tfidf_analyzer == "both" \
+                else (args.tfidf_analyzer,)
+            hook = TfidfHybrid(index.taxonomy, exact, extractor.lexical_boost,
+                               args.tfidf_candidates, args.tfidf_text, analyzers)
+            index.__dict__["label_matcher"] = hook
+            print(f"TF-IDF over {args.tfidf_text}, {args.tfidf_analyzer} n-grams; its top "
+                  f"{args.tfidf_candidates} join the candidates\n")
         else:
             hook = AdContext(index)
             print(f"window {args.window}" + (", shuffled" if args.shuffled_context else "")
@@ -287,7 +404,7 @@ def main() -> None:
                 hook.set_contexts(texts, extractor.encoder.encode(texts), args.window,
                                   args.shuffled_context)
         extractor.second_opinion = hook
-        sweep_weights(extractor, hook, args.weight or defaults[term], args.shared)
+        sweep_weights(extractor, hook, args.weight or defaults[term], args.shared, more)
         index.__dict__["label_matcher"], extractor.second_opinion = exact, None
 
 
