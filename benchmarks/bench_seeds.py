@@ -63,7 +63,8 @@ def main() -> None:
                                              for c in columns}}), flush=True)
     (args.work / "seeds.json").write_text(json.dumps(results, indent=2))
     header = " | ".join(c.replace("_", " ").upper().replace("BOOST0.2", "+ boost")
-                        .replace("BOOST0", "alone").replace("DEFAULT", "pipeline")
+                        .replace("BOOST0", "alone").replace("NO-OVERLAP", "no overlap")
+                        .replace("DEFAULT", "pipeline")
                         for c in columns)
     print(f"\nRP@5, mean over seeds (sd between seeds)\n\n| recipe | seeds | {header} |\n"
           "|---|---|" + "---|" * len(columns))
