@@ -75,8 +75,9 @@ class LabelOverlap:
     """How much of a skill's names a sentence shares, word by word, weighted by rarity.
 
     scikit-learn's ``TfidfVectorizer`` over each skill's :func:`names_document` (words and
-    word pairs, lower-cased, sublinear term frequency), fitted when built: a second or so
-    for ESCO, so it is built on first use and not stored with the index.
+    word pairs, lower-cased, sublinear term frequency). Names are short, so fitting is cheap:
+    it is built on first use from the index's skills and not stored with the index (an index
+    built before it existed gets it too).
     """
 
     def __init__(self, skills: Sequence[Skill]):
