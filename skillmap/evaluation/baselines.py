@@ -12,14 +12,14 @@ from typing import Callable, Sequence
 import numpy as np
 
 from skillmap.evaluation.rankers import Ranking
+from skillmap.index.lexical import names_document, tfidf_vectorizer
 from skillmap.taxonomy import Skill, Taxonomy
 
 _WORD = re.compile(r"\w+")
 
 
 def skill_document(skill: Skill) -> str:
-    return ". ".join(part for part in (skill.label, ", ".join(skill.alt_labels),
-                                       skill.description) if part)
+    return ". ".join(part for part in (names_document(skill), skill.description) if part)
 
 
 def _top_k(scores: np.ndarray, ids: list[str], k: int) -> Ranking:
@@ -34,19 +34,13 @@ class TfidfRanker:
 
     name = "TF-IDF (word 1-2 + char 3-5 grams)"
 
-    ANALYZERS = {"word": ("word", (1, 2)), "char": ("char_wb", (3, 5))}
-
     def __init__(self, taxonomy: Taxonomy, document: Callable[[Skill], str] = skill_document,
                  analyzers: Sequence[str] = ("word", "char")):
         """``document``: the text indexed per skill; ``analyzers``: which of word 1-2-grams
         and character 3-5-grams to average (benchmarks vary both)."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         self.ids = [s.id for s in taxonomy.skills]
         documents = [document(s) for s in taxonomy.skills]
-        self.vectorizers = [
-            TfidfVectorizer(analyzer=self.ANALYZERS[name][0], ngram_range=self.ANALYZERS[name][1],
-                            sublinear_tf=True, lowercase=True) for name in analyzers]
+        self.vectorizers = [tfidf_vectorizer(kind) for kind in analyzers]
         self.matrices = [v.fit_transform(documents) for v in self.vectorizers]
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:

@@ -66,6 +66,20 @@ class LabelMatcher:
         return found
 
 
+#: the n-gram kinds a TF-IDF over skill text uses here: scikit-learn analyzer and range
+TFIDF_ANALYZERS = {"word": ("word", (1, 2)), "char": ("char_wb", (3, 5))}
+
+
+def tfidf_vectorizer(kind: str = "word"):
+    """scikit-learn's ``TfidfVectorizer`` as skillmap uses it over skill text (lower-cased,
+    sublinear term frequency): ``word`` 1-2-grams or ``char`` 3-5-grams within words."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    analyzer, ngram_range = TFIDF_ANALYZERS[kind]
+    return TfidfVectorizer(analyzer=analyzer, ngram_range=ngram_range, sublinear_tf=True,
+                           lowercase=True)
+
+
 def names_document(skill: Skill) -> str:
     """The text :class:`LabelOverlap` indexes for a skill: its label and alternative labels."""
     return ". ".join(part for part in (skill.label, ", ".join(skill.alt_labels)) if part)
@@ -81,10 +95,7 @@ class LabelOverlap:
     """
 
     def __init__(self, skills: Sequence[Skill]):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        self._vectorizer = TfidfVectorizer(analyzer="word", ngram_range=(1, 2),
-                                           sublinear_tf=True, lowercase=True)
+        self._vectorizer = tfidf_vectorizer("word")
         try:
             self._names = self._vectorizer.fit_transform([names_document(s) for s in skills])
         except ValueError:  # no word of two letters in any name ("R", "C"): nothing to share
