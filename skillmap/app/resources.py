@@ -41,6 +41,7 @@ def get_extractor(index_key: str, filter_key: str, top_k: int, min_score: float,
                   second_opinion_weight: float = ExtractorConfig.second_opinion_weight,
                   rerank_weight: float = ExtractorConfig.rerank_weight,
                   context_weight: float = ExtractorConfig.context_weight,
+                  label_overlap: float = ExtractorConfig.label_overlap,
                   ) -> Extractor:
     index = load_index(index_key)
     encoder = SkillEncoder.cached(index.recorded_model())
@@ -50,7 +51,8 @@ def get_extractor(index_key: str, filter_key: str, top_k: int, min_score: float,
                      exclude_skills=exclude_skills, exclude_sentences=exclude_sentences,
                      second_opinion=None if second_opinion == NO_SECOND_OPINION
                      else second_opinion, second_opinion_weight=second_opinion_weight,
-                     rerank_weight=rerank_weight, context_weight=context_weight)
+                     rerank_weight=rerank_weight, context_weight=context_weight,
+                     label_overlap=label_overlap)
 
 
 def extractor_for(settings) -> Extractor:

@@ -1,5 +1,5 @@
-"""The sidebar: which index and filter to code with, top-k, minimum score, the ad's context,
-exclusions and (when one is installed) a second opinion.
+"""The sidebar: which index and filter to code with, top-k, minimum score, the label overlap,
+the ad's context, exclusions and (when one is installed) a second opinion.
 
 The model and taxonomy in use are printed under the controls, so every screenshot and every
 export can be traced to what produced it.
@@ -34,13 +34,15 @@ class Settings:
     second_opinion_weight: float = ExtractorConfig.second_opinion_weight
     rerank_weight: float = ExtractorConfig.rerank_weight
     context_weight: float = ExtractorConfig.context_weight
+    label_overlap: float = ExtractorConfig.label_overlap
 
     @property
     def key(self) -> tuple:
         """The arguments of :func:`resources.get_extractor`, in order."""
         return (self.index_key, self.filter_key, self.top_k, self.min_score,
                 self.exclude_skills, self.exclude_sentences, self.second_opinion,
-                self.second_opinion_weight, self.rerank_weight, self.context_weight)
+                self.second_opinion_weight, self.rerank_weight, self.context_weight,
+                self.label_overlap)
 
 
 def sidebar() -> Settings:
@@ -67,6 +69,12 @@ def sidebar() -> Settings:
                               help="Cosine similarity of a skill and its sentence; a skill the "
                               "sentence names verbatim is kept whatever its score. The "
                               "default is calibrated for the default encoder.")
+        label_overlap = st.slider(
+            "Label overlap", 0.0, 1.0, ExtractorConfig.label_overlap, 0.05, key="label_overlap",
+            help="How much the words a sentence shares with a skill's label and alternative "
+            "labels reorder its candidate skills, rare words counting most ('Artificial "
+            "Intelligence' moves 'principles of artificial intelligence' up). 0: the "
+            "encoder's order alone (`--label-overlap` on the command line).")
         context_weight = st.slider(
             "Ad context", 0.0, 1.0, ExtractorConfig.context_weight, 0.05, key="context_weight",
             help="How much the rest of the ad reorders each sentence's candidate skills, for "
@@ -112,6 +120,8 @@ def sidebar() -> Settings:
                    f"**Filter:** {md(filters[filter_key])}"
                    + ("" if second_opinion == NO_SECOND_OPINION else
                       f"  \n**Second opinion:** {md(opinions[second_opinion])}")
+                   + (f"  \n**Label overlap:** {label_overlap:g}"
+                      if label_overlap != ExtractorConfig.label_overlap else "")
                    + (f"  \n**Ad context:** {context_weight:g}" if context_weight else ""))
     try:
         skills, sentences = parse_exclusions(exclusions, "Exclusions")
@@ -120,4 +130,5 @@ def sidebar() -> Settings:
         st.sidebar.error(f"{exc}; the exclusions are not applied until this is fixed")
         skills, sentences = (), ()
     return Settings(index_key, filter_key, int(top_k), float(min_score), skills, sentences,
-                    second_opinion, float(weight), float(rerank_weight), float(context_weight))
+                    second_opinion, float(weight), float(rerank_weight), float(context_weight),
+                    float(label_overlap))

@@ -96,6 +96,27 @@ def test_ad_context_slider_codes_with_the_rest_of_the_ad(app, demo_index, encode
     assert "Ad context:** 1" in "\n".join(c.value for c in app.sidebar.caption)
 
 
+def test_label_overlap_slider_reorders_with_the_skills_names(app, demo_index, encoder):
+    from skillmap.pipeline import Extractor
+    from skillmap.pipeline.config import DEFAULT_LABEL_OVERLAP
+
+    ad = "Industry: Artificial Intelligence\nWe need people who analyse data and write reports."
+    assert app.slider(key="label_overlap").value == DEFAULT_LABEL_OVERLAP  # the CLI's default
+    app.text_area(key="ad_text").input(ad).run()
+    on, off = (Extractor(index=demo_index, encoder=encoder, label_overlap=weight).extract(
+        ad, doc_id="ad") for weight in (DEFAULT_LABEL_OVERLAP, 0.0))
+    listed = [m.skill_label for m in on.skills]
+    assert set(listed) - {m.skill_label for m in off.skills}  # the term changes the list
+    assert "Label overlap" not in "\n".join(c.value for c in app.sidebar.caption)
+    app.slider(key="label_overlap").set_value(0.0).run()
+    assert not app.exception and not app.error
+    assert metrics(app)["Skills found"] == str(len(off.skills))
+    grouped = "\n".join(m.value for e in app.expander for m in e.markdown)  # skills by group
+    assert all(m.skill_label in grouped for m in off.skills)
+    assert not all(label in grouped for label in listed)  # a skill only the overlap listed left
+    assert "Label overlap:** 0" in "\n".join(c.value for c in app.sidebar.caption)
+
+
 def test_filter_choice_greys_out_sentences(app):
     app.text_area(key="ad_text").input(SAMPLE_AD).run()
     shown = metrics(app)
