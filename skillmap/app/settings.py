@@ -45,6 +45,11 @@ class Settings:
                 self.label_overlap)
 
 
+def _weight_slider(label: str, key: str, value: float, help: str) -> float:
+    """A share of the candidates' order, 0 (off) to 1, in steps of 0.05."""
+    return st.slider(label, 0.0, 1.0, value, 0.05, key=key, help=help)
+
+
 def sidebar() -> Settings:
     found = discover_indexes()
     indexes = {choice.key: choice for choice in found}
@@ -69,15 +74,15 @@ def sidebar() -> Settings:
                               help="Cosine similarity of a skill and its sentence; a skill the "
                               "sentence names verbatim is kept whatever its score. The "
                               "default is calibrated for the default encoder.")
-        label_overlap = st.slider(
-            "Label overlap", 0.0, 1.0, ExtractorConfig.label_overlap, 0.05, key="label_overlap",
-            help="How much the words a sentence shares with a skill's label and alternative "
+        label_overlap = _weight_slider(
+            "Label overlap", "label_overlap", ExtractorConfig.label_overlap,
+            "How much the words a sentence shares with a skill's label and alternative "
             "labels reorder its candidate skills, rare words counting most ('Artificial "
             "Intelligence' moves 'principles of artificial intelligence' up). 0: the "
             "encoder's order alone (`--label-overlap` on the command line).")
-        context_weight = st.slider(
-            "Ad context", 0.0, 1.0, ExtractorConfig.context_weight, 0.05, key="context_weight",
-            help="How much the rest of the ad reorders each sentence's candidate skills, for "
+        context_weight = _weight_slider(
+            "Ad context", "context_weight", ExtractorConfig.context_weight,
+            "How much the rest of the ad reorders each sentence's candidate skills, for "
             "words the ad decides ('pipelines' in a data engineer's ad are not the "
             "plumber's); transversal skills are left as they are. 0: each sentence alone "
             "(`--context-weight` on the command line).")
@@ -99,13 +104,12 @@ def sidebar() -> Settings:
             if second_opinion != NO_SECOND_OPINION:
                 # the accurate preset's pair: the two shares were tuned together
                 rerank_weight = ACCURATE.settings["rerank_weight"]
-                weight = st.slider("Second-opinion weight", 0.0, 1.0,
-                                   ACCURATE.settings["second_opinion_weight"], 0.05,
-                                   key="second_opinion_weight",
-                                   help="Its share of the candidates' order: 0 ignores it, "
-                                   "1 lets it alone order them. The default is the "
-                                   "accurate preset's (`--preset accurate`), tuned with "
-                                   "EmbeddingGemma on the ESCO validation sentences.")
+                weight = _weight_slider("Second-opinion weight", "second_opinion_weight",
+                                        ACCURATE.settings["second_opinion_weight"],
+                                        "Its share of the candidates' order: 0 ignores it, "
+                                        "1 lets it alone order them. The default is the "
+                                        "accurate preset's (`--preset accurate`), tuned with "
+                                        "EmbeddingGemma on the ESCO validation sentences.")
         else:  # say how to get the accurate setting, which needs a model fetched once
             st.caption("More accurate, several times slower: a second opinion from "
                        "EmbeddingGemma, after `skillmap encoder fetch embeddinggemma` "
