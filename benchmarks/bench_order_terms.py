@@ -47,7 +47,9 @@ terms to ``cosine + bonus + reranker``), swept over W by
   ``--tfidf-analyzer word`` or ``char`` keeps one of the two n-gram kinds. With ``names``
   and ``word`` it is the pipeline's label overlap (``--label-overlap``,
   :class:`skillmap.index.lexical.LabelOverlap`), which these runs chose; measure it with
-  the pipeline's own term off (``--label-overlap 0``).
+  the pipeline's own term off (``--label-overlap 0``). ``--tfidf-stem plural`` or
+  ``snowball`` reduces words before the word n-grams (plural endings only, or Snowball's
+  stems; the second needs ``pip install snowballstemmer``).
 
 The pipeline under each term is the default one, label overlap included (since session 48);
 ``--label-overlap 0`` gives the pipeline the runs before it measured.
@@ -67,6 +69,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import sys
 import time
 from collections import defaultdict
@@ -92,16 +95,44 @@ from bench_second_opinion import sweep_weights  # noqa: E402
 from exact_ranking import SPLITS  # noqa: E402
 
 
+def snowball_words():
+    """Snowball's English stemmer over a list of words (``pip install snowballstemmer``)."""
+    try:
+        import snowballstemmer
+    except ImportError:
+        sys.exit("Snowball stems need snowballstemmer: pip install snowballstemmer")
+    return snowballstemmer.stemmer("english").stemWords
+
+
+def plural_stem(word: str) -> str:
+    """Harman's S-stemmer: plural endings only ("teams" -> "team", "abilities" ->
+    "ability"), every other word as it is."""
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    if word.endswith("s") and not word.endswith(("us", "ss")):
+        return word[:-1]
+    return word
+
+
+def stemmed_tokenizer(kind: str):
+    """A word tokenizer for scikit-learn's ``TfidfVectorizer`` (its default token pattern)
+    whose words are reduced by ``kind``: ``plural`` or ``snowball``."""
+    word = re.compile(r"(?u)\b\w\w+\b")
+    stem_all = snowball_words() if kind == "snowball" else \
+        (lambda words: [plural_stem(w) for w in words])
+    return lambda text: stem_all(word.findall(text))
+
+
 class StemmedNames:
     """Finds the skills a sentence names up to inflection, and (as a hook) gives those it
     names only that way a bonus of W instead of the verbatim bonus."""
 
     def __init__(self, skills, exact: LabelMatcher, verbatim_bonus: float):
-        try:
-            import snowballstemmer
-        except ImportError:
-            sys.exit("stemmed-names needs snowballstemmer: pip install snowballstemmer")
-        self._stem = snowballstemmer.stemmer("english").stemWords
+        self._stem = snowball_words()
         self.exact, self.verbatim_bonus, self.weight = exact, verbatim_bonus, 0.0
         self.table: dict[tuple[str, ...], set[int]] = defaultdict(set)
         for position, skill in enumerate(skills):
@@ -229,8 +260,15 @@ class TfidfHybrid:
              "label": lambda skill: skill.label}
 
     def __init__(self, taxonomy, exact: LabelMatcher, verbatim_bonus: float, n: int,
-                 text: str = "definition", analyzers: tuple[str, ...] = ("word", "char")):
+                 text: str = "definition", analyzers: tuple[str, ...] = ("word", "char"),
+                 stem: str = "none"):
         self.ranker = TfidfRanker(taxonomy, self.TEXTS[text], analyzers)
+        if stem != "none":  # refit the word n-grams on stemmed words
+            documents = [self.TEXTS[text](skill) for skill in taxonomy.skills]
+            for i, vectorizer in enumerate(self.ranker.vectorizers):
+                if vectorizer.analyzer == "word":
+                    vectorizer.set_params(tokenizer=stemmed_tokenizer(stem), token_pattern=None)
+                    self.ranker.matrices[i] = vectorizer.fit_transform(documents)
         self.exact, self.verbatim_bonus, self.n, self.weight = exact, verbatim_bonus, n, 0.0
         self._scores: dict[str, np.ndarray] = {}
 
@@ -339,6 +377,9 @@ def main() -> None:
     parser.add_argument("--tfidf-analyzer", choices=("both", "word", "char"), default="both",
                         help="tfidf: word 1-2-grams, character 3-5-grams or both averaged "
                         "[default: both]")
+    parser.add_argument("--tfidf-stem", choices=("none", "plural", "snowball"), default="none",
+                        help="tfidf: reduce words before the word n-grams: plural endings "
+                        "only, or Snowball's English stems [default: none]")
     parser.add_argument("--corpus-sample", type=int, default=0, metavar="N",
                         help="also measure on N sentences drawn from each of the LLM corpus "
                         "files single and constrained (their skills as gold) [default: 0]")
@@ -389,7 +430,8 @@ def main() -> None:
             analyzers = ("word", "char") if args.tfidf_analyzer == "both" \
                 else (args.tfidf_analyzer,)
             hook = TfidfHybrid(index.taxonomy, exact, extractor.lexical_boost,
-                               args.tfidf_candidates, args.tfidf_text, analyzers)
+                               args.tfidf_candidates, args.tfidf_text, analyzers,
+                               args.tfidf_stem)
             index.__dict__["label_matcher"] = hook
             print(f"TF-IDF over {args.tfidf_text}, {args.tfidf_analyzer} n-grams; its top "
                   f"{args.tfidf_candidates} join the candidates\n")
